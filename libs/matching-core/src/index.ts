@@ -1,0 +1,4 @@
+export * from './candidate';
+export * from './eligibility-filters';
+export * from './rank-candidates';
+export * from './summarise';

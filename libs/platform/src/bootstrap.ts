@@ -1,0 +1,48 @@
+import { Logger, type INestApplication, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Kafka } from 'kafkajs';
+import type { BaseConfig } from './config/load-config';
+import { HealthChecks } from './http/health';
+import { PlatformMetrics } from './http/platform-metrics';
+import { EventPublisher } from './kafka/event-publisher';
+import { KafkaEventServer } from './kafka/kafka-event-server';
+import { KAFKA } from './platform.tokens';
+
+const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
+
+export interface RunServiceOptions {
+  readonly service: string;
+  readonly module: Parameters<typeof NestFactory.create>[0];
+  readonly config: BaseConfig;
+  readonly port: number;
+}
+
+/** Starts one service: HTTP on its port and its Kafka handlers in a consumer group of its own name. */
+export async function runService(options: RunServiceOptions): Promise<INestApplication> {
+  const { config } = options;
+  const logger = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1);
+  const app = await NestFactory.create(options.module, { logger });
+  app.enableShutdownHooks();
+  const server = new KafkaEventServer({
+    kafka: app.get<Kafka>(KAFKA),
+    groupId: `${config.KAFKA_GROUP_PREFIX}.${options.service}`,
+    fromBeginning: config.KAFKA_FROM_BEGINNING,
+    publisher: app.get(EventPublisher),
+    metrics: app.get(PlatformMetrics),
+  });
+  app.get(HealthChecks).register('kafka-consumer', () => server.isJoined);
+  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.listen(options.port, config.HTTP_HOST);
+  new Logger(options.service).log(`listening on http://${config.HTTP_HOST}:${options.port}`);
+  return app;
+}
+
+/** Runs `main`, and on failure prints what went wrong and exits non-zero. */
+export function runMain(main: () => Promise<unknown>): void {
+  main().catch((error: Error) => {
+    console.error(error.message);
+    if (!(error.name === 'ConfigError')) console.error(error.stack);
+    process.exit(1);
+  });
+}

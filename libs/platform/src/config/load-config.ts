@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/** Raised at start-up when the environment is wrong; the message lists every problem at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration (fix these environment variables and start again):\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once into a typed object; never returns a partly valid config. */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(environment)'}: ${issue.message}`),
+  );
+}
+
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+/** Settings every service reads; each service extends this with its own. */
+export const BaseConfig = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  KAFKA_BROKERS: z
+    .string()
+    .min(1)
+    .default('127.0.0.1:9092')
+    .transform((s) => s.split(',').map((b) => b.trim()))
+    .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'each broker must be host:port'))),
+  /** Prefix of every consumer group id, so that separate deployments (or test runs) never share offsets. */
+  KAFKA_GROUP_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default('clearwork'),
+  /** Where a brand-new consumer group starts: from the beginning (default, loses nothing) or the end. */
+  KAFKA_FROM_BEGINNING: flag.default(true),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/postgres'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379/0'),
+  /** Prefix of every Redis key, so that deployments sharing one Redis stay apart. */
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9._:-]*$/).default('cw:'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+});
+export type BaseConfig = z.infer<typeof BaseConfig>;

@@ -1,0 +1,40 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** The metrics every service exposes on `/metrics`; services register their own on `registry`. */
+export class PlatformMetrics {
+  readonly registry = new Registry();
+  readonly messagesConsumed: Counter<'topic' | 'outcome'>;
+  readonly deadLetters: Counter<'topic' | 'kind'>;
+  readonly messageDuration: Histogram<'topic'>;
+  readonly outboxPublished: Counter<'topic'>;
+
+  constructor(service: string) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+    this.messagesConsumed = new Counter({
+      name: 'clearwork_messages_consumed_total',
+      help: 'Kafka messages consumed, by topic and outcome (processed, dead_lettered, retried)',
+      labelNames: ['topic', 'outcome'],
+      registers: [this.registry],
+    });
+    this.deadLetters = new Counter({
+      name: 'clearwork_dead_letters_total',
+      help: 'Messages written to a dead-letter topic, by source topic and kind of failure',
+      labelNames: ['topic', 'kind'],
+      registers: [this.registry],
+    });
+    this.messageDuration = new Histogram({
+      name: 'clearwork_message_duration_seconds',
+      help: 'Time to validate and handle one consumed message',
+      labelNames: ['topic'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+    this.outboxPublished = new Counter({
+      name: 'clearwork_outbox_published_total',
+      help: 'Events published from the transactional outbox, by topic',
+      labelNames: ['topic'],
+      registers: [this.registry],
+    });
+  }
+}

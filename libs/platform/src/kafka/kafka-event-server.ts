@@ -1,0 +1,160 @@
+import { Logger } from '@nestjs/common';
+import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { deadLetterTopic, TOPIC_SCHEMAS, type DeadLetterRecord, type TopicName } from '@clearwork/contracts';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { PlatformMetrics } from '../http/platform-metrics';
+import { isDeadLetterVerdict } from './dead-letter-error';
+import { decodeMessage, type DecodeFailure } from './decode-message';
+import type { EventPublisher } from './event-publisher';
+
+/** What a handler learns about the message besides the event itself. */
+export class KafkaEventContext extends BaseRpcContext<[topic: string, partition: number, offset: string, key: string | null]> {
+  get topic(): string {
+    return this.args[0];
+  }
+  get partition(): number {
+    return this.args[1];
+  }
+  get offset(): string {
+    return this.args[2];
+  }
+  get key(): string | null {
+    return this.args[3];
+  }
+}
+
+export interface KafkaEventServerOptions {
+  readonly kafka: Kafka;
+  readonly groupId: string;
+  readonly fromBeginning: boolean;
+  readonly publisher: EventPublisher;
+  readonly metrics: PlatformMetrics;
+}
+
+/**
+ * A Nest transport that feeds `@EventPattern(topic)` handlers from Kafka. Every message is
+ * parsed with the topic's zod schema first; one that fails (or that its handler refuses with a
+ * `DeadLetterError`) is written to `<topic>.dlq` with its original bytes and the reason, and the
+ * partition moves on. Any other handler error is transient: the batch is retried from the
+ * first unfinished message, so nothing is skipped.
+ */
+export class KafkaEventServer extends Server implements CustomTransportStrategy {
+  private consumer?: Consumer;
+  private joined = false;
+  private readonly log = new Logger(KafkaEventServer.name);
+
+  constructor(private readonly options: KafkaEventServerOptions) {
+    super();
+  }
+
+  /** True once the consumer has joined its group and received partitions. */
+  get isJoined(): boolean {
+    return this.joined;
+  }
+
+  listen(callback: (error?: unknown) => void): void {
+    this.start().then(() => callback(), callback);
+  }
+
+  async close(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    this.joined = false;
+    await consumer?.disconnect();
+  }
+
+  on(): never {
+    throw new Error('KafkaEventServer does not support event listeners');
+  }
+
+  unwrap<T>(): T {
+    if (!this.consumer) throw new Error('KafkaEventServer is not listening');
+    return this.consumer as T;
+  }
+
+  private async start(): Promise<void> {
+    const topics = [...this.messageHandlers.keys()];
+    if (topics.length === 0) return;
+    const consumer = this.options.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 30_000 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.joined = true;
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.joined = false;
+      this.log.error(`consumer ${this.options.groupId} crashed: ${event.payload.error.message}; restarting`);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning });
+    await consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    this.log.log(`consuming ${topics.join(', ')} as group ${this.options.groupId}`);
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+    const topic = batch.topic as TopicName;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      const started = process.hrtime.bigint();
+      await this.handleMessage(topic, batch.partition, message);
+      resolveOffset(message.offset);
+      this.options.metrics.messageDuration.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9);
+      await heartbeat();
+    }
+    await commitOffsetsIfNecessary();
+  }
+
+  private async handleMessage(topic: TopicName, partition: number, message: KafkaMessage): Promise<void> {
+    const schema = TOPIC_SCHEMAS[topic];
+    const decoded = schema ? decodeMessage(schema, message.value) : undefined;
+    if (!decoded || !decoded.ok) {
+      const error = decoded?.error ?? { kind: 'invalid_event' as const, message: `no schema for topic ${topic}`, issues: [] };
+      await this.deadLetter(topic, partition, message, error);
+      return;
+    }
+    const handler = this.getHandlerByPattern(topic);
+    if (!handler) return;
+    const key = message.key?.toString('utf8') ?? null;
+    const context = new KafkaEventContext([topic, partition, message.offset, key]);
+    try {
+      const result = await handler(decoded.event, context);
+      if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+      this.options.metrics.messagesConsumed.inc({ topic, outcome: 'processed' });
+    } catch (error) {
+      if (!isDeadLetterVerdict(error)) {
+        this.options.metrics.messagesConsumed.inc({ topic, outcome: 'retried' });
+        throw new Error(`handler for ${topic} failed at partition ${partition} offset ${message.offset}; will retry`);
+      }
+      await this.deadLetter(topic, partition, message, { kind: 'rejected', message: error.reason, issues: error.issues });
+    }
+  }
+
+  private async deadLetter(topic: TopicName, partition: number, message: KafkaMessage, error: DecodeFailure): Promise<void> {
+    const record: DeadLetterRecord = {
+      sourceTopic: topic,
+      partition,
+      offset: message.offset,
+      keyBase64: message.key ? message.key.toString('base64') : null,
+      valueBase64: message.value ? message.value.toString('base64') : null,
+      headers: Object.fromEntries(
+        Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v)]),
+      ),
+      error,
+      consumerGroup: this.options.groupId,
+      deadLetteredAt: new Date().toISOString(),
+    };
+    await this.options.publisher.publish([{ topic: deadLetterTopic(topic), key: message.key?.toString('utf8') ?? null, value: record }]);
+    this.options.metrics.messagesConsumed.inc({ topic, outcome: 'dead_lettered' });
+    this.options.metrics.deadLetters.inc({ topic, kind: error.kind });
+    this.log.warn(`dead-lettered ${topic}[${partition}]@${message.offset}: ${error.message}`);
+  }
+}

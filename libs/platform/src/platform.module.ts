@@ -1,0 +1,116 @@
+import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { DataSource, type MixedList } from 'typeorm';
+import type { BaseConfig } from './config/load-config';
+import { HealthChecks } from './http/health';
+import { OpsController } from './http/ops.controller';
+import { PlatformMetrics } from './http/platform-metrics';
+import { EventPublisher } from './kafka/event-publisher';
+import { ensureTopics } from './kafka/topic-admin';
+import { OutboxRelay } from './outbox/outbox';
+import { KAFKA, REDIS, SERVICE_CONFIG } from './platform.tokens';
+import { openDataSource } from './postgres/data-source';
+import { createRedis } from './redis/redis-client';
+
+export interface PlatformOptions {
+  /** Service name: the consumer group suffix, the metrics label and the Kafka client id. */
+  readonly service: string;
+  /** The PostgreSQL schema this service owns. */
+  readonly schema: string;
+  readonly migrations: MixedList<Function>;
+  readonly config: BaseConfig;
+}
+
+const PRODUCER = Symbol('PRODUCER');
+
+/** Closes every client when the application shuts down, after in-flight work has drained. */
+class PlatformLifecycle implements OnApplicationShutdown {
+  private readonly log = new Logger('Platform');
+  constructor(
+    @Inject(OutboxRelay) private readonly relay: OutboxRelay,
+    @Inject(PRODUCER) private readonly producer: Producer,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+    await this.producer.disconnect().catch((e: Error) => this.log.warn(`producer: ${e.message}`));
+    await this.dataSource.destroy().catch((e: Error) => this.log.warn(`postgres: ${e.message}`));
+    await this.redis.quit().catch((e: Error) => this.log.warn(`redis: ${e.message}`));
+  }
+}
+
+/**
+ * Kafka, PostgreSQL, Redis, the outbox relay, metrics and health for one service. The service's
+ * own modules inject what they need; nothing here knows about any service's domain.
+ */
+@Module({})
+export class PlatformModule {
+  static forService(options: PlatformOptions): DynamicModule {
+    const { config } = options;
+    return {
+      module: PlatformModule,
+      global: true,
+      controllers: [OpsController],
+      providers: [
+        { provide: SERVICE_CONFIG, useValue: config },
+        { provide: PlatformMetrics, useFactory: () => new PlatformMetrics(options.service) },
+        HealthChecks,
+        {
+          provide: KAFKA,
+          useFactory: async () => {
+            const kafka = new Kafka({
+              clientId: `clearwork-${options.service}`,
+              brokers: config.KAFKA_BROKERS,
+              logLevel: logLevel.WARN,
+              retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+            });
+            await ensureTopics(kafka);
+            return kafka;
+          },
+        },
+        {
+          provide: PRODUCER,
+          inject: [KAFKA],
+          useFactory: async (kafka: Kafka) => {
+            const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+            await producer.connect();
+            return producer;
+          },
+        },
+        { provide: EventPublisher, inject: [PRODUCER], useFactory: (producer: Producer) => new EventPublisher(producer) },
+        {
+          provide: DataSource,
+          inject: [HealthChecks],
+          useFactory: async (health: HealthChecks) => {
+            const dataSource = await openDataSource({ url: config.DATABASE_URL, schema: options.schema, migrations: options.migrations });
+            health.register('postgres', async () => (await dataSource.query('SELECT 1 AS ok')).length === 1);
+            return dataSource;
+          },
+        },
+        {
+          provide: REDIS,
+          inject: [HealthChecks],
+          useFactory: (health: HealthChecks) => {
+            const redis = createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX);
+            health.register('redis', async () => (await redis.ping()) === 'PONG');
+            return redis;
+          },
+        },
+        {
+          provide: OutboxRelay,
+          inject: [DataSource, EventPublisher, PlatformMetrics],
+          useFactory: (dataSource: DataSource, publisher: EventPublisher, metrics: PlatformMetrics) => {
+            const relay = new OutboxRelay(dataSource, options.schema, publisher, metrics);
+            relay.start();
+            return relay;
+          },
+        },
+        PlatformLifecycle,
+      ],
+      exports: [SERVICE_CONFIG, PlatformMetrics, HealthChecks, KAFKA, EventPublisher, DataSource, REDIS, OutboxRelay],
+    };
+  }
+}
