@@ -2,3 +2,4 @@ export * from './candidate';
 export * from './eligibility-filters';
 export * from './rank-candidates';
 export * from './summarise';
+export * from './explanation';

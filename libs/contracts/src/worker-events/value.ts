@@ -93,3 +93,5 @@ export type WorkerProfileUpdated = z.infer<typeof WorkerProfileUpdated>;
 export type OfferAccepted = z.infer<typeof OfferAccepted>;
 export type OfferDeclined = z.infer<typeof OfferDeclined>;
 export type TaskReviewed = z.infer<typeof TaskReviewed>;
+export type TaskSubmitted = z.infer<typeof TaskSubmitted>;
+export type TaskAbandoned = z.infer<typeof TaskAbandoned>;

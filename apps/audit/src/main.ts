@@ -1,0 +1,9 @@
+import 'reflect-metadata';
+import { runMain, runService } from '@clearwork/platform';
+import { AuditModule } from './audit.module';
+import { loadAuditConfig } from './config';
+
+runMain(async () => {
+  const config = loadAuditConfig();
+  await runService({ service: 'audit', module: AuditModule.register(config), config, port: config.AUDIT_PORT });
+});

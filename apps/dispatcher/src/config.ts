@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import { BaseConfig, loadConfig } from '@clearwork/platform';
+
+export const DispatcherConfig = BaseConfig.extend({
+  DISPATCHER_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
+});
+export type DispatcherConfig = z.infer<typeof DispatcherConfig>;
+
+export const loadDispatcherConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(DispatcherConfig, env);
+
+/** The PostgreSQL schema the dispatcher owns. */
+export const SCHEMA = 'dispatcher';

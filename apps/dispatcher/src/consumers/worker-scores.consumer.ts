@@ -1,0 +1,22 @@
+import { Controller, Inject } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { TOPICS, type WorkerScoreEvent } from '@clearwork/contracts';
+import { DataSource } from 'typeorm';
+import { WorkerRegistry } from '../workers/worker-registry';
+
+/** `gig.worker-scores.v1`: the latest score per worker, used for ranking. */
+@Controller()
+export class WorkerScoresConsumer {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(WorkerRegistry) private readonly registry: WorkerRegistry,
+  ) {}
+
+  @EventPattern(TOPICS.workerScores)
+  async handle(@Payload() event: WorkerScoreEvent): Promise<void> {
+    const { workerId, components, composite, policyVersion } = event.data;
+    const scores = { quality: components.quality.value, latency: components.latency.value, availability: components.availability.value, composite };
+    // Scores are a latest-value table: applying one twice has no further effect, so no dedupe is needed.
+    await this.registry.setScores(this.dataSource.manager, workerId, scores, policyVersion);
+  }
+}

@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { TOPICS, type DecisionRecordedData, type TaskPostedData } from '@clearwork/contracts';
+import { contentHash } from '@clearwork/audit-core';
+import { rankCandidates, summariseFiltering, type Candidate } from '@clearwork/matching-core';
+import { DEFAULT_POLICY, policyHash, type PolicyDocument } from '@clearwork/scoring-core';
+import type { OutboxEvent } from '@clearwork/platform';
+import type { EntityManager } from 'typeorm';
+import type { TaskStore } from '../tasks/task-store';
+import type { WorkerRegistry } from '../workers/worker-registry';
+import type { CapacityLedger } from './capacity-ledger';
+import type { SlotClaims } from './slot-claims';
+
+export interface ReplicaAttempt {
+  readonly task: TaskPostedData;
+  readonly replica: number;
+  readonly attempt: number;
+  readonly now: Date;
+}
+
+export interface PlanResult {
+  readonly events: OutboxEvent[];
+  readonly selectedWorkerId: string | null;
+}
+
+const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventId: randomUUID(), type, occurredAt: now.toISOString(), data });
+
+/**
+ * One dispatch attempt for one replica: find candidates through the index, filter and rank them
+ * under the policy, take a capacity slot for the best (the next if that slot was just taken
+ * elsewhere), and write the decision record and the offer — or the waiting state — in the
+ * caller's transaction.
+ */
+export class DispatchPlanner {
+  private readonly policy: PolicyDocument = DEFAULT_POLICY;
+  private readonly policyHash = policyHash(DEFAULT_POLICY);
+
+  constructor(
+    private readonly registry: WorkerRegistry,
+    private readonly store: TaskStore,
+    private readonly ledger: CapacityLedger,
+  ) {}
+
+  get maxAttempts(): number {
+    return this.policy.dispatch.maxAttempts;
+  }
+
+  async plan(m: EntityManager, claims: SlotClaims, a: ReplicaAttempt): Promise<PlanResult> {
+    const { task, replica, attempt, now } = a;
+    const pool = await this.registry.candidatesFor(m, task.requiredSkills);
+    const active = await this.ledger.activeCounts(pool.map((w) => w.workerId));
+    const candidates: Candidate[] = pool.map((w) => ({ ...w, activeTasks: active.get(w.workerId) ?? 0 }));
+    const { onTask, declined } = await this.store.workersTouching(m, task.taskId);
+    const context = {
+      task: { ...task, excludedWorkerIds: task.excludedWorkerIds ?? [] },
+      onTask,
+      declined,
+    };
+    const ranking = rankCandidates({ candidates, context, weights: this.policy.weights, topK: this.policy.dispatch.topK });
+
+    let selected: (typeof ranking.ranked)[number] | undefined;
+    let lostRaces = 0;
+    for (const r of ranking.ranked) {
+      const capacity = pool.find((w) => w.workerId === r.workerId)!.capacity;
+      if (await claims.claim(r.workerId, capacity)) {
+        selected = r;
+        break;
+      }
+      lostRaces++;
+    }
+    const filteredOut = { ...ranking.filteredOut };
+    if (lostRaces > 0) filteredOut.at_capacity = (filteredOut.at_capacity ?? 0) + lostRaces;
+
+    const decisionId = randomUUID();
+    const decision: DecisionRecordedData = {
+      decisionId,
+      taskId: task.taskId,
+      replica,
+      attempt,
+      decidedAt: now.toISOString(),
+      mode: 'online',
+      policy: { version: this.policy.version, contentHash: this.policyHash },
+      poolSize: ranking.poolSize,
+      filteredOut,
+      topK: ranking.ranked.slice(0, this.policy.dispatch.topK),
+      selectedWorkerId: selected?.workerId ?? null,
+      cutoffScore: selected?.finalScore ?? null,
+      inputDigest: contentHash({ task, replica, attempt, candidates, onTask: [...onTask].sort(), declined: [...declined].sort(), policy: this.policyHash }),
+      summary: summariseFiltering(ranking.poolSize, filteredOut),
+    };
+    await this.store.insertDecision(m, { decisionId, taskId: task.taskId, replica, attempt, decidedAt: decision.decidedAt, record: decision });
+    const events: OutboxEvent[] = [{ topic: TOPICS.decisions, key: task.taskId, value: envelope('DecisionRecorded', decision, now) }];
+
+    if (!selected) {
+      const reasons = Object.entries(filteredOut).map(([code, count]) => ({ code, count }));
+      if (ranking.poolSize === 0) reasons.push({ code: 'no_workers_with_skills', count: 0 });
+      await this.store.setReplica(m, task.taskId, replica, 'waiting', { attempts: attempt });
+      events.push({ topic: TOPICS.offers, key: task.taskId, value: envelope('TaskWaiting', { taskId: task.taskId, replica, reasons }, now) });
+      return { events, selectedWorkerId: null };
+    }
+
+    const ttl = task.offerTtlSeconds ?? this.policy.dispatch.offerTtlSeconds;
+    const offer = {
+      offerId: randomUUID(),
+      taskId: task.taskId,
+      replica,
+      attempt,
+      workerId: selected.workerId,
+      decisionId,
+      expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
+    };
+    await this.store.insertOffer(m, offer);
+    await this.store.setReplica(m, task.taskId, replica, 'offered', { attempts: attempt, workerId: selected.workerId });
+    events.push({
+      topic: TOPICS.offers,
+      key: task.taskId,
+      value: envelope('OfferMade', { ...offer, payCents: task.payCents, currency: task.currency }, now),
+    });
+    return { events, selectedWorkerId: selected.workerId };
+  }
+}

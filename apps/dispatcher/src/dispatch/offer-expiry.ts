@@ -1,0 +1,46 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { TaskLifecycle } from '../tasks/task-lifecycle.service';
+
+/**
+ * Expires offers on time even when no other message arrives: sleeps until the earliest open
+ * offer's expiry (at most `maxSleepMs`, so offers made by other instances are seen too).
+ */
+@Injectable()
+export class OfferExpiry implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private readonly log = new Logger(OfferExpiry.name);
+  private readonly maxSleepMs = 250;
+
+  constructor(@Inject(TaskLifecycle) private readonly lifecycle: TaskLifecycle) {}
+
+  onApplicationBootstrap(): void {
+    this.schedule(0);
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), ms);
+  }
+
+  private async tick(): Promise<void> {
+    let delay = this.maxSleepMs;
+    try {
+      const expired = await this.lifecycle.expireDueOffers();
+      if (expired > 0) delay = 0;
+      else {
+        const next = await this.lifecycle.nextExpiry();
+        if (next) delay = Math.max(0, Math.min(this.maxSleepMs, next.getTime() - Date.now()));
+      }
+    } catch (error) {
+      this.log.warn(`offer expiry will retry: ${(error as Error).message}`);
+      delay = 1_000;
+    }
+    this.schedule(delay);
+  }
+}

@@ -1,0 +1,31 @@
+import type { CapacityLedger } from './capacity-ledger';
+
+/**
+ * Capacity slots taken in Redis during one database transaction. Redis cannot join the
+ * transaction, so if it rolls back the slots are handed back; if it commits they stay taken.
+ */
+export class SlotClaims {
+  private readonly claimed: string[] = [];
+  private readonly released: string[] = [];
+
+  constructor(private readonly ledger: CapacityLedger) {}
+
+  async claim(workerId: string, capacity: number): Promise<boolean> {
+    const ok = await this.ledger.claim(workerId, capacity);
+    if (ok) this.claimed.push(workerId);
+    return ok;
+  }
+
+  /** Frees a slot only once the transaction has committed. */
+  releaseAfterCommit(workerId: string): void {
+    this.released.push(workerId);
+  }
+
+  async committed(): Promise<void> {
+    for (const id of this.released) await this.ledger.release(id);
+  }
+
+  async rolledBack(): Promise<void> {
+    for (const id of this.claimed) await this.ledger.release(id);
+  }
+}

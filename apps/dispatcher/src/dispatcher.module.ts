@@ -1,0 +1,41 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { PlatformModule, REDIS } from '@clearwork/platform';
+import type Redis from 'ioredis';
+import { SCHEMA, type DispatcherConfig } from './config';
+import { TaskEventsConsumer } from './consumers/task-events.consumer';
+import { WorkerEventsConsumer } from './consumers/worker-events.consumer';
+import { WorkerScoresConsumer } from './consumers/worker-scores.consumer';
+import { CapacityLedger } from './dispatch/capacity-ledger';
+import { DispatchPlanner } from './dispatch/dispatch-planner';
+import { OfferExpiry } from './dispatch/offer-expiry';
+import { Initial1732300000000 } from './migrations/1732300000000-initial';
+import { TaskLifecycle } from './tasks/task-lifecycle.service';
+import { TaskStore } from './tasks/task-store';
+import { WorkerRegistryUpdates } from './workers/worker-events.service';
+import { WorkerRegistry } from './workers/worker-registry';
+
+export const DISPATCHER_MIGRATIONS = [Initial1732300000000];
+
+@Module({})
+export class DispatcherModule {
+  static register(config: DispatcherConfig): DynamicModule {
+    return {
+      module: DispatcherModule,
+      imports: [PlatformModule.forService({ service: 'dispatcher', schema: SCHEMA, migrations: DISPATCHER_MIGRATIONS, config })],
+      controllers: [TaskEventsConsumer, WorkerEventsConsumer, WorkerScoresConsumer],
+      providers: [
+        WorkerRegistry,
+        TaskStore,
+        { provide: CapacityLedger, inject: [REDIS], useFactory: (redis: Redis) => new CapacityLedger(redis) },
+        {
+          provide: DispatchPlanner,
+          inject: [WorkerRegistry, TaskStore, CapacityLedger],
+          useFactory: (r: WorkerRegistry, s: TaskStore, l: CapacityLedger) => new DispatchPlanner(r, s, l),
+        },
+        TaskLifecycle,
+        WorkerRegistryUpdates,
+        OfferExpiry,
+      ],
+    };
+  }
+}

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { TOPICS, type OfferAccepted, type OfferDeclined, type TaskAbandoned, type TaskCancelled, type TaskPosted, type TaskSubmitted } from '@clearwork/contracts';
+import { claimEvent, DeadLetterError, OutboxRelay } from '@clearwork/platform';
+import { DataSource } from 'typeorm';
+import { SCHEMA } from '../config';
+import { CapacityLedger } from '../dispatch/capacity-ledger';
+import { DispatchPlanner } from '../dispatch/dispatch-planner';
+import { runUnit, type UnitScope } from '../dispatch/dispatch-unit';
+import { TaskStore, type OpenOffer } from './task-store';
+
+const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventId: randomUUID(), type, occurredAt: now.toISOString(), data });
+
+/**
+ * The life of a task: posted, offered, accepted or declined or expired, offered again,
+ * assigned, waiting, unassignable or cancelled. Every step is one transaction.
+ */
+@Injectable()
+export class TaskLifecycle {
+  private readonly log = new Logger(TaskLifecycle.name);
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(CapacityLedger) private readonly ledger: CapacityLedger,
+    @Inject(OutboxRelay) private readonly relay: OutboxRelay,
+    @Inject(TaskStore) private readonly store: TaskStore,
+    @Inject(DispatchPlanner) private readonly planner: DispatchPlanner,
+  ) {}
+
+  private unit<T>(work: (scope: UnitScope) => Promise<T>): Promise<T> {
+    return runUnit(this.dataSource, this.ledger, this.relay, work);
+  }
+
+  async taskPosted(event: TaskPosted, now = new Date()): Promise<void> {
+    await this.unit(async (scope) => {
+      if (!(await claimEvent(scope.m, SCHEMA, event.eventId, event.type))) return;
+      if (!(await this.store.insertTask(scope.m, event.data, event.occurredAt))) {
+        throw new DeadLetterError(`task ${event.data.taskId} was already posted by another event; a task id can be posted once`);
+      }
+      for (let replica = 1; replica <= event.data.replicas; replica++) {
+        await this.attempt(scope, event.data.taskId, replica, now);
+      }
+    });
+  }
+
+  async taskCancelled(event: TaskCancelled, now = new Date()): Promise<void> {
+    await this.unit(async ({ m, claims, emit }) => {
+      if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return;
+      const replicas = await this.store.lockReplicas(m, event.data.taskId);
+      if (replicas.length === 0) throw new DeadLetterError(`task ${event.data.taskId} is unknown`);
+      for (const offer of await this.store.openOffersOf(m, event.data.taskId)) {
+        await this.store.closeOffer(m, offer.offerId, 'withdrawn');
+        claims.releaseAfterCommit(offer.workerId);
+        emit([{ topic: TOPICS.offers, key: offer.taskId, value: envelope('OfferWithdrawn', { ...pick(offer), reason: 'task_cancelled' }, now) }]);
+      }
+      for (const r of replicas) {
+        if (r.state === 'assigned' && r.workerId && (await this.store.finishAssignment(m, event.data.taskId, r.workerId, 'cancelled')) !== undefined) {
+          claims.releaseAfterCommit(r.workerId);
+        }
+        if (r.state !== 'unassignable') await this.store.setReplica(m, event.data.taskId, r.replica, 'cancelled');
+      }
+    });
+  }
+
+  async offerAccepted(event: OfferAccepted, now = new Date()): Promise<void> {
+    await this.unit(async ({ m, emit }) => {
+      if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return;
+      const offer = await this.openOfferFor(m, event.data, now);
+      await this.store.closeOffer(m, offer.offerId, 'accepted');
+      await this.store.insertAssignment(m, offer);
+      await this.store.setReplica(m, offer.taskId, offer.replica, 'assigned', { workerId: offer.workerId });
+      emit([{ topic: TOPICS.offers, key: offer.taskId, value: envelope('TaskAssigned', { taskId: offer.taskId, workerId: offer.workerId, offerId: offer.offerId, replica: offer.replica }, now) }]);
+    });
+  }
+
+  async offerDeclined(event: OfferDeclined, now = new Date()): Promise<void> {
+    await this.unit(async (scope) => {
+      if (!(await claimEvent(scope.m, SCHEMA, event.eventId, event.type))) return;
+      const offer = await this.openOfferFor(scope.m, event.data, now);
+      await this.store.closeOffer(scope.m, offer.offerId, 'declined');
+      scope.claims.releaseAfterCommit(offer.workerId);
+      await this.attempt(scope, offer.taskId, offer.replica, now);
+    });
+  }
+
+  /**
+   * A submitted task frees the worker's slot; an abandoned one frees it and goes back to be
+   * offered to someone else. Returns the worker whose slot was freed, if any.
+   */
+  async assignmentEnded(event: TaskSubmitted | TaskAbandoned, now = new Date()): Promise<string | undefined> {
+    return this.unit(async (scope) => {
+      if (!(await claimEvent(scope.m, SCHEMA, event.eventId, event.type))) return undefined;
+      const { taskId, workerId } = event.data;
+      const replica = await this.store.finishAssignment(scope.m, taskId, workerId, event.type === 'TaskSubmitted' ? 'submitted' : 'abandoned');
+      if (replica === undefined) return undefined;
+      scope.claims.releaseAfterCommit(workerId);
+      if (event.type === 'TaskAbandoned') {
+        await this.store.setReplica(scope.m, taskId, replica, 'waiting', { workerId: null });
+        await this.attempt(scope, taskId, replica, now);
+      }
+      return workerId;
+    });
+  }
+
+  /** Expires due offers and offers those replicas to the next candidate; returns how many expired. */
+  async expireDueOffers(now = new Date(), limit = 100): Promise<number> {
+    return this.unit(async (scope) => {
+      const due = await this.store.lockDueOffers(scope.m, now, limit);
+      for (const offer of due) {
+        await this.store.closeOffer(scope.m, offer.offerId, 'expired');
+        scope.claims.releaseAfterCommit(offer.workerId);
+        scope.emit([{ topic: TOPICS.offers, key: offer.taskId, value: envelope('OfferExpired', { ...pick(offer), reason: 'ttl_elapsed' }, now) }]);
+        await this.attempt(scope, offer.taskId, offer.replica, now);
+      }
+      return due.length;
+    });
+  }
+
+  /** When a worker comes online or frees a slot, waiting tasks they could do are dispatched again. */
+  async redispatchWaitingFor(workerId: string, now = new Date(), limit = 10): Promise<void> {
+    await this.unit(async (scope) => {
+      const skills = await this.store.workerSkills(scope.m, workerId);
+      if (!skills) return;
+      for (const { taskId, replica } of await this.store.lockWaitingFor(scope.m, skills, limit)) {
+        await this.attempt(scope, taskId, replica, now);
+      }
+    });
+  }
+
+  async nextExpiry(): Promise<Date | undefined> {
+    return this.store.nextExpiry(this.dataSource.manager);
+  }
+
+  private async openOfferFor(m: UnitScope['m'], data: { offerId: string; workerId: string; taskId: string }, now: Date): Promise<OpenOffer> {
+    const offer = await this.store.lockOffer(m, data.offerId);
+    if (!offer || offer.workerId !== data.workerId || offer.taskId !== data.taskId) {
+      throw new DeadLetterError(`offer ${data.offerId} for task ${data.taskId} was not made to worker ${data.workerId}`);
+    }
+    if (offer.state !== 'open' || offer.expiresAt.getTime() <= now.getTime()) {
+      throw new DeadLetterError(`offer ${data.offerId} is no longer open (${offer.state === 'open' ? 'expired' : offer.state})`);
+    }
+    return offer;
+  }
+
+  /** Makes the next attempt for one replica, or gives up under the policy. */
+  private async attempt({ m, claims, emit }: UnitScope, taskId: string, replica: number, now: Date): Promise<void> {
+    const state = await this.store.lockReplica(m, taskId, replica);
+    const task = await this.store.findTask(m, taskId);
+    if (!state || !task || state.state === 'cancelled' || state.state === 'assigned' || state.state === 'unassignable') return;
+    const attempt = state.attempts + 1;
+    const offersMade = await this.store.offersMade(m, taskId, replica);
+    if (offersMade >= this.planner.maxAttempts) {
+      await this.store.setReplica(m, taskId, replica, 'unassignable', { attempts: attempt });
+      emit([{ topic: TOPICS.offers, key: taskId, value: envelope('TaskUnassignable', { taskId, replica, reasons: [{ code: 'max_attempts', count: offersMade }] }, now) }]);
+      return;
+    }
+    const result = await this.planner.plan(m, claims, { task: task.spec, replica, attempt, now });
+    emit(result.events);
+    if (result.selectedWorkerId) this.log.debug(`task ${taskId}#${replica} attempt ${attempt} offered to ${result.selectedWorkerId}`);
+  }
+}
+
+function pick(o: OpenOffer) {
+  return { offerId: o.offerId, taskId: o.taskId, workerId: o.workerId };
+}

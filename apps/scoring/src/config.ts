@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import { BaseConfig, loadConfig } from '@clearwork/platform';
+
+export const ScoringConfig = BaseConfig.extend({
+  SCORING_PORT: z.coerce.number().int().min(1).max(65535).default(3002),
+});
+export type ScoringConfig = z.infer<typeof ScoringConfig>;
+
+export const loadScoringConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(ScoringConfig, env);
+
+/** The PostgreSQL schema the scoring service owns. */
+export const SCHEMA = 'scoring';

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createScratchDatabase, KAFKA_BROKER, REDIS_URL } from './servers';
+import { eventually } from './eventually';
+
+export type ServiceName = 'dispatcher' | 'scoring' | 'audit';
+const ROOT = join(__dirname, '..', '..');
+const SERVICES: ServiceName[] = ['dispatcher', 'scoring', 'audit'];
+
+/** The three services as separate processes, on a scratch database and their own consumer groups. */
+export class Engine {
+  readonly runId = `e2e${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  readonly ports: Record<ServiceName, number>;
+  private readonly processes = new Map<ServiceName, ChildProcess>();
+  private dropDatabase?: () => Promise<void>;
+  private env: NodeJS.ProcessEnv = {};
+
+  constructor(basePort = 4100 + Math.floor(Math.random() * 800)) {
+    this.ports = { dispatcher: basePort + 1, scoring: basePort + 2, audit: basePort + 3 };
+  }
+
+  url(service: ServiceName, path: string): string {
+    return `http://127.0.0.1:${this.ports[service]}${path}`;
+  }
+
+  async start(): Promise<void> {
+    const db = await createScratchDatabase(this.runId);
+    this.dropDatabase = db.drop;
+    this.env = {
+      ...process.env,
+      NODE_ENV: 'test',
+      KAFKA_BROKERS: KAFKA_BROKER,
+      KAFKA_GROUP_PREFIX: this.runId,
+      KAFKA_FROM_BEGINNING: 'false',
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `${this.runId}:`,
+      DISPATCHER_PORT: String(this.ports.dispatcher),
+      SCORING_PORT: String(this.ports.scoring),
+      AUDIT_PORT: String(this.ports.audit),
+      LOG_LEVEL: 'log',
+    };
+    await Promise.all(SERVICES.map((s) => this.startService(s)));
+  }
+
+  async startService(service: ServiceName): Promise<void> {
+    const logDir = join(ROOT, '.run', 'e2e', this.runId);
+    mkdirSync(logDir, { recursive: true });
+    const log = createWriteStream(join(logDir, `${service}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', service, 'src', 'main.js')], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    this.processes.set(service, child);
+    let exited: number | null = null;
+    child.once('exit', (code) => (exited = code ?? -1));
+    await eventually(
+      async () => {
+        if (exited !== null) throw new Error(`${service} exited with code ${exited}; see ${logDir}/${service}.log`);
+        const res = await fetch(this.url(service, '/health'));
+        if (res.status !== 200) throw new Error(`${service} health: ${res.status} ${await res.text()}`);
+      },
+      { timeoutMs: 60_000, what: `${service} to become healthy (log in ${logDir})` },
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      [...this.processes.values()].map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+          }),
+      ),
+    );
+    this.processes.clear();
+    await this.dropDatabase?.();
+  }
+
+  /** Total of a counter on a service's /metrics, summed over the label sets that match. */
+  async metric(service: ServiceName, name: string, labels: Record<string, string> = {}): Promise<number> {
+    const text = await (await fetch(this.url(service, '/metrics'))).text();
+    let total = 0;
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) total += Number(line.split(' ').at(-1));
+    }
+    return total;
+  }
+}
