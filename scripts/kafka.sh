@@ -92,7 +92,8 @@ start() {
       -c "$props" --ignore-formatted >>"$log" 2>&1 || { tail -n 20 "$log" >&2; die "formatting storage failed (log: .run/kafka/kafka.log); try: scripts/kafka.sh reset"; }
   fi
   say "starting broker on $host:$port (log: .run/kafka/kafka.log)"
-  nohup java "${jvm[@]}" -cp "$cp" kafka.Kafka "$props" >>"$log" 2>&1 </dev/null &
+  # Its own session: a Ctrl-C meant for the engine or a test run does not stop the broker.
+  setsid nohup java "${jvm[@]}" -cp "$cp" kafka.Kafka "$props" >>"$log" 2>&1 </dev/null &
   echo $! >"$pidfile"
   local waited=0
   until answers && grep -q "Kafka Server started" "$log"; do

@@ -17,7 +17,7 @@ describe('walking skeleton through real Kafka, PostgreSQL and Redis', () => {
 
   beforeAll(async () => {
     await requireRealServers();
-    await probe.start([TOPICS.offers, TOPICS.decisions, TOPICS.workerScores, deadLetterTopic(TOPICS.tasks)]);
+    await probe.start([TOPICS.offers, TOPICS.decisions, TOPICS.workerScores, deadLetterTopic(TOPICS.tasks), deadLetterTopic(TOPICS.workerEvents)]);
     await engine.start();
   }, 180_000);
 
@@ -103,6 +103,17 @@ describe('walking skeleton through real Kafka, PostgreSQL and Redis', () => {
       return w;
     }, { what: 'TaskWaiting' });
     expect(waiting.data.reasons).toEqual(expect.arrayContaining([{ code: 'at_capacity', count: 1 }]));
+
+    // Submitting the first task frees the slot, and the waiting task is offered to the worker.
+    await probe.send(TOPICS.workerEvents, [
+      { key: ready.data.workerId, value: aWorkerEvent('TaskSubmitted', { workerId: ready.data.workerId, taskId: task.data.taskId, durationSeconds: 80 }) },
+    ]);
+    const [secondOffer] = await eventually(() => {
+      const offers = probe.events(TOPICS.offers, 'OfferMade', (d) => d.taskId === second.data.taskId);
+      if (offers.length === 0) throw new Error('waiting task not offered yet');
+      return offers;
+    }, { what: 'the waiting task to be offered once the slot is free' });
+    expect(secondOffer.data).toMatchObject({ workerId: ready.data.workerId, attempt: 2 });
   });
 
   it('dead-letters a malformed message with its reason and still processes the next message on the same partition', async () => {
@@ -130,6 +141,21 @@ describe('walking skeleton through real Kafka, PostgreSQL and Redis', () => {
     expect(second.error.kind).toBe('invalid_event');
     expect(second.error.issues).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'data.priority' })]));
     expect(Number(second.offset)).toBe(Number(first.offset) + 1);
+  });
+
+  it('dead-letters a valid event that cannot be applied, with the reason, and carries on', async () => {
+    const workerId = `worker-${randomUUID()}`;
+    const bogus = aWorkerEvent('OfferAccepted', { workerId, offerId: `offer-${randomUUID()}`, taskId: 'task-never-posted' });
+    const stranger = aWorkerEvent('WorkerWentOnline', { workerId });
+    await probe.send(TOPICS.workerEvents, [{ key: workerId, value: bogus }, { key: workerId, value: stranger }]);
+    const letters = await eventually(() => {
+      const mine = probe.seen.filter((m) => m.topic === deadLetterTopic(TOPICS.workerEvents) && m.key === workerId && m.value?.consumerGroup === `${engine.runId}.dispatcher`);
+      if (mine.length < 2) throw new Error(`${mine.length} dead letters`);
+      return mine.map((m) => m.value);
+    }, { what: 'the refused worker events to be dead-lettered' });
+    expect(letters.map((l) => l.error.kind)).toEqual(['rejected', 'rejected']);
+    expect(letters[0].error.message).toContain('was not made to worker');
+    expect(letters[1].error.message).toContain('is not registered');
   });
 
   it('gives a redelivered event (same eventId) no second effect', async () => {

@@ -13,7 +13,7 @@ export class AuditModule {
   static register(config: AuditConfig): DynamicModule {
     return {
       module: AuditModule,
-      imports: [PlatformModule.forService({ service: 'audit', schema: SCHEMA, migrations: AUDIT_MIGRATIONS, config })],
+      imports: [PlatformModule.forService({ service: 'audit', schema: SCHEMA, migrations: AUDIT_MIGRATIONS, config, outbox: false })],
       controllers: [LogConsumer, ExplanationController],
       providers: [DecisionLog],
     };

@@ -13,3 +13,4 @@ export * from './redis/redis-client';
 export * from './platform.tokens';
 export * from './platform.module';
 export * from './bootstrap';
+export * from './postgres/sql';

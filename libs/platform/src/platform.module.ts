@@ -20,6 +20,8 @@ export interface PlatformOptions {
   readonly schema: string;
   readonly migrations: MixedList<Function>;
   readonly config: BaseConfig;
+  /** Whether the service publishes through a transactional outbox (its migrations create `<schema>.outbox`). */
+  readonly outbox?: boolean;
 }
 
 const PRODUCER = Symbol('PRODUCER');
@@ -104,7 +106,7 @@ export class PlatformModule {
           inject: [DataSource, EventPublisher, PlatformMetrics],
           useFactory: (dataSource: DataSource, publisher: EventPublisher, metrics: PlatformMetrics) => {
             const relay = new OutboxRelay(dataSource, options.schema, publisher, metrics);
-            relay.start();
+            if (options.outbox !== false) relay.start();
             return relay;
           },
         },

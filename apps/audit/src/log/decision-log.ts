@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DecisionEvent, DecisionRecordedData, OfferEvent } from '@clearwork/contracts';
+import { sqlRows } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 
 type LoggedEvent = DecisionEvent | OfferEvent;
@@ -12,7 +13,7 @@ export class DecisionLog {
   /** Idempotent by eventId: a redelivered event adds nothing. */
   async append(topic: string, event: LoggedEvent): Promise<void> {
     const data = event.data as { taskId?: string; workerId?: string; decisionId?: string; selectedWorkerId?: string | null };
-    await this.dataSource.query(
+    await sqlRows(this.dataSource.manager, 
       `INSERT INTO audit.entries (event_id, topic, type, task_id, worker_id, decision_id, event)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING`,
       [event.eventId, topic, event.type, data.taskId ?? null, data.workerId ?? data.selectedWorkerId ?? null, data.decisionId ?? null, JSON.stringify(event)],
@@ -20,7 +21,7 @@ export class DecisionLog {
   }
 
   async decisionsFor(taskId: string): Promise<DecisionRecordedData[]> {
-    const rows: { event: { data: DecisionRecordedData } }[] = await this.dataSource.query(
+    const rows: { event: { data: DecisionRecordedData } }[] = await sqlRows(this.dataSource.manager, 
       `SELECT event FROM audit.entries WHERE task_id = $1 AND type = 'DecisionRecorded' ORDER BY seq`,
       [taskId],
     );
@@ -28,7 +29,7 @@ export class DecisionLog {
   }
 
   async offerTypesFor(taskId: string, workerId: string): Promise<Set<string>> {
-    const rows: { type: string }[] = await this.dataSource.query(
+    const rows: { type: string }[] = await sqlRows(this.dataSource.manager, 
       `SELECT DISTINCT type FROM audit.entries WHERE task_id = $1 AND worker_id = $2 AND topic = 'gig.offers.v1'`,
       [taskId, workerId],
     );

@@ -1,3 +1,4 @@
+import { sqlRows } from '@clearwork/platform';
 import type { TaskPostedData } from '@clearwork/contracts';
 import type { EntityManager } from 'typeorm';
 
@@ -28,13 +29,13 @@ export type OfferClosing = 'accepted' | 'declined' | 'expired' | 'withdrawn';
 export class TaskStore {
   /** Inserts the task and its replicas; false when a task with this id already exists. */
   async insertTask(m: EntityManager, spec: TaskPostedData, postedAt: string): Promise<boolean> {
-    const rows: unknown[] = await m.query(
+    const rows: unknown[] = await sqlRows(m, 
       `INSERT INTO dispatcher.tasks (task_id, queue, priority, required_skills, spec, state, posted_at)
        VALUES ($1, $2, $3, $4, $5, 'open', $6) ON CONFLICT DO NOTHING RETURNING task_id`,
       [spec.taskId, spec.queue, spec.priority, spec.requiredSkills, JSON.stringify(spec), postedAt],
     );
     if (rows.length === 0) return false;
-    await m.query(
+    await sqlRows(m, 
       `INSERT INTO dispatcher.task_replicas (task_id, replica, state, priority, posted_at)
        SELECT $1, r, 'waiting', $2, $3 FROM generate_series(1, $4::int) AS r`,
       [spec.taskId, spec.priority, postedAt, spec.replicas],
@@ -43,7 +44,7 @@ export class TaskStore {
   }
 
   async findTask(m: EntityManager, taskId: string): Promise<StoredTask | undefined> {
-    const rows: { task_id: string; spec: TaskPostedData; posted_at: Date }[] = await m.query(
+    const rows: { task_id: string; spec: TaskPostedData; posted_at: Date }[] = await sqlRows(m, 
       `SELECT task_id, spec, posted_at FROM dispatcher.tasks WHERE task_id = $1`,
       [taskId],
     );
@@ -52,7 +53,7 @@ export class TaskStore {
 
   /** Locks one replica row for the rest of the transaction and returns its state and attempts. */
   async lockReplica(m: EntityManager, taskId: string, replica: number): Promise<{ state: ReplicaState; attempts: number } | undefined> {
-    const rows: { state: ReplicaState; attempts: number }[] = await m.query(
+    const rows: { state: ReplicaState; attempts: number }[] = await sqlRows(m, 
       `SELECT state, attempts FROM dispatcher.task_replicas WHERE task_id = $1 AND replica = $2 FOR UPDATE`,
       [taskId, replica],
     );
@@ -60,7 +61,7 @@ export class TaskStore {
   }
 
   async lockReplicas(m: EntityManager, taskId: string): Promise<{ replica: number; state: ReplicaState; workerId: string | null }[]> {
-    const rows: { replica: number; state: ReplicaState; worker_id: string | null }[] = await m.query(
+    const rows: { replica: number; state: ReplicaState; worker_id: string | null }[] = await sqlRows(m, 
       `SELECT replica, state, worker_id FROM dispatcher.task_replicas WHERE task_id = $1 ORDER BY replica FOR UPDATE`,
       [taskId],
     );
@@ -68,7 +69,7 @@ export class TaskStore {
   }
 
   async setReplica(m: EntityManager, taskId: string, replica: number, state: ReplicaState, change: { attempts?: number; workerId?: string | null } = {}): Promise<void> {
-    await m.query(
+    await sqlRows(m, 
       `UPDATE dispatcher.task_replicas SET state = $3, attempts = COALESCE($4, attempts),
          worker_id = CASE WHEN $6 THEN $5 ELSE worker_id END
        WHERE task_id = $1 AND replica = $2`,
@@ -78,7 +79,7 @@ export class TaskStore {
 
   /** Workers who hold this task or refused it, so they are not offered it (again). */
   async workersTouching(m: EntityManager, taskId: string): Promise<{ onTask: Set<string>; declined: Set<string> }> {
-    const rows: { worker_id: string; state: string }[] = await m.query(
+    const rows: { worker_id: string; state: string }[] = await sqlRows(m, 
       `SELECT worker_id, state FROM dispatcher.offers WHERE task_id = $1`,
       [taskId],
     );
@@ -88,12 +89,12 @@ export class TaskStore {
   }
 
   async offersMade(m: EntityManager, taskId: string, replica: number): Promise<number> {
-    const rows: { n: string }[] = await m.query(`SELECT count(*) AS n FROM dispatcher.offers WHERE task_id = $1 AND replica = $2`, [taskId, replica]);
+    const rows: { n: string }[] = await sqlRows(m, `SELECT count(*) AS n FROM dispatcher.offers WHERE task_id = $1 AND replica = $2`, [taskId, replica]);
     return Number(rows[0].n);
   }
 
   async insertOffer(m: EntityManager, o: NewOffer): Promise<void> {
-    await m.query(
+    await sqlRows(m, 
       `INSERT INTO dispatcher.offers (offer_id, task_id, replica, attempt, worker_id, decision_id, state, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, 'open', $7)`,
       [o.offerId, o.taskId, o.replica, o.attempt, o.workerId, o.decisionId, o.expiresAt],
@@ -102,17 +103,17 @@ export class TaskStore {
 
   async lockOffer(m: EntityManager, offerId: string): Promise<(OpenOffer & { state: string }) | undefined> {
     const rows: { offer_id: string; task_id: string; replica: number; attempt: number; worker_id: string; expires_at: Date; state: string }[] =
-      await m.query(`SELECT * FROM dispatcher.offers WHERE offer_id = $1 FOR UPDATE`, [offerId]);
+      await sqlRows(m, `SELECT * FROM dispatcher.offers WHERE offer_id = $1 FOR UPDATE`, [offerId]);
     const r = rows[0];
     return r && { offerId: r.offer_id, taskId: r.task_id, replica: r.replica, attempt: r.attempt, workerId: r.worker_id, expiresAt: r.expires_at, state: r.state };
   }
 
   async closeOffer(m: EntityManager, offerId: string, state: OfferClosing): Promise<void> {
-    await m.query(`UPDATE dispatcher.offers SET state = $2, closed_at = now() WHERE offer_id = $1`, [offerId, state]);
+    await sqlRows(m, `UPDATE dispatcher.offers SET state = $2, closed_at = now() WHERE offer_id = $1`, [offerId, state]);
   }
 
   async openOffersOf(m: EntityManager, taskId: string): Promise<OpenOffer[]> {
-    const rows: { offer_id: string; task_id: string; replica: number; attempt: number; worker_id: string; expires_at: Date }[] = await m.query(
+    const rows: { offer_id: string; task_id: string; replica: number; attempt: number; worker_id: string; expires_at: Date }[] = await sqlRows(m, 
       `SELECT * FROM dispatcher.offers WHERE task_id = $1 AND state = 'open' FOR UPDATE`,
       [taskId],
     );
@@ -121,7 +122,7 @@ export class TaskStore {
 
   /** Open offers past their expiry, locked so only one instance expires each. */
   async lockDueOffers(m: EntityManager, now: Date, limit: number): Promise<OpenOffer[]> {
-    const rows: { offer_id: string; task_id: string; replica: number; attempt: number; worker_id: string; expires_at: Date }[] = await m.query(
+    const rows: { offer_id: string; task_id: string; replica: number; attempt: number; worker_id: string; expires_at: Date }[] = await sqlRows(m, 
       `SELECT * FROM dispatcher.offers WHERE state = 'open' AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
       [now.toISOString(), limit],
     );
@@ -130,13 +131,13 @@ export class TaskStore {
 
   /** The earliest expiry among open offers, so the sweeper can sleep until then. */
   async nextExpiry(m: EntityManager): Promise<Date | undefined> {
-    const rows: { next: Date | null }[] = await m.query(`SELECT min(expires_at) AS next FROM dispatcher.offers WHERE state = 'open'`);
+    const rows: { next: Date | null }[] = await sqlRows(m, `SELECT min(expires_at) AS next FROM dispatcher.offers WHERE state = 'open'`);
     return rows[0]?.next ?? undefined;
   }
 
   /** Records the assignment; the primary key on (task, replica) makes a second one impossible. */
   async insertAssignment(m: EntityManager, o: OpenOffer): Promise<void> {
-    await m.query(
+    await sqlRows(m, 
       `INSERT INTO dispatcher.assignments (task_id, replica, worker_id, offer_id) VALUES ($1, $2, $3, $4)`,
       [o.taskId, o.replica, o.workerId, o.offerId],
     );
@@ -147,7 +148,7 @@ export class TaskStore {
    * worker holds no open assignment there.
    */
   async finishAssignment(m: EntityManager, taskId: string, workerId: string, outcome: 'submitted' | 'abandoned' | 'cancelled'): Promise<number | undefined> {
-    const rows: { replica: number }[] = await m.query(
+    const rows: { replica: number }[] = await sqlRows(m, 
       `UPDATE dispatcher.assignments SET finished_at = now(), outcome = $3
        WHERE task_id = $1 AND worker_id = $2 AND finished_at IS NULL RETURNING replica`,
       [taskId, workerId, outcome],
@@ -156,7 +157,7 @@ export class TaskStore {
   }
 
   async insertDecision(m: EntityManager, d: { decisionId: string; taskId: string; replica: number; attempt: number; decidedAt: string; record: unknown }): Promise<void> {
-    await m.query(
+    await sqlRows(m, 
       `INSERT INTO dispatcher.decisions (decision_id, task_id, replica, attempt, record, decided_at) VALUES ($1, $2, $3, $4, $5, $6)`,
       [d.decisionId, d.taskId, d.replica, d.attempt, JSON.stringify(d.record), d.decidedAt],
     );
@@ -164,7 +165,7 @@ export class TaskStore {
 
   /** Waiting replicas a worker with these skills could take, highest priority then oldest first. */
   async lockWaitingFor(m: EntityManager, skills: readonly string[], limit: number): Promise<{ taskId: string; replica: number }[]> {
-    const rows: { task_id: string; replica: number }[] = await m.query(
+    const rows: { task_id: string; replica: number }[] = await sqlRows(m, 
       `SELECT r.task_id, r.replica FROM dispatcher.task_replicas r JOIN dispatcher.tasks t USING (task_id)
        WHERE r.state = 'waiting' AND t.required_skills <@ $1::text[]
        ORDER BY r.priority DESC, r.posted_at, r.task_id, r.replica LIMIT $2 FOR UPDATE OF r SKIP LOCKED`,
@@ -174,7 +175,7 @@ export class TaskStore {
   }
 
   async workerSkills(m: EntityManager, workerId: string): Promise<string[] | undefined> {
-    const rows: { skills: string[] }[] = await m.query(`SELECT skills FROM dispatcher.workers WHERE worker_id = $1`, [workerId]);
+    const rows: { skills: string[] }[] = await sqlRows(m, `SELECT skills FROM dispatcher.workers WHERE worker_id = $1`, [workerId]);
     return rows[0]?.skills;
   }
 }

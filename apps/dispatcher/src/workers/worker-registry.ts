@@ -1,3 +1,4 @@
+import { sqlRows } from '@clearwork/platform';
 import type { Candidate } from '@clearwork/matching-core';
 import type { EntityManager } from 'typeorm';
 
@@ -23,7 +24,7 @@ export interface ProfilePatch {
 /** The dispatcher's view of workers in PostgreSQL, shared by every dispatcher instance. */
 export class WorkerRegistry {
   async register(m: EntityManager, workerId: string, p: Required<ProfilePatch>): Promise<void> {
-    await m.query(
+    await sqlRows(m, 
       `INSERT INTO dispatcher.workers (worker_id, skills, languages, qualifications, capacity)
        VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (worker_id) DO UPDATE SET skills = $2, languages = $3, qualifications = $4, capacity = $5, updated_at = now()`,
@@ -33,7 +34,7 @@ export class WorkerRegistry {
 
   /** Returns false when the worker is unknown. */
   async update(m: EntityManager, workerId: string, p: ProfilePatch): Promise<boolean> {
-    const rows: unknown[] = await m.query(
+    const rows: unknown[] = await sqlRows(m, 
       `UPDATE dispatcher.workers SET skills = COALESCE($2, skills), languages = COALESCE($3, languages),
          qualifications = COALESCE($4, qualifications), capacity = COALESCE($5, capacity), updated_at = now()
        WHERE worker_id = $1 RETURNING worker_id`,
@@ -43,7 +44,7 @@ export class WorkerRegistry {
   }
 
   async setPresence(m: EntityManager, workerId: string, online: boolean, at: string): Promise<boolean> {
-    const rows: unknown[] = await m.query(
+    const rows: unknown[] = await sqlRows(m, 
       `UPDATE dispatcher.workers SET online = $2, last_seen_at = GREATEST(last_seen_at, $3::timestamptz), updated_at = now()
        WHERE worker_id = $1 RETURNING worker_id`,
       [workerId, online, at],
@@ -52,7 +53,7 @@ export class WorkerRegistry {
   }
 
   async setSuspended(m: EntityManager, workerId: string, suspended: boolean): Promise<boolean> {
-    const rows: unknown[] = await m.query(
+    const rows: unknown[] = await sqlRows(m, 
       `UPDATE dispatcher.workers SET suspended = $2, updated_at = now() WHERE worker_id = $1 RETURNING worker_id`,
       [workerId, suspended],
     );
@@ -60,14 +61,14 @@ export class WorkerRegistry {
   }
 
   async setScores(m: EntityManager, workerId: string, scores: Record<string, number>, policyVersion: number): Promise<void> {
-    await m.query(
+    await sqlRows(m, 
       `UPDATE dispatcher.workers SET scores = $2, score_policy_version = $3, updated_at = now() WHERE worker_id = $1`,
       [workerId, JSON.stringify(scores), policyVersion],
     );
   }
 
   async capacityOf(m: EntityManager, workerId: string): Promise<number | undefined> {
-    const rows: { capacity: number }[] = await m.query(`SELECT capacity FROM dispatcher.workers WHERE worker_id = $1`, [workerId]);
+    const rows: { capacity: number }[] = await sqlRows(m, `SELECT capacity FROM dispatcher.workers WHERE worker_id = $1`, [workerId]);
     return rows[0]?.capacity;
   }
 
@@ -76,7 +77,7 @@ export class WorkerRegistry {
    * skill index rather than a scan. Capacity in use is filled in by the caller from Redis.
    */
   async candidatesFor(m: EntityManager, requiredSkills: readonly string[]): Promise<Omit<Candidate, 'activeTasks'>[]> {
-    const rows: WorkerRow[] = await m.query(
+    const rows: WorkerRow[] = await sqlRows(m, 
       `SELECT worker_id, skills, languages, qualifications, capacity, online, suspended, scores
        FROM dispatcher.workers WHERE skills @> $1::text[] ORDER BY worker_id LIMIT 5000`,
       [requiredSkills],

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { TOPICS, type WorkerEvent, type WorkerScored } from '@clearwork/contracts';
 import { DEFAULT_POLICY } from '@clearwork/scoring-core';
-import { claimEvent, enqueue, OutboxRelay } from '@clearwork/platform';
+import { claimEvent, enqueue, OutboxRelay, sqlRows } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 import { SCHEMA } from '../config';
 
@@ -39,7 +39,7 @@ export class WorkerProfiles {
       switch (event.type) {
         case 'WorkerRegistered': {
           const { workerId: _id, ...profile } = event.data;
-          await m.query(
+          await sqlRows(m, 
             `INSERT INTO scoring.workers (worker_id, profile, registered_at) VALUES ($1, $2, $3)
              ON CONFLICT (worker_id) DO UPDATE SET profile = $2, updated_at = now()`,
             [workerId, JSON.stringify(profile), event.occurredAt],
@@ -50,7 +50,7 @@ export class WorkerProfiles {
         case 'WorkerWentOnline':
         case 'WorkerHeartbeat':
         case 'WorkerWentOffline':
-          await m.query(
+          await sqlRows(m, 
             `UPDATE scoring.workers SET online = $2, last_seen_at = GREATEST(last_seen_at, $3::timestamptz), updated_at = now() WHERE worker_id = $1`,
             [workerId, event.type !== 'WorkerWentOffline', event.occurredAt],
           );

@@ -79,7 +79,8 @@ export class OutboxRelay {
 
   /** Stops polling and publishes what is left, so a graceful shutdown strands nothing. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    if (!this.timer) return;
+    clearInterval(this.timer);
     while (this.running) await new Promise((r) => setTimeout(r, 10));
     await this.drain().catch((error: Error) => this.log.warn(`outbox not drained at stop: ${error.message}`));
     this.stopped = true;

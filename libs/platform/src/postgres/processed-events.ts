@@ -1,3 +1,4 @@
+import { sqlRows } from './sql';
 import type { EntityManager } from 'typeorm';
 
 /**
@@ -6,7 +7,7 @@ import type { EntityManager } from 'typeorm';
  * Expects the service schema to have `processed_events(event_id uuid primary key, ...)`.
  */
 export async function claimEvent(manager: EntityManager, schema: string, eventId: string, type: string): Promise<boolean> {
-  const rows: unknown[] = await manager.query(
+  const rows: unknown[] = await sqlRows(manager, 
     `INSERT INTO "${schema}".processed_events (event_id, type) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
     [eventId, type],
   );
