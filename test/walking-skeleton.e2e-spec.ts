@@ -75,11 +75,15 @@ describe('walking skeleton through real Kafka, PostgreSQL and Redis', () => {
     expect(decision.data.topK.map((c: { workerId: string }) => c.workerId)).toEqual([ready.data.workerId]);
     expect(decision.data.summary).toBe('1/3 workers eligible; 1 language_mismatch, 1 offline');
 
+    const explanationPath = `/v1/workers/${ready.data.workerId}/tasks/${task.data.taskId}/explanation`;
+    const workerToken = engine.token('worker', ready.data.workerId);
     const explanation = await eventually(async () => {
-      const res = await fetch(engine.url('audit', `/v1/workers/${ready.data.workerId}/tasks/${task.data.taskId}/explanation`));
+      const res = await engine.get('audit', explanationPath, workerToken);
       if (res.status !== 200) throw new Error(`explanation: ${res.status}`);
-      return (await res.json()) as Record<string, unknown>;
+      return res.body;
     }, { what: 'the explanation' });
+    expect((await engine.get('audit', explanationPath)).status).toBe(401);
+    expect((await engine.get('audit', explanationPath, engine.token('worker', offline.data.workerId))).status).toBe(403);
     expect(explanation).toMatchObject({ outcome: 'offered', basis: 'recorded', decisionId: decision.data.decisionId, policy: { version: 1 } });
 
     await probe.send(TOPICS.workerEvents, [
@@ -89,8 +93,7 @@ describe('walking skeleton through real Kafka, PostgreSQL and Redis', () => {
       if (probe.events(TOPICS.offers, 'TaskAssigned', (d) => d.taskId === task.data.taskId).length !== 1) throw new Error('not assigned yet');
     }, { what: 'TaskAssigned' });
     await eventually(async () => {
-      const res = await fetch(engine.url('audit', `/v1/workers/${ready.data.workerId}/tasks/${task.data.taskId}/explanation`));
-      const body = (await res.json()) as { outcome: string };
+      const { body } = await engine.get('audit', explanationPath, workerToken);
       if (body.outcome !== 'assigned') throw new Error(`outcome ${body.outcome}`);
     }, { what: 'the explanation to say assigned' });
 

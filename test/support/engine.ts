@@ -4,6 +4,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createScratchDatabase, KAFKA_BROKER, REDIS_URL } from './servers';
 import { eventually } from './eventually';
+import { signToken, type Role } from '../../libs/platform/src/auth/jwt';
 
 export type ServiceName = 'dispatcher' | 'scoring' | 'audit';
 const ROOT = join(__dirname, '..', '..');
@@ -19,6 +20,31 @@ export class Engine {
 
   constructor(basePort = 4100 + Math.floor(Math.random() * 800)) {
     this.ports = { dispatcher: basePort + 1, scoring: basePort + 2, audit: basePort + 3 };
+  }
+
+  readonly jwtSecret = `e2e-secret-${randomBytes(12).toString('hex')}`;
+
+  /** A bearer token for `role`; a worker's subject is its workerId. */
+  token(role: Role, sub = `${role}-e2e`): string {
+    return signToken(this.jwtSecret, { sub, role });
+  }
+
+  /** GET with a bearer token, returning status and parsed body. */
+  async get(service: ServiceName, path: string, token?: string): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const res = await fetch(this.url(service, path), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+
+  /** POST JSON with a bearer token, returning status and parsed body. */
+  async post(service: ServiceName, path: string, body: unknown, token?: string): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const res = await fetch(this.url(service, path), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
   }
 
   url(service: ServiceName, path: string): string {
@@ -41,6 +67,7 @@ export class Engine {
       SCORING_PORT: String(this.ports.scoring),
       AUDIT_PORT: String(this.ports.audit),
       LOG_LEVEL: 'log',
+      JWT_SECRET: this.jwtSecret,
     };
     await Promise.all(SERVICES.map((s) => this.startService(s)));
   }

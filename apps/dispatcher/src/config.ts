@@ -4,7 +4,7 @@ import { BaseConfig, loadConfig } from '@clearwork/platform';
 export const DispatcherConfig = BaseConfig.extend({
   DISPATCHER_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
 });
-export type DispatcherConfig = z.infer<typeof DispatcherConfig>;
+export type DispatcherConfig = z.infer<typeof DispatcherConfig> & { JWT_SECRET: string };
 
 export const loadDispatcherConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(DispatcherConfig, env);
 

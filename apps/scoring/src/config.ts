@@ -4,7 +4,7 @@ import { BaseConfig, loadConfig } from '@clearwork/platform';
 export const ScoringConfig = BaseConfig.extend({
   SCORING_PORT: z.coerce.number().int().min(1).max(65535).default(3002),
 });
-export type ScoringConfig = z.infer<typeof ScoringConfig>;
+export type ScoringConfig = z.infer<typeof ScoringConfig> & { JWT_SECRET: string };
 
 export const loadScoringConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(ScoringConfig, env);
 

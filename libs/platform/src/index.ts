@@ -14,3 +14,5 @@ export * from './platform.tokens';
 export * from './platform.module';
 export * from './bootstrap';
 export * from './postgres/sql';
+export * from './auth/jwt';
+export * from './auth/auth.guard';

@@ -1,4 +1,6 @@
 import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AuthGuard } from './auth/auth.guard';
 import type Redis from 'ioredis';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { DataSource, type MixedList } from 'typeorm';
@@ -111,6 +113,7 @@ export class PlatformModule {
           },
         },
         PlatformLifecycle,
+        { provide: APP_GUARD, useClass: AuthGuard },
       ],
       exports: [SERVICE_CONFIG, PlatformMetrics, HealthChecks, KAFKA, EventPublisher, DataSource, REDIS, OutboxRelay],
     };

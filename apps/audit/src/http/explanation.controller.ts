@@ -2,6 +2,7 @@ import { BadRequestException, Controller, Get, Inject, NotFoundException, Param 
 import { Id, describeIssues } from '@clearwork/contracts';
 import { explainOutcome, type Explanation } from '@clearwork/matching-core';
 import { DEFAULT_POLICY } from '@clearwork/scoring-core';
+import { assertMayRead, CurrentPrincipal, Roles, type Principal } from '@clearwork/platform';
 import { DecisionLog } from '../log/decision-log';
 
 /** "Why did I (not) get this task?" */
@@ -10,11 +11,13 @@ export class ExplanationController {
   constructor(@Inject(DecisionLog) private readonly log: DecisionLog) {}
 
   @Get('explanation')
-  async explain(@Param('workerId') workerId: string, @Param('taskId') taskId: string): Promise<Explanation & { workerId: string; taskId: string; weights: Record<string, number> }> {
+  @Roles('worker', 'auditor', 'reviewer', 'platform')
+  async explain(@Param('workerId') workerId: string, @Param('taskId') taskId: string, @CurrentPrincipal() principal: Principal): Promise<Explanation & { workerId: string; taskId: string; weights: Record<string, number> }> {
     for (const [field, value] of [['workerId', workerId], ['taskId', taskId]] as const) {
       const parsed = Id.safeParse(value);
       if (!parsed.success) throw new BadRequestException({ field, issues: describeIssues(parsed.error) });
     }
+    assertMayRead(principal, workerId);
     const decisions = await this.log.decisionsFor(taskId);
     if (decisions.length === 0) throw new NotFoundException(`no decision has been recorded for task ${taskId}`);
     const types = await this.log.offerTypesFor(taskId, workerId);

@@ -9,9 +9,16 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment once into a typed object; never returns a partly valid config. */
-export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> & { JWT_SECRET: string } {
   const result = schema.safeParse(env);
-  if (result.success) return result.data;
+  if (result.success) {
+    const data = result.data as { NODE_ENV?: string; JWT_SECRET?: string };
+    if (!data.JWT_SECRET) {
+      if (data.NODE_ENV === 'production') throw new ConfigError(['JWT_SECRET: required in production']);
+      data.JWT_SECRET = DEV_JWT_SECRET;
+    }
+    return data as z.infer<S> & { JWT_SECRET: string };
+  }
   throw new ConfigError(
     result.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(environment)'}: ${issue.message}`),
   );
@@ -39,6 +46,11 @@ export const BaseConfig = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379/0'),
   /** Prefix of every Redis key, so that deployments sharing one Redis stay apart. */
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9._:-]*$/).default('cw:'),
+  /** HS256 secret for bearer tokens. Required outside development and test. */
+  JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });
-export type BaseConfig = z.infer<typeof BaseConfig>;
+export type BaseConfig = Omit<z.infer<typeof BaseConfig>, 'JWT_SECRET'> & { JWT_SECRET: string };
+
+/** The secret development and test runs use when none is set; production refuses to start without one. */
+export const DEV_JWT_SECRET = 'clearwork-local-development-only';

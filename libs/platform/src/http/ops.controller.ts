@@ -1,9 +1,11 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import { Public } from '../auth/auth.guard';
 import { HealthChecks } from './health';
 import { PlatformMetrics } from './platform-metrics';
 
 /** `GET /health` (200 or 503 with each dependency) and `GET /metrics` (Prometheus text). */
+@Public()
 @Controller()
 export class OpsController {
   constructor(
