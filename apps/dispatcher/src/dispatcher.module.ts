@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { PlatformModule, REDIS } from '@clearwork/platform';
 import type Redis from 'ioredis';
 import { SCHEMA, type DispatcherConfig } from './config';
+import { PoliciesConsumer } from './consumers/policies.consumer';
 import { TaskEventsConsumer } from './consumers/task-events.consumer';
 import { WorkerEventsConsumer } from './consumers/worker-events.consumer';
 import { WorkerScoresConsumer } from './consumers/worker-scores.consumer';
@@ -9,6 +10,7 @@ import { CapacityLedger } from './dispatch/capacity-ledger';
 import { DispatchPlanner } from './dispatch/dispatch-planner';
 import { OfferExpiry } from './dispatch/offer-expiry';
 import { Initial1732300000000 } from './migrations/1732300000000-initial';
+import { DispatchPolicy } from './policies/dispatch-policy';
 import { TaskLifecycle } from './tasks/task-lifecycle.service';
 import { TaskStore } from './tasks/task-store';
 import { WorkerRegistryUpdates } from './workers/worker-events.service';
@@ -22,15 +24,16 @@ export class DispatcherModule {
     return {
       module: DispatcherModule,
       imports: [PlatformModule.forService({ service: 'dispatcher', schema: SCHEMA, migrations: DISPATCHER_MIGRATIONS, config })],
-      controllers: [TaskEventsConsumer, WorkerEventsConsumer, WorkerScoresConsumer],
+      controllers: [TaskEventsConsumer, WorkerEventsConsumer, WorkerScoresConsumer, PoliciesConsumer],
       providers: [
         WorkerRegistry,
         TaskStore,
         { provide: CapacityLedger, inject: [REDIS], useFactory: (redis: Redis) => new CapacityLedger(redis) },
+        DispatchPolicy,
         {
           provide: DispatchPlanner,
-          inject: [WorkerRegistry, TaskStore, CapacityLedger],
-          useFactory: (r: WorkerRegistry, s: TaskStore, l: CapacityLedger) => new DispatchPlanner(r, s, l),
+          inject: [WorkerRegistry, TaskStore, REDIS, DispatchPolicy],
+          useFactory: (r: WorkerRegistry, s: TaskStore, redis: Redis, p: DispatchPolicy) => new DispatchPlanner(r, s, redis, p),
         },
         TaskLifecycle,
         WorkerRegistryUpdates,

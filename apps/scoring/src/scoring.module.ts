@@ -1,9 +1,17 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PlatformModule } from '@clearwork/platform';
 import { SCHEMA, type ScoringConfig } from './config';
-import { WorkerEventsConsumer } from './consumers/worker-events.consumer';
+import { ScoringConsumers } from './consumers/scoring.consumers';
 import { Initial1732300000000 } from './migrations/1732300000000-initial';
-import { WorkerProfiles } from './workers/worker-profiles.service';
+import { PolicyCache } from './policies/policy-cache';
+import { PolicyController } from './policies/policy.controller';
+import { PolicyPublisher } from './policies/policy-publisher.service';
+import { PolicyStore } from './policies/policy-store';
+import { PresenceLapse } from './scores/presence-lapse';
+import { ScoreCache } from './scores/score-cache';
+import { ScoreController } from './scores/score.controller';
+import { ScoreKeeper } from './scores/score-keeper.service';
+import { ScoreStore } from './scores/score-store';
 
 export const SCORING_MIGRATIONS = [Initial1732300000000];
 
@@ -13,8 +21,8 @@ export class ScoringModule {
     return {
       module: ScoringModule,
       imports: [PlatformModule.forService({ service: 'scoring', schema: SCHEMA, migrations: SCORING_MIGRATIONS, config })],
-      controllers: [WorkerEventsConsumer],
-      providers: [WorkerProfiles],
+      controllers: [ScoringConsumers, PolicyController, ScoreController],
+      providers: [PolicyStore, PolicyCache, PolicyPublisher, ScoreStore, ScoreCache, ScoreKeeper, PresenceLapse],
     };
   }
 }

@@ -11,3 +11,4 @@ export * from './decisions/value';
 export * from './policies/value';
 export * from './dead-letters/value';
 export * from './topic-schemas';
+export * from './worker-scores/cached-score';

@@ -16,3 +16,4 @@ export * from './bootstrap';
 export * from './postgres/sql';
 export * from './auth/jwt';
 export * from './auth/auth.guard';
+export * from './http/parse-request';

@@ -37,12 +37,6 @@ export class CapacityLedger {
     return `active:${workerId}`;
   }
 
-  async activeCounts(workerIds: readonly string[]): Promise<Map<string, number>> {
-    if (workerIds.length === 0) return new Map();
-    const values = await this.redis.mget(...workerIds.map((id) => this.key(id)));
-    return new Map(workerIds.map((id, i) => [id, Number(values[i] ?? 0)]));
-  }
-
   /** Takes one slot if the worker has one free; false when at capacity. */
   async claim(workerId: string, capacity: number): Promise<boolean> {
     return (await this.redis.claimSlot(this.key(workerId), capacity)) >= 0;

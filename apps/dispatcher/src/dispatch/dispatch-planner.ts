@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { TOPICS, type DecisionRecordedData, type TaskPostedData } from '@clearwork/contracts';
 import { contentHash } from '@clearwork/audit-core';
 import { rankCandidates, summariseFiltering, type Candidate } from '@clearwork/matching-core';
-import { DEFAULT_POLICY, policyHash, type PolicyDocument } from '@clearwork/scoring-core';
 import type { OutboxEvent } from '@clearwork/platform';
 import type { EntityManager } from 'typeorm';
 import type { TaskStore } from '../tasks/task-store';
 import type { WorkerRegistry } from '../workers/worker-registry';
-import type { CapacityLedger } from './capacity-ledger';
+import type Redis from 'ioredis';
+import type { DispatchPolicy } from '../policies/dispatch-policy';
 import type { SlotClaims } from './slot-claims';
+import { readHotState } from './worker-hot-state';
 
 export interface ReplicaAttempt {
   readonly task: TaskPostedData;
@@ -31,31 +32,35 @@ const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventI
  * caller's transaction.
  */
 export class DispatchPlanner {
-  private readonly policy: PolicyDocument = DEFAULT_POLICY;
-  private readonly policyHash = policyHash(DEFAULT_POLICY);
-
   constructor(
     private readonly registry: WorkerRegistry,
     private readonly store: TaskStore,
-    private readonly ledger: CapacityLedger,
+    private readonly redis: Redis,
+    private readonly policies: DispatchPolicy,
   ) {}
 
-  get maxAttempts(): number {
-    return this.policy.dispatch.maxAttempts;
+  async maxAttempts(): Promise<number> {
+    return (await this.policies.current()).document.dispatch.maxAttempts;
   }
 
   async plan(m: EntityManager, claims: SlotClaims, a: ReplicaAttempt): Promise<PlanResult> {
     const { task, replica, attempt, now } = a;
-    const pool = await this.registry.candidatesFor(m, task.requiredSkills);
-    const active = await this.ledger.activeCounts(pool.map((w) => w.workerId));
-    const candidates: Candidate[] = pool.map((w) => ({ ...w, activeTasks: active.get(w.workerId) ?? 0 }));
+    const policy = await this.policies.current();
+    const doc = policy.document;
+    const pool = await this.registry.candidatesFor(m, task.requiredSkills, now, doc.presence.heartbeatTtlSeconds);
+    const hot = await readHotState(this.redis, pool.map((w) => w.workerId));
+    const candidates: Candidate[] = pool.map((w) => {
+      const cached = hot.scores.get(w.workerId);
+      const scores = cached ? { quality: cached.quality, latency: cached.latency, availability: cached.availability } : w.scores;
+      return { ...w, scores, activeTasks: hot.active.get(w.workerId) ?? 0 };
+    });
     const { onTask, declined } = await this.store.workersTouching(m, task.taskId);
     const context = {
       task: { ...task, excludedWorkerIds: task.excludedWorkerIds ?? [] },
       onTask,
       declined,
     };
-    const ranking = rankCandidates({ candidates, context, weights: this.policy.weights, topK: this.policy.dispatch.topK });
+    const ranking = rankCandidates({ candidates, context, weights: doc.weights, topK: doc.dispatch.topK });
 
     let selected: (typeof ranking.ranked)[number] | undefined;
     let lostRaces = 0;
@@ -78,13 +83,13 @@ export class DispatchPlanner {
       attempt,
       decidedAt: now.toISOString(),
       mode: 'online',
-      policy: { version: this.policy.version, contentHash: this.policyHash },
+      policy: { version: policy.version, contentHash: policy.contentHash },
       poolSize: ranking.poolSize,
       filteredOut,
-      topK: ranking.ranked.slice(0, this.policy.dispatch.topK),
+      topK: ranking.ranked.slice(0, doc.dispatch.topK),
       selectedWorkerId: selected?.workerId ?? null,
       cutoffScore: selected?.finalScore ?? null,
-      inputDigest: contentHash({ task, replica, attempt, candidates, onTask: [...onTask].sort(), declined: [...declined].sort(), policy: this.policyHash }),
+      inputDigest: contentHash({ task, replica, attempt, candidates, onTask: [...onTask].sort(), declined: [...declined].sort(), policy: policy.contentHash }),
       summary: summariseFiltering(ranking.poolSize, filteredOut),
     };
     await this.store.insertDecision(m, { decisionId, taskId: task.taskId, replica, attempt, decidedAt: decision.decidedAt, record: decision });
@@ -98,7 +103,7 @@ export class DispatchPlanner {
       return { events, selectedWorkerId: null };
     }
 
-    const ttl = task.offerTtlSeconds ?? this.policy.dispatch.offerTtlSeconds;
+    const ttl = task.offerTtlSeconds ?? doc.dispatch.offerTtlSeconds;
     const offer = {
       offerId: randomUUID(),
       taskId: task.taskId,

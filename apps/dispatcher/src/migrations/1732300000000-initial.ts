@@ -65,11 +65,13 @@ export class Initial1732300000000 implements MigrationInterface {
       decision_id text PRIMARY KEY, task_id text NOT NULL, replica int NOT NULL, attempt int NOT NULL,
       record jsonb NOT NULL, decided_at timestamptz NOT NULL)`);
     await q.query(`CREATE INDEX decisions_by_task ON dispatcher.decisions (task_id, decided_at)`);
+    await q.query(`CREATE TABLE dispatcher.policies (
+      version int PRIMARY KEY, content_hash text NOT NULL, document jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())`);
     await q.query(outboxTableSql('dispatcher'));
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['outbox', 'decisions', 'assignments', 'offers', 'task_replicas', 'tasks', 'workers', 'processed_events']) {
+    for (const t of ['outbox', 'policies', 'decisions', 'assignments', 'offers', 'task_replicas', 'tasks', 'workers', 'processed_events']) {
       await q.query(`DROP TABLE IF EXISTS dispatcher.${t}`);
     }
   }

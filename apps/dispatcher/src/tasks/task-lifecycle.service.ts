@@ -149,7 +149,7 @@ export class TaskLifecycle {
     if (!state || !task || state.state === 'cancelled' || state.state === 'assigned' || state.state === 'unassignable') return;
     const attempt = state.attempts + 1;
     const offersMade = await this.store.offersMade(m, taskId, replica);
-    if (offersMade >= this.planner.maxAttempts) {
+    if (offersMade >= (await this.planner.maxAttempts())) {
       await this.store.setReplica(m, taskId, replica, 'unassignable', { attempts: attempt });
       emit([{ topic: TOPICS.offers, key: taskId, value: envelope('TaskUnassignable', { taskId, replica, reasons: [{ code: 'max_attempts', count: offersMade }] }, now) }]);
       return;

@@ -76,11 +76,13 @@ export class WorkerRegistry {
    * Workers worth considering for a task: those with every required skill, found through the
    * skill index rather than a scan. Capacity in use is filled in by the caller from Redis.
    */
-  async candidatesFor(m: EntityManager, requiredSkills: readonly string[]): Promise<Omit<Candidate, 'activeTasks'>[]> {
-    const rows: WorkerRow[] = await sqlRows(m, 
-      `SELECT worker_id, skills, languages, qualifications, capacity, online, suspended, scores
+  async candidatesFor(m: EntityManager, requiredSkills: readonly string[], now: Date, heartbeatTtlSeconds: number): Promise<Omit<Candidate, 'activeTasks'>[]> {
+    // Presence lapses when heartbeats stop for the policy's TTL, whether or not anything else arrived.
+    const rows: WorkerRow[] = await sqlRows(m,
+      `SELECT worker_id, skills, languages, qualifications, capacity, suspended, scores,
+              online AND last_seen_at >= $2::timestamptz - make_interval(secs => $3) AS online
        FROM dispatcher.workers WHERE skills @> $1::text[] ORDER BY worker_id LIMIT 5000`,
-      [requiredSkills],
+      [requiredSkills, now.toISOString(), heartbeatTtlSeconds],
     );
     return rows.map((r) => ({
       workerId: r.worker_id,

@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { TOPICS, type CachedScore, type OfferEvent, type WorkerEvent, type WorkerScored } from '@clearwork/contracts';
+import { claimEvent, DeadLetterError, enqueue, OutboxRelay, type OutboxEvent } from '@clearwork/platform';
+import {
+  changesOf, evolve, isOnline, NEW_WORKER, observationsOf, scoreOf,
+  type PolicyDocument, type Scores, type ScoringEvent, type WorkerScoreState,
+} from '@clearwork/scoring-core';
+import { DataSource, type EntityManager } from 'typeorm';
+import { SCHEMA } from '../config';
+import { PolicyCache } from '../policies/policy-cache';
+import { ScoreCache } from './score-cache';
+import { ScoreStore, type HistoryEntry, type WorkerRecord } from './score-store';
+
+/** Clock skew tolerated on `occurredAt` before an event is refused as coming from the future. */
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * Applies worker activity to scores under the current policy, one transaction per event:
+ * the evidence, the new state, a history entry with the change per component, and the
+ * `WorkerScored` event (through the outbox) commit together. Redis is updated after commit.
+ */
+@Injectable()
+export class ScoreKeeper {
+  private readonly log = new Logger(ScoreKeeper.name);
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(ScoreStore) private readonly store: ScoreStore,
+    @Inject(PolicyCache) private readonly policies: PolicyCache,
+    @Inject(ScoreCache) private readonly cache: ScoreCache,
+    @Inject(OutboxRelay) private readonly relay: OutboxRelay,
+  ) {}
+
+  async onWorkerEvent(event: WorkerEvent, now = new Date()): Promise<void> {
+    const published = await this.dataSource.transaction(async (m) => {
+      if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return [];
+      const { workerId } = event.data;
+      if (event.type === 'WorkerRegistered') return this.register(m, event, now);
+      const record = await this.store.lock(m, workerId);
+      if (!record) throw new DeadLetterError(`worker ${workerId} is not registered; send WorkerRegistered first`);
+      switch (event.type) {
+        case 'WorkerProfileUpdated': {
+          const { workerId: _w, ...patch } = event.data;
+          await this.store.setProfile(m, workerId, patch);
+          return [];
+        }
+        case 'WorkerSuspended':
+        case 'WorkerReinstated':
+          await this.store.setSuspended(m, workerId, event.type === 'WorkerSuspended');
+          return [];
+        default:
+          return this.apply(m, record, await this.toScoringEvent(m, event), now);
+      }
+    });
+    await this.afterCommit(published);
+  }
+
+  async onOfferEvent(event: OfferEvent, now = new Date()): Promise<void> {
+    if (event.type !== 'OfferMade' && event.type !== 'OfferExpired') return;
+    const published = await this.dataSource.transaction(async (m) => {
+      if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return [];
+      const { workerId, taskId, offerId } = event.data;
+      if (event.type === 'OfferMade') {
+        await this.store.recordOffer(m, { offerId, taskId, workerId, offeredAt: event.occurredAt });
+        return [];
+      }
+      const record = await this.store.lock(m, workerId);
+      if (!record) throw new DeadLetterError(`worker ${workerId} is not registered`);
+      return this.apply(m, record, { type: 'OfferExpired', eventId: event.eventId, occurredAt: event.occurredAt, taskId }, now);
+    });
+    await this.afterCommit(published);
+  }
+
+  async onTaskPosted(taskId: string, estimatedSeconds: number): Promise<void> {
+    await this.store.recordEstimate(this.dataSource.manager, taskId, estimatedSeconds);
+  }
+
+  /** Rebuilds one worker's state from its evidence under `policy` and republishes the score. */
+  async recompute(m: EntityManager, workerId: string, policy: { version: number; document: PolicyDocument }, now: Date): Promise<CachedScore[]> {
+    const record = await this.store.lock(m, workerId);
+    if (!record || record.policyVersion >= policy.version) return [];
+    const state = await this.rebuild(m, record, policy.document);
+    const scores = scoreOf(policy.document, state, now.getTime());
+    const updated = { ...record, state, scores, policyVersion: policy.version };
+    await this.store.save(m, updated);
+    const changes = diffScores(record.scores, scores);
+    await this.store.addHistory(m, [{
+      workerId, eventId: null, eventType: 'PolicyPublished', taskId: null, occurredAt: now.toISOString(),
+      policyVersion: policy.version, changes, scores, note: `recomputed under policy v${policy.version}`,
+    }]);
+    await enqueue(m, SCHEMA, [scoredEvent(workerId, policy.version, scores, undefined, now)]);
+    return [cached(workerId, policy.version, scores, now)];
+  }
+
+  /** Records that a worker's heartbeats stopped: offline from now, score republished. */
+  async presenceLapsed(m: EntityManager, workerId: string, now: Date): Promise<CachedScore[]> {
+    const record = await this.store.lock(m, workerId);
+    const policy = await this.policies.current();
+    if (!record || !record.online || isOnline(policy.document, record.state, now.getTime())) return [];
+    const scores = scoreOf(policy.document, record.state, now.getTime());
+    await this.store.save(m, { ...record, online: false, scores });
+    await this.store.addHistory(m, [{
+      workerId, eventId: null, eventType: 'PresenceLapsed', taskId: null, occurredAt: now.toISOString(), policyVersion: record.policyVersion,
+      changes: diffScores(record.scores, scores), scores, note: `no heartbeat for ${policy.document.presence.heartbeatTtlSeconds} s`,
+    }]);
+    await enqueue(m, SCHEMA, [scoredEvent(workerId, record.policyVersion, scores, undefined, now)]);
+    return [cached(workerId, record.policyVersion, scores, now)];
+  }
+
+  /** Writes scores to Redis after their transaction committed, and wakes the outbox relay. */
+  async afterCommit(scores: readonly CachedScore[]): Promise<void> {
+    if (scores.length === 0) return;
+    this.relay.kick();
+    await this.cache.put(scores);
+  }
+
+  private async register(m: EntityManager, event: Extract<WorkerEvent, { type: 'WorkerRegistered' }>, now: Date): Promise<CachedScore[]> {
+    const policy = await this.policies.current();
+    const { workerId, ...profile } = event.data;
+    const state = evolve(policy.document, NEW_WORKER, { type: 'WorkerRegistered', eventId: event.eventId, occurredAt: event.occurredAt });
+    const scores = scoreOf(policy.document, state, now.getTime());
+    const created = await this.store.create(m, {
+      workerId, profile, registeredAt: event.occurredAt, state, policyVersion: policy.version, scores, online: false, lastSeenAt: null,
+    });
+    if (!created) {
+      // Registering again updates the profile; scores are kept.
+      await this.store.setProfile(m, workerId, profile);
+      return [];
+    }
+    await this.store.addHistory(m, [{
+      workerId, eventId: event.eventId, eventType: event.type, taskId: null, occurredAt: event.occurredAt,
+      policyVersion: policy.version, changes: { quality: 0, latency: 0, availability: 0, composite: 0 }, scores, note: 'registered: starting scores',
+    }]);
+    await enqueue(m, SCHEMA, [scoredEvent(workerId, policy.version, scores, event.eventId, now)]);
+    return [cached(workerId, policy.version, scores, now)];
+  }
+
+  private async apply(m: EntityManager, record: WorkerRecord, e: ScoringEvent, now: Date): Promise<CachedScore[]> {
+    const policy = await this.policies.current();
+    const doc = policy.document;
+    const at = Date.parse(e.occurredAt);
+    if (at > now.getTime() + FUTURE_TOLERANCE_MS) {
+      throw new DeadLetterError(`occurredAt ${e.occurredAt} is in the future (more than 5 minutes ahead of ${now.toISOString()})`);
+    }
+    let state = record.state;
+    if (record.policyVersion < policy.version) state = await this.rebuild(m, record, doc);
+    const isEvidence = Object.keys(observationsOf(doc, e)).length > 0;
+    const tooOld = at < now.getTime() - doc.maxEventAgeDays * DAY_MS;
+    const entries: HistoryEntry[] = [];
+    let next = state;
+    if (tooOld && isEvidence) {
+      entries.push(historyOf(record.workerId, e, policy.version, zeroChanges(), record.scores, `ignored: older than ${doc.maxEventAgeDays} days when it arrived`));
+    } else {
+      if (isEvidence) await this.store.addEvidence(m, record.workerId, e);
+      next = evolve(doc, state, e);
+    }
+    const scores = scoreOf(doc, next, now.getTime());
+    const online = isOnline(doc, next, now.getTime());
+    const presenceChanged = online !== record.online;
+    const updated: WorkerRecord = { ...record, state: next, scores, policyVersion: policy.version, online, lastSeenAt: lastSeen(next) };
+    await this.store.save(m, updated);
+    if (!isEvidence && !presenceChanged && record.policyVersion === policy.version) return [];
+    const changes = isEvidence && !tooOld ? changesOf(doc, state, next, at) : diffScores(record.scores, scores);
+    if (entries.length === 0) entries.push(historyOf(record.workerId, e, policy.version, changes, scores));
+    await this.store.addHistory(m, entries);
+    await enqueue(m, SCHEMA, [scoredEvent(record.workerId, policy.version, scores, e.eventId, now)]);
+    return [cached(record.workerId, policy.version, scores, now)];
+  }
+
+  private async rebuild(m: EntityManager, record: WorkerRecord, policy: PolicyDocument): Promise<WorkerScoreState> {
+    const evidence = await this.store.evidenceOf(m, record.workerId);
+    const base: WorkerScoreState = { ...NEW_WORKER, presence: record.state.presence };
+    return evidence.reduce((s, e) => evolve(policy, s, e), base);
+  }
+
+  private async toScoringEvent(m: EntityManager, event: Exclude<WorkerEvent, { type: 'WorkerRegistered' | 'WorkerProfileUpdated' | 'WorkerSuspended' | 'WorkerReinstated' }>): Promise<ScoringEvent> {
+    const base = { eventId: event.eventId, occurredAt: event.occurredAt };
+    switch (event.type) {
+      case 'WorkerWentOnline':
+      case 'WorkerWentOffline':
+      case 'WorkerHeartbeat':
+        return { ...base, type: event.type };
+      case 'TaskReviewed':
+        return { ...base, type: event.type, taskId: event.data.taskId, verdict: event.data.verdict, gold: event.data.gold };
+      case 'TaskSubmitted':
+        return { ...base, type: event.type, taskId: event.data.taskId, durationSeconds: event.data.durationSeconds, estimatedSeconds: await this.store.estimateOf(m, event.data.taskId) };
+      case 'TaskAbandoned':
+        return { ...base, type: event.type, taskId: event.data.taskId, reason: event.data.reason };
+      case 'OfferAccepted':
+      case 'OfferDeclined': {
+        const offeredAt = await this.store.offeredAt(m, event.data.offerId);
+        const responseSeconds = offeredAt ? Math.max(0, (Date.parse(event.occurredAt) - Date.parse(offeredAt)) / 1000) : undefined;
+        const reason = event.type === 'OfferDeclined' ? event.data.reason : undefined;
+        return { ...base, type: event.type, taskId: event.data.taskId, responseSeconds, reason };
+      }
+    }
+  }
+}
+
+function lastSeen(s: WorkerScoreState): string | null {
+  return s.presence.lastSeen === null ? null : new Date(s.presence.lastSeen).toISOString();
+}
+
+function zeroChanges(): Record<string, number> {
+  return { quality: 0, latency: 0, availability: 0, composite: 0 };
+}
+
+function diffScores(a: Scores, b: Scores): Record<string, number> {
+  const d = (x: number, y: number) => Math.round((y - x) * 1e6) / 1e6;
+  return {
+    quality: d(a.components.quality.value, b.components.quality.value),
+    latency: d(a.components.latency.value, b.components.latency.value),
+    availability: d(a.components.availability.value, b.components.availability.value),
+    composite: d(a.composite, b.composite),
+  };
+}
+
+function historyOf(workerId: string, e: ScoringEvent, policyVersion: number, changes: Record<string, number>, scores: Scores, note?: string): HistoryEntry {
+  return { workerId, eventId: e.eventId, eventType: e.type, taskId: e.taskId ?? null, occurredAt: e.occurredAt, policyVersion, changes, scores, note };
+}
+
+function scoredEvent(workerId: string, policyVersion: number, s: Scores, causeEventId: string | undefined, now: Date): OutboxEvent {
+  const component = (c: keyof Scores['components']) => ({ value: s.components[c].value, uncertainty: s.components[c].uncertainty, evidence: s.components[c].evidence });
+  const event: WorkerScored = {
+    eventId: randomUUID(),
+    type: 'WorkerScored',
+    occurredAt: now.toISOString(),
+    data: {
+      workerId, policyVersion, composite: s.composite, causeEventId, scoredAt: now.toISOString(),
+      components: { quality: component('quality'), latency: component('latency'), availability: component('availability') },
+    },
+  };
+  return { topic: TOPICS.workerScores, key: workerId, value: event };
+}
+
+function cached(workerId: string, policyVersion: number, s: Scores, now: Date): CachedScore {
+  return {
+    workerId, policyVersion, composite: s.composite,
+    quality: s.components.quality.value, latency: s.components.latency.value, availability: s.components.availability.value,
+    qualityEvidence: s.components.quality.effectiveWeight, scoredAt: now.toISOString(),
+  };
+}

@@ -1,0 +1,156 @@
+import { sqlRows } from '@clearwork/platform';
+import type { Scores, ScoringEvent, WorkerScoreState } from '@clearwork/scoring-core';
+import type { EntityManager } from 'typeorm';
+
+export interface WorkerRecord {
+  readonly workerId: string;
+  readonly registeredAt: string;
+  readonly state: WorkerScoreState;
+  readonly policyVersion: number;
+  readonly scores: Scores;
+  readonly online: boolean;
+  readonly lastSeenAt: string | null;
+}
+
+interface Row {
+  worker_id: string;
+  registered_at: Date;
+  state: WorkerScoreState;
+  policy_version: number;
+  scores: Scores;
+  online: boolean;
+  last_seen_at: Date | null;
+}
+
+const toRecord = (r: Row): WorkerRecord => ({
+  workerId: r.worker_id,
+  registeredAt: r.registered_at.toISOString(),
+  state: r.state,
+  policyVersion: r.policy_version,
+  scores: r.scores,
+  online: r.online,
+  lastSeenAt: r.last_seen_at?.toISOString() ?? null,
+});
+
+export interface HistoryEntry {
+  readonly workerId: string;
+  readonly eventId: string | null;
+  readonly eventType: string;
+  readonly taskId: string | null;
+  readonly occurredAt: string;
+  readonly policyVersion: number;
+  readonly changes: Record<string, number>;
+  readonly scores: Scores;
+  readonly note?: string;
+}
+
+/** SQL for worker score state, evidence and history. */
+export class ScoreStore {
+  async lock(m: EntityManager, workerId: string): Promise<WorkerRecord | undefined> {
+    const rows = await sqlRows<Row>(m, `SELECT * FROM scoring.worker_state WHERE worker_id = $1 FOR UPDATE`, [workerId]);
+    return rows[0] && toRecord(rows[0]);
+  }
+
+  async find(m: EntityManager, workerId: string): Promise<WorkerRecord | undefined> {
+    const rows = await sqlRows<Row>(m, `SELECT * FROM scoring.worker_state WHERE worker_id = $1`, [workerId]);
+    return rows[0] && toRecord(rows[0]);
+  }
+
+  async create(m: EntityManager, r: WorkerRecord & { profile: unknown }): Promise<boolean> {
+    const rows = await sqlRows(m,
+      `INSERT INTO scoring.worker_state (worker_id, profile, registered_at, state, policy_version, scores, online, last_seen_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING worker_id`,
+      [r.workerId, JSON.stringify(r.profile), r.registeredAt, JSON.stringify(r.state), r.policyVersion, JSON.stringify(r.scores), r.online, r.lastSeenAt],
+    );
+    return rows.length === 1;
+  }
+
+  async save(m: EntityManager, r: WorkerRecord): Promise<void> {
+    await sqlRows(m,
+      `UPDATE scoring.worker_state SET state = $2, policy_version = $3, scores = $4, online = $5, last_seen_at = $6, updated_at = now()
+       WHERE worker_id = $1`,
+      [r.workerId, JSON.stringify(r.state), r.policyVersion, JSON.stringify(r.scores), r.online, r.lastSeenAt],
+    );
+  }
+
+  async setProfile(m: EntityManager, workerId: string, patch: Record<string, unknown>): Promise<void> {
+    await sqlRows(m, `UPDATE scoring.worker_state SET profile = profile || $2::jsonb, updated_at = now() WHERE worker_id = $1`, [workerId, JSON.stringify(patch)]);
+  }
+
+  async setSuspended(m: EntityManager, workerId: string, suspended: boolean): Promise<void> {
+    await sqlRows(m, `UPDATE scoring.worker_state SET suspended = $2, updated_at = now() WHERE worker_id = $1`, [workerId, suspended]);
+  }
+
+  async addEvidence(m: EntityManager, workerId: string, e: ScoringEvent): Promise<void> {
+    await sqlRows(m, `INSERT INTO scoring.evidence (event_id, worker_id, type, occurred_at, input) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, [
+      e.eventId, workerId, e.type, e.occurredAt, JSON.stringify(e),
+    ]);
+  }
+
+  async evidenceOf(m: EntityManager, workerId: string): Promise<ScoringEvent[]> {
+    const rows = await sqlRows<{ input: ScoringEvent }>(m, `SELECT input FROM scoring.evidence WHERE worker_id = $1 ORDER BY occurred_at, event_id`, [workerId]);
+    return rows.map((r) => r.input);
+  }
+
+  async addHistory(m: EntityManager, entries: readonly HistoryEntry[]): Promise<void> {
+    for (const h of entries) {
+      await sqlRows(m,
+        `INSERT INTO scoring.score_history (worker_id, event_id, event_type, task_id, occurred_at, policy_version, changes, scores, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [h.workerId, h.eventId, h.eventType, h.taskId, h.occurredAt, h.policyVersion, JSON.stringify(h.changes), JSON.stringify(h.scores), h.note ?? null],
+      );
+    }
+  }
+
+  /** The latest history entries that moved `component`, newest first. */
+  async movers(m: EntityManager, workerId: string, component: string, limit: number): Promise<{ eventId: string | null; type: string; taskId: string | null; change: number; at: string; policyVersion: number }[]> {
+    const rows = await sqlRows<{ event_id: string | null; event_type: string; task_id: string | null; change: string; occurred_at: Date; policy_version: number }>(m,
+      `SELECT event_id, event_type, task_id, changes->>$2 AS change, occurred_at, policy_version FROM scoring.score_history
+       WHERE worker_id = $1 AND COALESCE((changes->>$2)::float8, 0) <> 0 ORDER BY id DESC LIMIT $3`,
+      [workerId, component, limit],
+    );
+    return rows.map((r) => ({ eventId: r.event_id, type: r.event_type, taskId: r.task_id, change: Number(r.change), at: r.occurred_at.toISOString(), policyVersion: r.policy_version }));
+  }
+
+  async workerIdsAfter(m: EntityManager, after: string, limit: number, belowVersion: number): Promise<string[]> {
+    const rows = await sqlRows<{ worker_id: string }>(m,
+      `SELECT worker_id FROM scoring.worker_state WHERE worker_id > $1 AND policy_version < $3 ORDER BY worker_id LIMIT $2`,
+      [after, limit, belowVersion],
+    );
+    return rows.map((r) => r.worker_id);
+  }
+
+  async countBelow(m: EntityManager, version: number): Promise<number> {
+    const rows = await sqlRows<{ n: string }>(m, `SELECT count(*) AS n FROM scoring.worker_state WHERE policy_version < $1`, [version]);
+    return Number(rows[0].n);
+  }
+
+  /** Workers marked online whose last heartbeat is older than `cutoff`. */
+  async lapsed(m: EntityManager, cutoff: Date, limit: number): Promise<string[]> {
+    const rows = await sqlRows<{ worker_id: string }>(m,
+      `SELECT worker_id FROM scoring.worker_state WHERE online AND last_seen_at < $1 ORDER BY last_seen_at LIMIT $2`,
+      [cutoff.toISOString(), limit],
+    );
+    return rows.map((r) => r.worker_id);
+  }
+
+  async recordOffer(m: EntityManager, o: { offerId: string; taskId: string; workerId: string; offeredAt: string }): Promise<void> {
+    await sqlRows(m, `INSERT INTO scoring.offers (offer_id, task_id, worker_id, offered_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
+      o.offerId, o.taskId, o.workerId, o.offeredAt,
+    ]);
+  }
+
+  async offeredAt(m: EntityManager, offerId: string): Promise<string | undefined> {
+    const rows = await sqlRows<{ offered_at: Date }>(m, `SELECT offered_at FROM scoring.offers WHERE offer_id = $1`, [offerId]);
+    return rows[0]?.offered_at.toISOString();
+  }
+
+  async recordEstimate(m: EntityManager, taskId: string, seconds: number): Promise<void> {
+    await sqlRows(m, `INSERT INTO scoring.task_estimates (task_id, estimated_seconds) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [taskId, seconds]);
+  }
+
+  async estimateOf(m: EntityManager, taskId: string): Promise<number | undefined> {
+    const rows = await sqlRows<{ estimated_seconds: number }>(m, `SELECT estimated_seconds FROM scoring.task_estimates WHERE task_id = $1`, [taskId]);
+    return rows[0]?.estimated_seconds;
+  }
+}
