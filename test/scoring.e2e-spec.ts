@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import { deadLetterTopic, TOPICS } from '@clearwork/contracts';
+import { DEFAULT_POLICY, evolve, NEW_WORKER, scoreOf, type PolicyDocument, type ScoringEvent } from '@clearwork/scoring-core';
+import { aTaskPosted, aWorkerEvent, aWorkerRegistered } from '@clearwork/testing';
+import { Engine } from './support/engine';
+import { eventually } from './support/eventually';
+import { KafkaProbe } from './support/kafka-probe';
+import { requireRealServers } from './support/servers';
+
+type Profile = { reviews: boolean[]; gold: number; overrun: number; accepts: number; declines: { reason?: 'unavailable' | 'personal_emergency' }[] };
+
+/**
+ * Three workers with different habits go through real Kafka into the scoring service; their
+ * order must be the one the published maths predicts, before and after a change of weights.
+ */
+describe('scoring against real Kafka, PostgreSQL and Redis', () => {
+  const engine = new Engine();
+  const probe = new KafkaProbe();
+  const skill = `scoring-${randomUUID().slice(0, 8)}`;
+  const profiles: Record<'diligent' | 'sloppy' | 'flaky', Profile> = {
+    diligent: { reviews: Array(10).fill(true), gold: 2, overrun: 1.3, accepts: 10, declines: [] },
+    sloppy: { reviews: [true, true, true, true, false, false, false, false, false, false], gold: 0, overrun: 0.5, accepts: 10, declines: [] },
+    flaky: { reviews: [true, true, true, true, true, true, true, true, false, false], gold: 0, overrun: 1, accepts: 3, declines: [...Array(5).fill({ reason: 'unavailable' }), { reason: 'personal_emergency' }, { reason: 'personal_emergency' }] },
+  };
+  const ids = Object.fromEntries(Object.keys(profiles).map((k) => [k, `w-${k}-${randomUUID().slice(0, 8)}`])) as Record<keyof typeof profiles, string>;
+  const platform = () => engine.token('platform');
+  const expected = new Map<string, ScoringEvent[]>();
+
+  beforeAll(async () => {
+    await requireRealServers();
+    await probe.start([TOPICS.workerScores, deadLetterTopic(TOPICS.workerEvents), TOPICS.policies]);
+    await engine.start();
+  }, 180_000);
+
+  afterAll(async () => {
+    await probe.stop();
+    await engine.stop();
+  }, 60_000);
+
+  /** Scores the test expects, computed with the same published maths the service uses. */
+  function predict(policy: PolicyDocument): Record<string, number> {
+    const now = Date.now();
+    return Object.fromEntries(
+      Object.values(ids).map((id) => [id, scoreOf(policy, (expected.get(id) ?? []).reduce((s, e) => evolve(policy, s, e), NEW_WORKER), now).composite]),
+    );
+  }
+
+  async function scoreOfWorker(id: string, token = platform()) {
+    const res = await engine.get('scoring', `/v1/workers/${id}/score`, token);
+    if (res.status !== 200) throw new Error(`score of ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  /** Waits until every event sent has been scored: evidence counts per component match the stream. */
+  async function waitForEvidence(policyVersion: number) {
+    const availability = (p: Profile) => p.accepts + p.declines.filter((d) => d.reason !== 'personal_emergency').length;
+    return eventually(async () => {
+      const out: Record<string, { composite: number; body: any }> = {}; // eslint-disable-line @typescript-eslint/no-explicit-any
+      for (const [name, p] of Object.entries(profiles)) {
+        const id = ids[name as keyof typeof profiles];
+        const body = await scoreOfWorker(id);
+        const want = { quality: p.reviews.length, latency: p.reviews.length, availability: availability(p) };
+        const got = { quality: body.components.quality.evidence, latency: body.components.latency.evidence, availability: body.components.availability.evidence };
+        if (JSON.stringify(got) !== JSON.stringify(want) || body.policy.version !== policyVersion) {
+          throw new Error(`${id}: evidence ${JSON.stringify(got)} of ${JSON.stringify(want)} under v${body.policy.version}`);
+        }
+        out[id] = { composite: body.composite, body };
+      }
+      return out;
+    }, { timeoutMs: 45_000, what: 'every event to be scored' });
+  }
+
+  const ranked = (scores: Record<string, number>) => Object.entries(scores).sort((a, b) => b[1] - a[1]).map(([id]) => id);
+
+  it('orders a diligent, a fast but sloppy and a flaky worker as the default policy predicts', async () => {
+    const registered = Object.values(ids).map((workerId) => aWorkerRegistered({ workerId, skills: [skill], capacity: 5 }));
+    await probe.send(TOPICS.workerEvents, registered.map((e) => ({ key: e.data.workerId, value: e })));
+
+    const base = Date.now() - 3_600_000;
+    const tasks: { key: string; value: unknown }[] = [];
+    const events: { key: string; value: unknown }[] = [];
+    for (const [name, p] of Object.entries(profiles) as [keyof typeof profiles, Profile][]) {
+      const workerId = ids[name];
+      const mine: ScoringEvent[] = [];
+      const registeredAt = new Date(registered.find((r) => r.data.workerId === workerId)!.occurredAt);
+      mine.push({ type: 'WorkerRegistered', eventId: randomUUID(), occurredAt: registeredAt.toISOString() });
+      p.reviews.forEach((approved, i) => {
+        const task = aTaskPosted({ requiredSkills: [`${skill}-nobody`], estimatedSeconds: 100 }, new Date(base + i * 60_000));
+        tasks.push({ key: task.data.taskId, value: task });
+        const at = new Date(base + i * 60_000 + 30_000);
+        const submitted = aWorkerEvent('TaskSubmitted', { workerId, taskId: task.data.taskId, durationSeconds: 100 * p.overrun }, at);
+        const reviewed = aWorkerEvent('TaskReviewed', { workerId, taskId: task.data.taskId, verdict: approved ? 'approved' : 'rejected', gold: i < p.gold }, at);
+        events.push({ key: workerId, value: submitted }, { key: workerId, value: reviewed });
+        mine.push(
+          { type: 'TaskSubmitted', eventId: submitted.eventId, occurredAt: submitted.occurredAt, durationSeconds: 100 * p.overrun, estimatedSeconds: 100 },
+          { type: 'TaskReviewed', eventId: reviewed.eventId, occurredAt: reviewed.occurredAt, verdict: approved ? 'approved' : 'rejected', gold: i < p.gold },
+        );
+      });
+      for (let i = 0; i < p.accepts; i++) {
+        const e = aWorkerEvent('OfferAccepted', { workerId, offerId: `o-${randomUUID()}`, taskId: `t-${i}` }, new Date(base + i * 1000));
+        events.push({ key: workerId, value: e });
+        mine.push({ type: 'OfferAccepted', eventId: e.eventId, occurredAt: e.occurredAt });
+      }
+      p.declines.forEach((d, i) => {
+        const e = aWorkerEvent('OfferDeclined', { workerId, offerId: `o-${randomUUID()}`, taskId: `t-d${i}`, reason: d.reason }, new Date(base + i * 1000));
+        events.push({ key: workerId, value: e });
+        mine.push({ type: 'OfferDeclined', eventId: e.eventId, occurredAt: e.occurredAt, reason: d.reason });
+      });
+      expected.set(workerId, mine);
+    }
+    await probe.send(TOPICS.tasks, tasks);
+    // Estimates must be known before submissions are scored against them.
+    await eventually(async () => {
+      const consumed = await engine.metric('scoring', 'clearwork_messages_consumed_total', { topic: TOPICS.tasks });
+      if (consumed < tasks.length) throw new Error(`${consumed}/${tasks.length} tasks`);
+    }, { what: 'scoring to read the task estimates' });
+    // A duplicate delivery of one review must not count twice.
+    const duplicate = events.find((e) => (e.value as { type: string }).type === 'TaskReviewed')!;
+    await probe.send(TOPICS.workerEvents, [...events, duplicate]);
+
+    const scores = await waitForEvidence(1);
+    const actual = Object.fromEntries(Object.entries(scores).map(([id, s]) => [id, s.composite]));
+    const predicted = predict(DEFAULT_POLICY);
+    expect(ranked(actual)).toEqual(ranked(predicted));
+    expect(ranked(actual)).toEqual([ids.diligent, ids.flaky, ids.sloppy]);
+    for (const id of Object.values(ids)) expect(Math.abs(actual[id] - predicted[id])).toBeLessThan(0.005);
+
+    // The worker sees which events moved each component, by eventId and taskId.
+    const sloppy = await scoreOfWorker(ids.sloppy, engine.token('worker', ids.sloppy));
+    const movers = sloppy.recentEvents.quality;
+    expect(movers.length).toBeGreaterThan(0);
+    expect(movers[0]).toEqual(expect.objectContaining({ type: 'TaskReviewed', taskId: expect.any(String), eventId: expect.any(String), change: expect.any(Number) }));
+    expect(sloppy.components.quality).toEqual(expect.objectContaining({ evidence: 10, uncertainty: expect.any(Number), confidence: expect.any(Number) }));
+    expect((await engine.get('scoring', `/v1/workers/${ids.diligent}/score`, engine.token('worker', ids.sloppy))).status).toBe(403);
+    expect((await engine.get('scoring', `/v1/workers/${ids.diligent}/score`)).status).toBe(401);
+
+    // Redis holds the current score for the dispatcher, and the compacted topic carries it.
+    expect(probe.events(TOPICS.workerScores, 'WorkerScored', (d) => d.workerId === ids.diligent).length).toBeGreaterThan(1);
+  });
+
+  it('refuses an invalid policy with the field at fault, and reorders the workers as the maths says after a weights change', async () => {
+    const bad = await engine.post('scoring', '/v1/policies', { rationale: 'make latency count more', changes: { weights: { quality: 0.5, latency: 0.5, availability: 0.5 } } }, platform());
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'weights', message: 'weights must sum to 1' })]));
+    const noReason = await engine.post('scoring', '/v1/policies', { changes: {} }, platform());
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.issues.map((i: { path: string }) => i.path)).toContain('rationale');
+    const outOfBounds = await engine.post('scoring', '/v1/policies', { rationale: 'shorter memory for quality', changes: { quality: { halfLifeDays: 0 } } }, platform());
+    expect(outOfBounds.body.issues.map((i: { path: string }) => i.path)).toContain('quality.halfLifeDays');
+    expect((await engine.post('scoring', '/v1/policies', { rationale: 'a worker tries', changes: {} }, engine.token('worker', ids.flaky))).status).toBe(403);
+
+    const weights = { quality: 0.1, latency: 0.8, availability: 0.1 };
+    const published = await engine.post('scoring', '/v1/policies', { rationale: 'Speed matters most for this queue.', changes: { weights } }, platform());
+    expect(published.status).toBe(201);
+    expect(published.body).toMatchObject({ version: 2, document: { weights }, disclosure: { importance: [{ component: 'latency', weightPercent: 80, rank: 1 }, expect.anything(), expect.anything()] } });
+
+    const diff = await engine.get('scoring', '/v1/policies/1/diff/2');
+    expect(diff.body.changes).toEqual(
+      expect.arrayContaining([
+        { parameter: 'weights.quality', from: 0.5, to: 0.1 },
+        { parameter: 'weights.latency', from: 0.2, to: 0.8 },
+        { parameter: 'weights.availability', from: 0.3, to: 0.1 },
+      ]),
+    );
+    expect((await engine.get('scoring', '/v1/policies/current')).body.version).toBe(2);
+    expect((await engine.get('scoring', '/v1/policies')).body.policies.map((p: { version: number }) => p.version)).toEqual([1, 2]);
+    await eventually(() => {
+      if (probe.events(TOPICS.policies, 'PolicyPublished', (d) => d.version === 2).length === 0) throw new Error('not published');
+    }, { what: 'PolicyPublished v2' });
+
+    const scores = await waitForEvidence(2);
+    const actual = Object.fromEntries(Object.entries(scores).map(([id, s]) => [id, s.composite]));
+    const predicted = predict({ ...DEFAULT_POLICY, version: 2, weights });
+    expect(ranked(actual)).toEqual(ranked(predicted));
+    expect(ranked(actual)[0]).toBe(ids.sloppy);
+  });
+
+  it('dead-letters events it cannot apply, with the reason', async () => {
+    const stranger = aWorkerEvent('TaskReviewed', { workerId: `w-unknown-${randomUUID()}`, taskId: 't-1', verdict: 'approved', gold: false });
+    const future = aWorkerEvent('TaskReviewed', { workerId: ids.diligent, taskId: 't-2', verdict: 'approved', gold: false }, new Date(Date.now() + 86_400_000));
+    await probe.send(TOPICS.workerEvents, [
+      { key: stranger.data.workerId, value: stranger },
+      { key: ids.diligent, value: future },
+    ]);
+    const letters = await eventually(() => {
+      const mine = probe.seen.filter((m) => m.topic === deadLetterTopic(TOPICS.workerEvents) && m.value?.consumerGroup === `${engine.runId}.scoring`);
+      if (mine.length < 2) throw new Error(`${mine.length} dead letters`);
+      return mine.map((m) => m.value.error.message as string);
+    }, { what: 'scoring to dead-letter both events' });
+    expect(letters).toEqual(expect.arrayContaining([expect.stringContaining('is not registered'), expect.stringContaining('in the future')]));
+    const diligent = await scoreOfWorker(ids.diligent);
+    expect(diligent.components.quality.evidence).toBe(10);
+  });
+
+  it('lapses presence after the policy heartbeat TTL even when nothing else arrives', async () => {
+    const published = await engine.post('scoring', '/v1/policies', { rationale: 'Short heartbeat window for this fleet.', changes: { presence: { heartbeatTtlSeconds: 10 } } }, platform());
+    expect(published.status).toBe(201);
+    const workerId = ids.flaky;
+    await probe.send(TOPICS.workerEvents, [{ key: workerId, value: aWorkerEvent('WorkerWentOnline', { workerId }) }]);
+    await eventually(async () => {
+      if ((await scoreOfWorker(workerId)).online !== true) throw new Error('not online yet');
+    }, { what: 'the worker to be online' });
+    const onlineAt = Date.now();
+    const lapsed = await eventually(async () => {
+      const body = await scoreOfWorker(workerId);
+      if (body.online !== false) throw new Error('still online');
+      return body;
+    }, { timeoutMs: 25_000, intervalMs: 500, what: 'presence to lapse' });
+    expect(lapsed.lastSeenAt).toEqual(expect.any(String));
+    await eventually(() => {
+      const scored = probe.events(TOPICS.workerScores, 'WorkerScored', (d) => d.workerId === workerId && d.causeEventId === undefined && Date.parse(d.scoredAt) >= onlineAt + 9_000);
+      if (scored.length === 0) throw new Error('no republished score yet');
+    }, { what: 'the lapse to republish the score' });
+  });
+});
