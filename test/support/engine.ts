@@ -14,7 +14,8 @@ const SERVICES: ServiceName[] = ['dispatcher', 'scoring', 'audit'];
 export class Engine {
   readonly runId = `e2e${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   readonly ports: Record<ServiceName, number>;
-  private readonly processes = new Map<ServiceName, ChildProcess>();
+  private readonly processes = new Map<string, ChildProcess>();
+  private readonly extraPorts = new Map<string, number>();
   private dropDatabase?: () => Promise<void>;
   private env: NodeJS.ProcessEnv = {};
 
@@ -72,24 +73,61 @@ export class Engine {
     await Promise.all(SERVICES.map((s) => this.startService(s)));
   }
 
-  async startService(service: ServiceName): Promise<void> {
+  /**
+   * Starts one service process. `instance` names an extra process of the same service (a second
+   * dispatcher in the same consumer group, say) with its own port.
+   */
+  async startService(service: ServiceName, instance: string = service): Promise<void> {
     const logDir = join(ROOT, '.run', 'e2e', this.runId);
     mkdirSync(logDir, { recursive: true });
-    const log = createWriteStream(join(logDir, `${service}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', service, 'src', 'main.js')], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = createWriteStream(join(logDir, `${instance}.log`), { flags: 'a' });
+    const port = instance === service ? this.ports[service] : this.portOf(instance);
+    const portVar = `${service.toUpperCase()}_PORT`;
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', service, 'src', 'main.js')], { env: { ...this.env, [portVar]: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
-    this.processes.set(service, child);
+    this.processes.set(instance, child);
     let exited: number | null = null;
     child.once('exit', (code) => (exited = code ?? -1));
     await eventually(
       async () => {
-        if (exited !== null) throw new Error(`${service} exited with code ${exited}; see ${logDir}/${service}.log`);
-        const res = await fetch(this.url(service, '/health'));
-        if (res.status !== 200) throw new Error(`${service} health: ${res.status} ${await res.text()}`);
+        if (exited !== null) throw new Error(`${instance} exited with code ${exited}; see ${logDir}/${instance}.log`);
+        const res = await fetch(`http://127.0.0.1:${port}/health`);
+        if (res.status !== 200) throw new Error(`${instance} health: ${res.status} ${await res.text()}`);
       },
-      { timeoutMs: 60_000, what: `${service} to become healthy (log in ${logDir})` },
+      { timeoutMs: 60_000, what: `${instance} to become healthy (log in ${logDir})` },
     );
+  }
+
+  /** The port of an extra instance, assigned on first use. */
+  portOf(instance: string): number {
+    if (!this.extraPorts.has(instance)) this.extraPorts.set(instance, this.ports.audit + 10 + this.extraPorts.size);
+    return this.extraPorts.get(instance)!;
+  }
+
+  /** Kills one process the hard way (no graceful shutdown), as a crash would. */
+  async kill(instance: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.processes.get(instance);
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+    this.processes.delete(instance);
+  }
+
+  /** Messages of `topic` consumed by every running dispatcher instance together. */
+  async consumed(topic: string): Promise<number> {
+    let total = 0;
+    for (const [instance, child] of this.processes) {
+      if (!instance.startsWith('dispatcher') || child.exitCode !== null) continue;
+      const port = instance === 'dispatcher' ? this.ports.dispatcher : this.portOf(instance);
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      for (const line of text.split('\n')) {
+        if (line.startsWith('clearwork_messages_consumed_total{') && line.includes(`topic="${topic}"`)) total += Number(line.split(' ').at(-1));
+      }
+    }
+    return total;
   }
 
   async stop(): Promise<void> {

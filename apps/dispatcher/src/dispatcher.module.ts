@@ -8,7 +8,9 @@ import { WorkerEventsConsumer } from './consumers/worker-events.consumer';
 import { WorkerScoresConsumer } from './consumers/worker-scores.consumer';
 import { CapacityLedger } from './dispatch/capacity-ledger';
 import { DispatchPlanner } from './dispatch/dispatch-planner';
+import { CapacityReconciler } from './dispatch/capacity-reconciler';
 import { OfferExpiry } from './dispatch/offer-expiry';
+import { TasksController } from './http/tasks.controller';
 import { Initial1732300000000 } from './migrations/1732300000000-initial';
 import { DispatchPolicy } from './policies/dispatch-policy';
 import { TaskLifecycle } from './tasks/task-lifecycle.service';
@@ -24,7 +26,7 @@ export class DispatcherModule {
     return {
       module: DispatcherModule,
       imports: [PlatformModule.forService({ service: 'dispatcher', schema: SCHEMA, migrations: DISPATCHER_MIGRATIONS, config })],
-      controllers: [TaskEventsConsumer, WorkerEventsConsumer, WorkerScoresConsumer, PoliciesConsumer],
+      controllers: [TaskEventsConsumer, WorkerEventsConsumer, WorkerScoresConsumer, PoliciesConsumer, TasksController],
       providers: [
         WorkerRegistry,
         TaskStore,
@@ -38,6 +40,7 @@ export class DispatcherModule {
         TaskLifecycle,
         WorkerRegistryUpdates,
         OfferExpiry,
+        CapacityReconciler,
       ],
     };
   }

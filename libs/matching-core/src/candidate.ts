@@ -11,6 +11,10 @@ export interface Candidate {
   readonly capacity: number;
   readonly activeTasks: number;
   readonly scores: Readonly<Record<string, number>>;
+  /** Review evidence behind quality (decayed); little evidence makes a newcomer. */
+  readonly qualityEvidence?: number;
+  /** Share of the task's queue's recent offers this worker received. */
+  readonly queueShare?: number;
 }
 
 /** The parts of a task the hard rules look at. */

@@ -69,3 +69,49 @@ describe('rankCandidates', () => {
     );
   });
 });
+
+describe('fairness adjustments', () => {
+  const fairness = { newcomerShare: 0.1, newcomerMaxReviews: 5, maxQueueShare: 0.5, queueShareMinSample: 20, queueSample: 100, draw: 0.5 };
+  const veteran = worker('vet', { scores: { quality: 0.9, latency: 0.9, availability: 0.9 }, qualityEvidence: 100 });
+  const newcomer = worker('new', { scores: { quality: 0.3, latency: 0.5, availability: 0.5 }, qualityEvidence: 2 });
+
+  it('moves the best newcomer to the top in the decisions the draw reserves, and records why', () => {
+    const reserved = rankCandidates({ candidates: [veteran, newcomer], context, weights, topK: 20, fairness: { ...fairness, draw: 0.05 } });
+    expect(reserved.ranked[0].workerId).toBe('new');
+    expect(reserved.ranked[0].adjustments).toEqual([expect.objectContaining({ kind: 'newcomer_slot', delta: expect.any(Number) })]);
+    expect(reserved.ranked[0].finalScore).toBeCloseTo(reserved.ranked[0].baseScore + reserved.ranked[0].adjustments[0].delta, 6);
+    const ordinary = rankCandidates({ candidates: [veteran, newcomer], context, weights, topK: 20, fairness });
+    expect(ordinary.ranked.map((r) => r.workerId)).toEqual(['vet', 'new']);
+    expect(ordinary.ranked.every((r) => r.adjustments.length === 0)).toBe(true);
+  });
+
+  it('places a worker above the queue-share cap below the others once the sample is large enough', () => {
+    const hog = { ...veteran, queueShare: 0.8 };
+    const capped = rankCandidates({ candidates: [hog, newcomer], context, weights, topK: 20, fairness });
+    expect(capped.ranked.map((r) => r.workerId)).toEqual(['new', 'vet']);
+    expect(capped.ranked[1].adjustments[0]).toMatchObject({ kind: 'queue_share_cap', delta: -1 });
+    const small = rankCandidates({ candidates: [hog, newcomer], context, weights, topK: 20, fairness: { ...fairness, queueSample: 5 } });
+    expect(small.ranked[0].workerId).toBe('vet');
+  });
+
+  it('always ranks by the adjusted score and gives the same decision for the same inputs', () => {
+    const arbWorker = fc.record({
+      id: fc.stringMatching(/^w[0-9]{1,4}$/),
+      q: fc.double({ min: 0, max: 1, noNaN: true }),
+      evidence: fc.double({ min: 0, max: 20, noNaN: true }),
+      share: fc.double({ min: 0, max: 1, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(fc.uniqueArray(arbWorker, { selector: (w) => w.id, maxLength: 20 }), fc.double({ min: 0, max: 0.999, noNaN: true }), (ws, draw) => {
+        const candidates = ws.map((w) => worker(w.id, { scores: { quality: w.q, latency: 0.5, availability: 0.5 }, qualityEvidence: w.evidence, queueShare: w.share }));
+        const input = { candidates, context, weights, topK: 20, fairness: { ...fairness, draw } };
+        const a = rankCandidates(input);
+        for (const r of a.ranked) {
+          expect(r.finalScore).toBeCloseTo(r.baseScore + r.adjustments.reduce((s, x) => s + x.delta, 0), 5);
+        }
+        for (let i = 1; i < a.ranked.length; i++) expect(a.ranked[i - 1].finalScore).toBeGreaterThanOrEqual(a.ranked[i].finalScore);
+        expect(rankCandidates({ ...input, candidates: [...candidates].reverse() }).ranked).toEqual(a.ranked);
+      }),
+    );
+  });
+});

@@ -1,6 +1,8 @@
 import type { FilterReason, RankedCandidate } from '@clearwork/contracts';
 import type { Candidate, FilterPlugin, MatchContext } from './candidate';
 import { ELIGIBILITY_FILTERS } from './eligibility-filters';
+import { applyFairness, type FairnessInput, type Scored } from './fairness';
+import { SCORE_PLUGINS, type ScorePlugin } from './score-plugins';
 
 export interface RankingInput {
   readonly candidates: readonly Candidate[];
@@ -9,6 +11,9 @@ export interface RankingInput {
   readonly weights: Readonly<Record<string, number>>;
   readonly topK: number;
   readonly filters?: readonly FilterPlugin[];
+  readonly plugins?: Readonly<Record<string, ScorePlugin>>;
+  /** Fairness rules; without them the ranking is by weighted score alone. */
+  readonly fairness?: FairnessInput;
 }
 
 export interface Ranking {
@@ -39,19 +44,37 @@ export function rankCandidates(input: RankingInput): Ranking {
     }
   }
   const taskId = input.context.task.taskId;
-  const scored = eligible.map((c) => {
-    const components = Object.fromEntries(Object.keys(input.weights).map((k) => [k, round(c.scores[k] ?? 0)]));
-    const baseScore = round(Object.entries(input.weights).reduce((sum, [k, w]) => sum + w * (c.scores[k] ?? 0), 0));
-    return { workerId: c.workerId, components, baseScore, adjustments: [], finalScore: baseScore, tie: tieBreak(taskId, c.workerId) };
+  const plugins: Readonly<Record<string, ScorePlugin>> = input.plugins ?? SCORE_PLUGINS;
+  const scored: Scored[] = eligible.map((candidate) => {
+    const finalScore = round(
+      Object.entries(input.weights).reduce((sum, [name, weight]) => sum + weight * (plugins[name]?.score(candidate) ?? 0), 0),
+    );
+    return { candidate, finalScore, adjustments: [] };
   });
-  scored.sort((a, b) => b.finalScore - a.finalScore || a.tie - b.tie || (a.workerId < b.workerId ? -1 : 1));
-  const ranked = scored.map(({ tie: _tie, ...rest }, i) => ({ rank: i + 1, ...rest }));
+  const base = new Map(scored.map((s) => [s.candidate.workerId, s.finalScore]));
+  if (input.fairness) applyFairness(scored, input.fairness, input.context.task.queue);
+  const ranked = scored
+    .map((s) => ({ ...s, finalScore: round(s.finalScore), tie: tieBreak(taskId, s.candidate.workerId) }))
+    .sort((a, b) => b.finalScore - a.finalScore || a.tie - b.tie || (a.candidate.workerId < b.candidate.workerId ? -1 : 1))
+    .map((s, i): RankedCandidate => ({
+      rank: i + 1,
+      workerId: s.candidate.workerId,
+      components: Object.fromEntries(Object.keys(input.weights).map((name) => [name, round(plugins[name]?.score(s.candidate) ?? 0)])),
+      baseScore: base.get(s.candidate.workerId)!,
+      adjustments: s.adjustments,
+      finalScore: s.finalScore,
+    }));
   return { poolSize: input.candidates.length, filteredOut, ineligible, ranked };
 }
 
 /** Scores are recorded to 6 decimals so a replay from the JSON record compares exactly. */
 function round(x: number): number {
   return Math.round(x * 1e6) / 1e6;
+}
+
+/** A number in [0, 1) fixed by a decision's identity: which decisions a share-based rule applies to, replayably. */
+export function decisionDraw(taskId: string, replica: number, attempt: number): number {
+  return tieBreak(taskId, `draw:${replica}:${attempt}`) / 2 ** 32;
 }
 
 /** FNV-1a over `taskId:workerId`: cheap, stable across processes and versions. */

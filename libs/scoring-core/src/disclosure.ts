@@ -22,7 +22,8 @@ export function describePolicy(p: PolicyDocument): PolicyDisclosure {
     summary:
       `Each task is offered to the eligible worker with the highest composite score. The composite is ` +
       importance.map((i) => `${i.weightPercent}% ${i.component}`).join(', ') +
-      `. Eligibility (skills, languages, qualifications, being online, free capacity, not suspended) is a hard rule and is never traded against the score.`,
+      `. Eligibility (skills, languages, qualifications, being online, free capacity, not suspended) is a hard rule and is never traded against the score. ` +
+      `In ${pct(p.fairness.newcomerShare)}% of decisions the best eligible newcomer is offered the task first, and a worker holding more than ${pct(p.fairness.maxQueueShare)}% of a queue's recent offers is placed below the others; each such adjustment is recorded in the decision.`,
     importance,
     evidence: {
       quality: {
@@ -55,7 +56,16 @@ export function describePolicy(p: PolicyDocument): PolicyDisclosure {
       { parameter: 'maxEventAgeDays', value: p.maxEventAgeDays, meaning: 'evidence older than this when it arrives is not applied' },
       { parameter: 'dispatch.offerTtlSeconds', value: p.dispatch.offerTtlSeconds, meaning: 'seconds an offer stays open unless the task sets its own' },
       { parameter: 'dispatch.maxAttempts', value: p.dispatch.maxAttempts, meaning: 'offers made for one task before it is declared unassignable' },
+      { parameter: 'dispatch.maxWaitSeconds', value: p.dispatch.maxWaitSeconds, meaning: 'seconds a task may wait for a worker before it is declared unassignable' },
       { parameter: 'dispatch.topK', value: p.dispatch.topK, meaning: 'ranked candidates kept in each decision record' },
+      { parameter: 'dispatch.batch.enabled', value: p.dispatch.batch.enabled, meaning: 'whether tasks are collected and assigned together, optimally, instead of one at a time' },
+      { parameter: 'dispatch.batch.windowMs', value: p.dispatch.batch.windowMs, meaning: 'milliseconds tasks are collected for in batch mode' },
+      { parameter: 'dispatch.batch.candidatesPerTask', value: p.dispatch.batch.candidatesPerTask, meaning: 'best candidates per task the batch assignment chooses among' },
+      { parameter: 'fairness.newcomerShare', value: p.fairness.newcomerShare, meaning: 'share of decisions in which the best eligible newcomer is offered the task first' },
+      { parameter: 'fairness.newcomerMaxReviews', value: p.fairness.newcomerMaxReviews, meaning: 'review evidence below which a worker counts as a newcomer' },
+      { parameter: 'fairness.maxQueueShare', value: p.fairness.maxQueueShare, meaning: "largest share of a queue's recent offers one worker may get before others are preferred" },
+      { parameter: 'fairness.queueShareWindow', value: p.fairness.queueShareWindow, meaning: 'recent offers in a queue the share is measured over' },
+      { parameter: 'fairness.queueShareMinSample', value: p.fairness.queueShareMinSample, meaning: 'recent offers a queue needs before the share cap applies' },
     ],
   };
 }

@@ -36,7 +36,20 @@ export const PolicyDocumentSchema = z.object({
   dispatch: z.object({
     offerTtlSeconds: z.number().int().min(5).max(86_400),
     maxAttempts: z.number().int().min(1).max(50),
+    maxWaitSeconds: z.number().int().min(10).max(30 * 86_400),
     topK: z.number().int().min(1).max(100),
+    batch: z.object({
+      enabled: z.boolean(),
+      windowMs: z.number().int().min(10).max(10_000),
+      candidatesPerTask: z.number().int().min(1).max(50),
+    }),
+  }),
+  fairness: z.object({
+    newcomerShare: z.number().min(0).max(0.5),
+    newcomerMaxReviews: z.number().min(0).max(100),
+    maxQueueShare: z.number().min(0.01).max(1),
+    queueShareWindow: z.number().int().min(10).max(10_000),
+    queueShareMinSample: z.number().int().min(1).max(10_000),
   }),
 }) satisfies z.ZodType<PolicyDocument>;
 

@@ -59,7 +59,24 @@ export interface PolicyDocument {
   readonly dispatch: {
     readonly offerTtlSeconds: number;
     readonly maxAttempts: number;
+    /** A replica still not assigned this long after the task was posted is declared unassignable. */
+    readonly maxWaitSeconds: number;
     readonly topK: number;
+    /** Batch mode: collect tasks for `windowMs` and assign them together, optimally. */
+    readonly batch: { readonly enabled: boolean; readonly windowMs: number; readonly candidatesPerTask: number };
+  };
+  /** Adjustments to the ranking, each recorded in the decision that it changed. */
+  readonly fairness: {
+    /** Share of decisions in which the best eligible newcomer is moved to the top. */
+    readonly newcomerShare: number;
+    /** A worker with less review evidence than this counts as a newcomer. */
+    readonly newcomerMaxReviews: number;
+    /** A worker above this share of a queue's recent offers is moved below those who are not. */
+    readonly maxQueueShare: number;
+    /** How many recent offers in the queue the share is measured over. */
+    readonly queueShareWindow: number;
+    /** The cap applies only once the queue has at least this many recent offers. */
+    readonly queueShareMinSample: number;
   };
 }
 
@@ -77,7 +94,8 @@ export const DEFAULT_POLICY: PolicyDocument = {
   availability: { halfLifeDays: 14, legitimateReasons: ['personal_emergency', 'platform_issue'], onlineShareWeight: 0.3, priorObservations: 2 },
   presence: { heartbeatTtlSeconds: 120 },
   maxEventAgeDays: 90,
-  dispatch: { offerTtlSeconds: 60, maxAttempts: 5, topK: 20 },
+  dispatch: { offerTtlSeconds: 60, maxAttempts: 5, maxWaitSeconds: 86_400, topK: 20, batch: { enabled: false, windowMs: 250, candidatesPerTask: 10 } },
+  fairness: { newcomerShare: 0.1, newcomerMaxReviews: 5, maxQueueShare: 0.5, queueShareWindow: 200, queueShareMinSample: 20 },
 };
 
 /** SHA-256 of the policy's canonical JSON: the identity auditors check a decision against. */

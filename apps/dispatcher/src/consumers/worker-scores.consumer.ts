@@ -15,7 +15,10 @@ export class WorkerScoresConsumer {
   @EventPattern(TOPICS.workerScores)
   async handle(@Payload() event: WorkerScoreEvent): Promise<void> {
     const { workerId, components, composite, policyVersion } = event.data;
-    const scores = { quality: components.quality.value, latency: components.latency.value, availability: components.availability.value, composite };
+    const scores = {
+      quality: components.quality.value, latency: components.latency.value, availability: components.availability.value, composite,
+      qualityEvidence: components.quality.evidence,
+    };
     // Scores are a latest-value table: applying one twice has no further effect, so no dedupe is needed.
     await this.registry.setScores(this.dataSource.manager, workerId, scores, policyVersion);
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TOPICS, type DecisionRecordedData, type TaskPostedData } from '@clearwork/contracts';
 import { contentHash } from '@clearwork/audit-core';
-import { rankCandidates, summariseFiltering, type Candidate } from '@clearwork/matching-core';
+import { decisionDraw, rankCandidates, summariseFiltering, type Candidate } from '@clearwork/matching-core';
 import type { OutboxEvent } from '@clearwork/platform';
 import type { EntityManager } from 'typeorm';
 import type { TaskStore } from '../tasks/task-store';
@@ -39,8 +39,10 @@ export class DispatchPlanner {
     private readonly policies: DispatchPolicy,
   ) {}
 
-  async maxAttempts(): Promise<number> {
-    return (await this.policies.current()).document.dispatch.maxAttempts;
+  /** When to give up on a replica, under the current policy. */
+  async limits(): Promise<{ maxAttempts: number; maxWaitSeconds: number }> {
+    const { dispatch } = (await this.policies.current()).document;
+    return { maxAttempts: dispatch.maxAttempts, maxWaitSeconds: dispatch.maxWaitSeconds };
   }
 
   async plan(m: EntityManager, claims: SlotClaims, a: ReplicaAttempt): Promise<PlanResult> {
@@ -49,10 +51,13 @@ export class DispatchPlanner {
     const doc = policy.document;
     const pool = await this.registry.candidatesFor(m, task.requiredSkills, now, doc.presence.heartbeatTtlSeconds);
     const hot = await readHotState(this.redis, pool.map((w) => w.workerId));
+    const shares = await this.store.queueShares(m, task.queue, doc.fairness.queueShareWindow);
     const candidates: Candidate[] = pool.map((w) => {
       const cached = hot.scores.get(w.workerId);
       const scores = cached ? { quality: cached.quality, latency: cached.latency, availability: cached.availability } : w.scores;
-      return { ...w, scores, activeTasks: hot.active.get(w.workerId) ?? 0 };
+      const qualityEvidence = cached?.qualityEvidence ?? w.scores.qualityEvidence ?? 0;
+      const queueShare = shares.sample > 0 ? (shares.counts.get(w.workerId) ?? 0) / shares.sample : 0;
+      return { ...w, scores, qualityEvidence, queueShare, activeTasks: hot.active.get(w.workerId) ?? 0 };
     });
     const { onTask, declined } = await this.store.workersTouching(m, task.taskId);
     const context = {
@@ -60,7 +65,10 @@ export class DispatchPlanner {
       onTask,
       declined,
     };
-    const ranking = rankCandidates({ candidates, context, weights: doc.weights, topK: doc.dispatch.topK });
+    const ranking = rankCandidates({
+      candidates, context, weights: doc.weights, topK: doc.dispatch.topK,
+      fairness: { ...doc.fairness, queueSample: shares.sample, draw: decisionDraw(task.taskId, replica, attempt) },
+    });
 
     let selected: (typeof ranking.ranked)[number] | undefined;
     let lostRaces = 0;
@@ -107,6 +115,7 @@ export class DispatchPlanner {
     const offer = {
       offerId: randomUUID(),
       taskId: task.taskId,
+      queue: task.queue,
       replica,
       attempt,
       workerId: selected.workerId,
@@ -118,8 +127,13 @@ export class DispatchPlanner {
     events.push({
       topic: TOPICS.offers,
       key: task.taskId,
-      value: envelope('OfferMade', { ...offer, payCents: task.payCents, currency: task.currency }, now),
+      value: envelope('OfferMade', { ...withoutQueue(offer), payCents: task.payCents, currency: task.currency }, now),
     });
     return { events, selectedWorkerId: selected.workerId };
   }
+}
+
+function withoutQueue<T extends { queue: string }>(o: T): Omit<T, 'queue'> {
+  const { queue: _queue, ...rest } = o;
+  return rest;
 }

@@ -4,6 +4,7 @@ import { TaskLifecycle } from '../tasks/task-lifecycle.service';
 /**
  * Expires offers on time even when no other message arrives: sleeps until the earliest open
  * offer's expiry (at most `maxSleepMs`, so offers made by other instances are seen too).
+ * Once a second it also gives up on tasks that have waited longer than the policy allows.
  */
 @Injectable()
 export class OfferExpiry implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -11,6 +12,7 @@ export class OfferExpiry implements OnApplicationBootstrap, OnApplicationShutdow
   private stopped = false;
   private readonly log = new Logger(OfferExpiry.name);
   private readonly maxSleepMs = 250;
+  private lastWaitCheck = 0;
 
   constructor(@Inject(TaskLifecycle) private readonly lifecycle: TaskLifecycle) {}
 
@@ -32,6 +34,10 @@ export class OfferExpiry implements OnApplicationBootstrap, OnApplicationShutdow
     let delay = this.maxSleepMs;
     try {
       const expired = await this.lifecycle.expireDueOffers();
+      if (Date.now() - this.lastWaitCheck > 1_000) {
+        this.lastWaitCheck = Date.now();
+        await this.lifecycle.expireOverdueWaiting();
+      }
       if (expired > 0) delay = 0;
       else {
         const next = await this.lifecycle.nextExpiry();

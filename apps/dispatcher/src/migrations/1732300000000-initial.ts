@@ -27,7 +27,6 @@ export class Initial1732300000000 implements MigrationInterface {
       priority int NOT NULL,
       required_skills text[] NOT NULL,
       spec jsonb NOT NULL,
-      state text NOT NULL,
       posted_at timestamptz NOT NULL,
       updated_at timestamptz NOT NULL DEFAULT now())`);
     await q.query(`CREATE TABLE dispatcher.task_replicas (
@@ -43,6 +42,7 @@ export class Initial1732300000000 implements MigrationInterface {
     await q.query(`CREATE TABLE dispatcher.offers (
       offer_id text PRIMARY KEY,
       task_id text NOT NULL,
+      queue text NOT NULL,
       replica int NOT NULL,
       attempt int NOT NULL,
       worker_id text NOT NULL,
@@ -54,6 +54,7 @@ export class Initial1732300000000 implements MigrationInterface {
     await q.query(`CREATE UNIQUE INDEX offers_one_open_per_replica ON dispatcher.offers (task_id, replica) WHERE state = 'open'`);
     await q.query(`CREATE INDEX offers_open_expiry ON dispatcher.offers (expires_at) WHERE state = 'open'`);
     await q.query(`CREATE INDEX offers_by_worker ON dispatcher.offers (worker_id, task_id)`);
+    await q.query(`CREATE INDEX offers_by_queue ON dispatcher.offers (queue, created_at DESC)`);
     await q.query(`CREATE TABLE dispatcher.assignments (
       task_id text NOT NULL, replica int NOT NULL, worker_id text NOT NULL, offer_id text NOT NULL UNIQUE,
       assigned_at timestamptz NOT NULL DEFAULT now(),

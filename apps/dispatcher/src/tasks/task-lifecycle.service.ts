@@ -116,6 +116,16 @@ export class TaskLifecycle {
     });
   }
 
+  /** Gives up on replicas that have waited longer than the policy allows; returns how many. */
+  async expireOverdueWaiting(now = new Date(), limit = 100): Promise<number> {
+    const { maxWaitSeconds } = await this.planner.limits();
+    return this.unit(async (scope) => {
+      const overdue = await this.store.lockOverdueWaiting(scope.m, new Date(now.getTime() - maxWaitSeconds * 1000), limit);
+      for (const { taskId, replica } of overdue) await this.attempt(scope, taskId, replica, now);
+      return overdue.length;
+    });
+  }
+
   /** When a worker comes online or frees a slot, waiting tasks they could do are dispatched again. */
   async redispatchWaitingFor(workerId: string, now = new Date(), limit = 10): Promise<void> {
     await this.unit(async (scope) => {
@@ -149,9 +159,14 @@ export class TaskLifecycle {
     if (!state || !task || state.state === 'cancelled' || state.state === 'assigned' || state.state === 'unassignable') return;
     const attempt = state.attempts + 1;
     const offersMade = await this.store.offersMade(m, taskId, replica);
-    if (offersMade >= (await this.planner.maxAttempts())) {
+    const limits = await this.planner.limits();
+    const waitedSeconds = (now.getTime() - Date.parse(task.postedAt)) / 1000;
+    if (offersMade >= limits.maxAttempts || waitedSeconds > limits.maxWaitSeconds) {
+      const reason = offersMade >= limits.maxAttempts
+        ? { code: 'max_attempts', count: offersMade, text: `${offersMade} offers made; the policy allows ${limits.maxAttempts}` }
+        : { code: 'max_wait', text: `waited ${Math.round(waitedSeconds)} s; the policy allows ${limits.maxWaitSeconds} s` };
       await this.store.setReplica(m, taskId, replica, 'unassignable', { attempts: attempt });
-      emit([{ topic: TOPICS.offers, key: taskId, value: envelope('TaskUnassignable', { taskId, replica, reasons: [{ code: 'max_attempts', count: offersMade }] }, now) }]);
+      emit([{ topic: TOPICS.offers, key: taskId, value: envelope('TaskUnassignable', { taskId, replica, reasons: [reason] }, now) }]);
       return;
     }
     const result = await this.planner.plan(m, claims, { task: task.spec, replica, attempt, now });

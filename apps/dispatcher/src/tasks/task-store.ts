@@ -19,6 +19,7 @@ export interface OpenOffer {
 
 export interface NewOffer extends Omit<OpenOffer, 'expiresAt'> {
   readonly decisionId: string;
+  readonly queue: string;
   readonly expiresAt: string;
 }
 
@@ -30,8 +31,8 @@ export class TaskStore {
   /** Inserts the task and its replicas; false when a task with this id already exists. */
   async insertTask(m: EntityManager, spec: TaskPostedData, postedAt: string): Promise<boolean> {
     const rows: unknown[] = await sqlRows(m, 
-      `INSERT INTO dispatcher.tasks (task_id, queue, priority, required_skills, spec, state, posted_at)
-       VALUES ($1, $2, $3, $4, $5, 'open', $6) ON CONFLICT DO NOTHING RETURNING task_id`,
+      `INSERT INTO dispatcher.tasks (task_id, queue, priority, required_skills, spec, posted_at)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING task_id`,
       [spec.taskId, spec.queue, spec.priority, spec.requiredSkills, JSON.stringify(spec), postedAt],
     );
     if (rows.length === 0) return false;
@@ -88,6 +89,16 @@ export class TaskStore {
     return { onTask, declined };
   }
 
+  /** Each worker's count among the queue's last `window` offers, and how many offers that window holds. */
+  async queueShares(m: EntityManager, queue: string, window: number): Promise<{ sample: number; counts: Map<string, number> }> {
+    const rows = await sqlRows<{ worker_id: string; n: string }>(m,
+      `SELECT worker_id, count(*) AS n FROM (SELECT worker_id FROM dispatcher.offers WHERE queue = $1 ORDER BY created_at DESC LIMIT $2) recent GROUP BY worker_id`,
+      [queue, window],
+    );
+    const counts = new Map(rows.map((r) => [r.worker_id, Number(r.n)]));
+    return { sample: [...counts.values()].reduce((a, b) => a + b, 0), counts };
+  }
+
   async offersMade(m: EntityManager, taskId: string, replica: number): Promise<number> {
     const rows: { n: string }[] = await sqlRows(m, `SELECT count(*) AS n FROM dispatcher.offers WHERE task_id = $1 AND replica = $2`, [taskId, replica]);
     return Number(rows[0].n);
@@ -95,9 +106,9 @@ export class TaskStore {
 
   async insertOffer(m: EntityManager, o: NewOffer): Promise<void> {
     await sqlRows(m, 
-      `INSERT INTO dispatcher.offers (offer_id, task_id, replica, attempt, worker_id, decision_id, state, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'open', $7)`,
-      [o.offerId, o.taskId, o.replica, o.attempt, o.workerId, o.decisionId, o.expiresAt],
+      `INSERT INTO dispatcher.offers (offer_id, task_id, queue, replica, attempt, worker_id, decision_id, state, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8)`,
+      [o.offerId, o.taskId, o.queue, o.replica, o.attempt, o.workerId, o.decisionId, o.expiresAt],
     );
   }
 
@@ -174,8 +185,44 @@ export class TaskStore {
     return rows.map((r) => ({ taskId: r.task_id, replica: r.replica }));
   }
 
+  /** Waiting replicas of tasks posted before `postedBefore`, locked for this transaction. */
+  async lockOverdueWaiting(m: EntityManager, postedBefore: Date, limit: number): Promise<{ taskId: string; replica: number }[]> {
+    const rows = await sqlRows<{ task_id: string; replica: number }>(m,
+      `SELECT task_id, replica FROM dispatcher.task_replicas WHERE state = 'waiting' AND posted_at < $1
+       ORDER BY posted_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [postedBefore.toISOString(), limit],
+    );
+    return rows.map((r) => ({ taskId: r.task_id, replica: r.replica }));
+  }
+
   async workerSkills(m: EntityManager, workerId: string): Promise<string[] | undefined> {
     const rows: { skills: string[] }[] = await sqlRows(m, `SELECT skills FROM dispatcher.workers WHERE worker_id = $1`, [workerId]);
     return rows[0]?.skills;
+  }
+
+  /** Everything known about one task, for `GET /v1/tasks/{taskId}`. */
+  async history(m: EntityManager, taskId: string) {
+    const task = await this.findTask(m, taskId);
+    if (!task) return undefined;
+    const replicas = await sqlRows<{ replica: number; state: ReplicaState; attempts: number; worker_id: string | null }>(m,
+      `SELECT replica, state, attempts, worker_id FROM dispatcher.task_replicas WHERE task_id = $1 ORDER BY replica`, [taskId]);
+    const offers = await sqlRows<{ offer_id: string; replica: number; attempt: number; worker_id: string; decision_id: string; state: string; expires_at: Date; created_at: Date; closed_at: Date | null }>(m,
+      `SELECT offer_id, replica, attempt, worker_id, decision_id, state, expires_at, created_at, closed_at FROM dispatcher.offers WHERE task_id = $1 ORDER BY created_at, offer_id`, [taskId]);
+    const decisions = await sqlRows<{ record: unknown }>(m, `SELECT record FROM dispatcher.decisions WHERE task_id = $1 ORDER BY decided_at, decision_id`, [taskId]);
+    const assignments = await sqlRows<{ replica: number; worker_id: string; offer_id: string; assigned_at: Date; finished_at: Date | null; outcome: string | null }>(m,
+      `SELECT replica, worker_id, offer_id, assigned_at, finished_at, outcome FROM dispatcher.assignments WHERE task_id = $1 ORDER BY replica`, [taskId]);
+    return {
+      task,
+      replicas: replicas.map((r) => ({ replica: r.replica, state: r.state, attempts: r.attempts, workerId: r.worker_id })),
+      offers: offers.map((o) => ({
+        offerId: o.offer_id, replica: o.replica, attempt: o.attempt, workerId: o.worker_id, decisionId: o.decision_id, state: o.state,
+        expiresAt: o.expires_at.toISOString(), createdAt: o.created_at.toISOString(), closedAt: o.closed_at?.toISOString() ?? null,
+      })),
+      decisions: decisions.map((d) => d.record),
+      assignments: assignments.map((a) => ({
+        replica: a.replica, workerId: a.worker_id, offerId: a.offer_id, assignedAt: a.assigned_at.toISOString(),
+        finishedAt: a.finished_at?.toISOString() ?? null, outcome: a.outcome,
+      })),
+    };
   }
 }

@@ -1,0 +1,109 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { REDIS, SERVICE_CONFIG, sqlRows, type BaseConfig } from '@clearwork/platform';
+import type Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+
+const SENTINEL = 'capacity:rebuilt-at';
+const SET_IF = `
+if (redis.call('GET', KEYS[1]) or '0') == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return 1
+end
+return 0`;
+
+/**
+ * Keeps the Redis capacity counters equal to what PostgreSQL says workers hold (open offers and
+ * unfinished assignments). A counter that disagrees twice in a row, unchanged, is corrected
+ * with compare-and-set, so a claim in flight is never overwritten; if Redis lost its data (the
+ * sentinel key is gone) every counter is rebuilt at once before anything else.
+ */
+@Injectable()
+export class CapacityReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private suspects = new Map<string, string>();
+  private running = false;
+  private readonly log = new Logger(CapacityReconciler.name);
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(SERVICE_CONFIG) private readonly config: BaseConfig,
+  ) {
+    this.redis.defineCommand('setIfEquals', { numberOfKeys: 1, lua: SET_IF });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.reconcile();
+    this.timer = setInterval(() => void this.reconcile(), 5_000);
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async reconcile(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      const truth = await this.truth();
+      if (!(await this.redis.exists(SENTINEL))) {
+        await this.rebuild(truth);
+        return;
+      }
+      const ids = new Set([...truth.keys(), ...(await this.countedWorkers())]);
+      const list = [...ids];
+      const values = list.length ? await this.redis.mget(...list.map((id) => `active:${id}`)) : [];
+      const next = new Map<string, string>();
+      for (let i = 0; i < list.length; i++) {
+        const id = list[i];
+        const have = values[i] ?? '0';
+        const want = String(truth.get(id) ?? 0);
+        if (have === want) continue;
+        const key = `${have}->${want}`;
+        if (this.suspects.get(id) === key) {
+          const fixed = await (this.redis as Redis & { setIfEquals(k: string, a: string, b: string): Promise<number> }).setIfEquals(`active:${id}`, have, want);
+          if (fixed) this.log.warn(`capacity of ${id} corrected from ${have} to ${want}`);
+        } else {
+          next.set(id, key);
+        }
+      }
+      this.suspects = next;
+    } catch (error) {
+      this.log.warn(`capacity reconciliation will retry: ${(error as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async rebuild(truth: Map<string, number>): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const id of await this.countedWorkers()) if (!truth.has(id)) pipeline.set(`active:${id}`, '0');
+    for (const [id, n] of truth) pipeline.set(`active:${id}`, String(n));
+    pipeline.set(SENTINEL, new Date().toISOString());
+    await pipeline.exec();
+    this.suspects.clear();
+    this.log.log(`capacity counters rebuilt from PostgreSQL for ${truth.size} workers`);
+  }
+
+  private async truth(): Promise<Map<string, number>> {
+    const rows = await sqlRows<{ worker_id: string; n: string }>(this.dataSource.manager,
+      `SELECT worker_id, count(*) AS n FROM (
+         SELECT worker_id FROM dispatcher.offers WHERE state = 'open'
+         UNION ALL SELECT worker_id FROM dispatcher.assignments WHERE finished_at IS NULL) held
+       GROUP BY worker_id`);
+    return new Map(rows.map((r) => [r.worker_id, Number(r.n)]));
+  }
+
+  /** Workers with a counter in Redis (SCAN sees raw keys, so the configured prefix is added and removed here). */
+  private async countedWorkers(): Promise<string[]> {
+    const prefix = `${this.config.REDIS_KEY_PREFIX}active:`;
+    const out: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) out.push(k.slice(prefix.length));
+    } while (cursor !== '0');
+    return out;
+  }
+}

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
+import { Id, TaskPostedData, TOPICS, Uuid, type TaskPosted } from '@clearwork/contracts';
+import { EventPublisher, parseRequest, Roles } from '@clearwork/platform';
+import { DataSource } from 'typeorm';
+import { TaskStore, type ReplicaState } from '../tasks/task-store';
+
+const PostTaskBody = TaskPostedData.extend({ eventId: Uuid.optional() });
+
+/** Tasks over HTTP: the same validation as `gig.tasks.v1`, and a task's whole history. */
+@Controller('v1/tasks')
+export class TasksController {
+  constructor(
+    @Inject(EventPublisher) private readonly publisher: EventPublisher,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(TaskStore) private readonly store: TaskStore,
+  ) {}
+
+  /** Accepted once the broker has it; dispatch happens as for any `TaskPosted`. Send an `eventId` to make retries safe. */
+  @Post()
+  @HttpCode(202)
+  @Roles('platform')
+  async post(@Body() body: unknown) {
+    const { eventId = randomUUID(), ...data } = parseRequest(PostTaskBody, body, 'task');
+    const event: TaskPosted = { eventId, type: 'TaskPosted', occurredAt: new Date().toISOString(), data };
+    await this.publisher.publishEvent(TOPICS.tasks, data.taskId, event);
+    return { taskId: data.taskId, eventId, status: 'accepted', links: { self: `/v1/tasks/${encodeURIComponent(data.taskId)}` } };
+  }
+
+  @Get(':taskId')
+  @Roles('platform', 'auditor')
+  async get(@Param('taskId') raw: string) {
+    const taskId = parseRequest(Id, raw, 'taskId');
+    const history = await this.store.history(this.dataSource.manager, taskId);
+    if (!history) throw new NotFoundException(`task ${taskId} is unknown (it may not have been consumed yet)`);
+    return { taskId, state: overallState(history.replicas.map((r) => r.state)), postedAt: history.task.postedAt, spec: history.task.spec, ...omitTask(history) };
+  }
+}
+
+/** One word for the whole task: every replica's own state is listed beside it. */
+function overallState(states: ReplicaState[]): string {
+  if (states.every((s) => s === 'cancelled')) return 'cancelled';
+  if (states.every((s) => s === 'assigned')) return 'assigned';
+  if (states.some((s) => s === 'offered')) return 'offered';
+  if (states.some((s) => s === 'waiting')) return 'waiting';
+  if (states.some((s) => s === 'unassignable')) return 'unassignable';
+  return 'assigned';
+}
+
+function omitTask<T extends { task: unknown }>(h: T): Omit<T, 'task'> {
+  const { task: _task, ...rest } = h;
+  return rest;
+}

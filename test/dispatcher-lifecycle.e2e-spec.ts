@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { TOPICS } from '@clearwork/contracts';
+import { aTaskPosted, aWorkerEvent } from '@clearwork/testing';
+import { Engine } from './support/engine';
+import { eventually } from './support/eventually';
+import { KafkaProbe } from './support/kafka-probe';
+import { requireRealServers } from './support/servers';
+import { onlineWorkers, sendWorkerEventsAndWait, waitForEvents } from './support/stream';
+
+/** Offers, answers, expiry, cancellation, waiting and giving up, through the real servers. */
+describe('dispatcher offer lifecycle against real Kafka, PostgreSQL and Redis', () => {
+  const engine = new Engine();
+  const probe = new KafkaProbe();
+  const seen = (d: { taskId: string }, taskId: string) => d.taskId === taskId;
+
+  beforeAll(async () => {
+    await requireRealServers();
+    await probe.start([TOPICS.offers, TOPICS.decisions, TOPICS.policies]);
+    await engine.start();
+  }, 180_000);
+
+  afterAll(async () => {
+    await probe.stop();
+    await engine.stop();
+  }, 60_000);
+
+  const post = (task: ReturnType<typeof aTaskPosted>) => probe.send(TOPICS.tasks, [{ key: task.data.taskId, value: task }]);
+
+  it('offers a declined task to the next candidate, never again to the one who declined, and assigns it on acceptance', async () => {
+    const skill = `decline-${randomUUID().slice(0, 8)}`;
+    const [a, b] = await onlineWorkers(engine, probe, [{ skills: [skill] }, { skills: [skill] }]);
+    const task = aTaskPosted({ requiredSkills: [skill] });
+    await post(task);
+    const [first] = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => seen(d, task.data.taskId));
+    const decliner = first.data.workerId;
+    const other = decliner === a ? b : a;
+    await sendWorkerEventsAndWait(engine, probe, [aWorkerEvent('OfferDeclined', { workerId: decliner, offerId: first.data.offerId, taskId: task.data.taskId, reason: 'unavailable' })]);
+    const offers = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => seen(d, task.data.taskId), 2);
+    expect(offers[1].data).toMatchObject({ workerId: other, attempt: 2, replica: 1 });
+    const decisions = await waitForEvents(probe, TOPICS.decisions, 'DecisionRecorded', (d) => seen(d, task.data.taskId), 2);
+    expect(decisions[1].data.filteredOut).toMatchObject({ declined_before: 1 });
+
+    await sendWorkerEventsAndWait(engine, probe, [aWorkerEvent('OfferAccepted', { workerId: other, offerId: offers[1].data.offerId, taskId: task.data.taskId })]);
+    const [assigned] = await waitForEvents(probe, TOPICS.offers, 'TaskAssigned', (d) => seen(d, task.data.taskId));
+    expect(assigned.data).toMatchObject({ workerId: other, offerId: offers[1].data.offerId, replica: 1 });
+
+    // The decliner's slot was released: a new task can be offered to them.
+    const next = aTaskPosted({ requiredSkills: [skill] });
+    await post(next);
+    const [again] = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => seen(d, next.data.taskId));
+    expect(again.data.workerId).toBe(decliner);
+  });
+
+  it('expires an offer within a second of expiresAt with no other message, and offers the task to the next worker', async () => {
+    const skill = `expiry-${randomUUID().slice(0, 8)}`;
+    await onlineWorkers(engine, probe, [{ skills: [skill] }, { skills: [skill] }]);
+    const task = aTaskPosted({ requiredSkills: [skill], offerTtlSeconds: 5 });
+    await post(task);
+    const [offer] = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => seen(d, task.data.taskId));
+    const [expired] = await waitForEvents(probe, TOPICS.offers, 'OfferExpired', (d) => seen(d, task.data.taskId), 1, 15_000);
+    const lateness = Date.parse(expired.occurredAt) - Date.parse(offer.data.expiresAt);
+    expect(lateness).toBeGreaterThanOrEqual(0);
+    expect(lateness).toBeLessThan(1_000);
+    expect(expired.data).toMatchObject({ offerId: offer.data.offerId, workerId: offer.data.workerId, reason: 'ttl_elapsed' });
+    const offers = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => seen(d, task.data.taskId), 2);
+    expect(offers[1].data.workerId).not.toBe(offer.data.workerId);
+    expect(offers[1].data.attempt).toBe(2);
+  });
+
+  it('withdraws open offers when the task is cancelled and frees the worker', async () => {
+    const skill = `cancel-${randomUUID().slice(0, 8)}`;
+    const [worker] = await onlineWorkers(engine, probe, [{ skills: [skill] }]);
+    const task = aTaskPosted({ requiredSkills: [skill] });
+    await post(task);
+    const [offer] = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => seen(d, task.data.taskId));
+    await probe.send(TOPICS.tasks, [{ key: task.data.taskId, value: { eventId: randomUUID(), type: 'TaskCancelled', occurredAt: new Date().toISOString(), data: { taskId: task.data.taskId, reason: 'duplicate' } } }]);
+    const [withdrawn] = await waitForEvents(probe, TOPICS.offers, 'OfferWithdrawn', (d) => seen(d, task.data.taskId));
+    expect(withdrawn.data).toMatchObject({ offerId: offer.data.offerId, workerId: worker, reason: 'task_cancelled' });
+    const next = aTaskPosted({ requiredSkills: [skill] });
+    await post(next);
+    const [again] = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => seen(d, next.data.taskId));
+    expect(again.data.workerId).toBe(worker);
+    const history = await engine.get('dispatcher', `/v1/tasks/${task.data.taskId}`, engine.token('platform'));
+    expect(history.body).toMatchObject({ state: 'cancelled', offers: [{ offerId: offer.data.offerId, state: 'withdrawn' }] });
+  });
+
+  it('lets waiting tasks go out by priority, then age, when a worker comes online and frees capacity', async () => {
+    const skill = `waiting-${randomUUID().slice(0, 8)}`;
+    const [worker] = await onlineWorkers(engine, probe, [{ skills: [skill], online: false }]);
+    const old = aTaskPosted({ requiredSkills: [skill], priority: 3 }, new Date(Date.now() - 60_000));
+    const urgent = aTaskPosted({ requiredSkills: [skill], priority: 8 });
+    const newer = aTaskPosted({ requiredSkills: [skill], priority: 3 });
+    for (const t of [old, urgent, newer]) await post(t);
+    for (const t of [old, urgent, newer]) {
+      const [w] = await waitForEvents(probe, TOPICS.offers, 'TaskWaiting', (d) => seen(d, t.data.taskId));
+      expect(w.data.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'offline', count: 1 })]));
+    }
+    await sendWorkerEventsAndWait(engine, probe, [aWorkerEvent('WorkerWentOnline', { workerId: worker })]);
+    const [first] = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => d.workerId === worker);
+    expect(first.data.taskId).toBe(urgent.data.taskId);
+    const order = [urgent, old, newer];
+    for (let i = 0; i < order.length; i++) {
+      const [offer] = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => seen(d, order[i].data.taskId));
+      expect(probe.events(TOPICS.offers, 'OfferMade', (d) => d.workerId === worker)).toHaveLength(i + 1);
+      await sendWorkerEventsAndWait(engine, probe, [
+        aWorkerEvent('OfferAccepted', { workerId: worker, offerId: offer.data.offerId, taskId: order[i].data.taskId }),
+        aWorkerEvent('TaskSubmitted', { workerId: worker, taskId: order[i].data.taskId, durationSeconds: 10 }),
+      ]);
+    }
+    await waitForEvents(probe, TOPICS.offers, 'TaskAssigned', (d) => d.workerId === worker, 3);
+  });
+
+  it('takes tasks over HTTP with the same validation, reports their history, and gives up after the policy maximum of offers', async () => {
+    const platform = engine.token('platform');
+    const bad = await engine.post('dispatcher', '/v1/tasks', { ...aTaskPosted().data, priority: 12 }, platform);
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues).toEqual([expect.objectContaining({ path: 'priority' })]);
+    expect((await engine.post('dispatcher', '/v1/tasks', aTaskPosted().data)).status).toBe(401);
+    expect((await engine.post('dispatcher', '/v1/tasks', aTaskPosted().data, engine.token('worker', 'w-1'))).status).toBe(403);
+
+    const policiesBefore = await engine.consumed(TOPICS.policies);
+    const changed = await engine.post('scoring', '/v1/policies', { rationale: 'Give up sooner on hard-to-place tasks.', changes: { dispatch: { maxAttempts: 2 } } }, platform);
+    expect(changed.status).toBe(201);
+    await waitForEvents(probe, TOPICS.policies, 'PolicyPublished', (d) => d.version === changed.body.version);
+    await eventually(async () => {
+      if ((await engine.consumed(TOPICS.policies)) <= policiesBefore) throw new Error('dispatcher has not read the new policy');
+    }, { what: 'the dispatcher to read the new policy' });
+    const skill = `giveup-${randomUUID().slice(0, 8)}`;
+    const workers = await onlineWorkers(engine, probe, [{ skills: [skill] }, { skills: [skill] }, { skills: [skill] }]);
+    const task = aTaskPosted({ requiredSkills: [skill] }).data;
+    const accepted = await engine.post('dispatcher', '/v1/tasks', task, platform);
+    expect(accepted).toMatchObject({ status: 202, body: { taskId: task.taskId, status: 'accepted' } });
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const offers = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => seen(d, task.taskId), attempt);
+      const offer = offers[attempt - 1];
+      expect(workers).toContain(offer.data.workerId);
+      await sendWorkerEventsAndWait(engine, probe, [aWorkerEvent('OfferDeclined', { workerId: offer.data.workerId, offerId: offer.data.offerId, taskId: task.taskId })]);
+    }
+    const [gaveUp] = await waitForEvents(probe, TOPICS.offers, 'TaskUnassignable', (d) => seen(d, task.taskId));
+    expect(gaveUp.data.reasons).toEqual([expect.objectContaining({ code: 'max_attempts', count: 2 })]);
+    const decisions = probe.events(TOPICS.decisions, 'DecisionRecorded', (d) => seen(d, task.taskId));
+    expect(decisions.every((d) => d.data.policy.version === changed.body.version)).toBe(true);
+
+    const history = await eventually(async () => {
+      const res = await engine.get('dispatcher', `/v1/tasks/${task.taskId}`, engine.token('auditor'));
+      if (res.body?.state !== 'unassignable') throw new Error(`state ${res.body?.state}`);
+      return res.body;
+    }, { what: 'the task history to show it unassignable' });
+    expect(history.offers.map((o: { state: string }) => o.state)).toEqual(['declined', 'declined']);
+    expect(history.decisions).toHaveLength(2);
+    expect(history.replicas).toEqual([expect.objectContaining({ replica: 1, state: 'unassignable' })]);
+    expect((await engine.get('dispatcher', `/v1/tasks/${task.taskId}`, engine.token('worker', workers[0]))).status).toBe(403);
+  });
+});
