@@ -1,35 +1,61 @@
 #!/usr/bin/env bash
-# The servers the engine needs: PostgreSQL and Redis (started if installed but down), and
-# the local Kafka broker with every contract topic.
-#   scripts/infra.sh up | down | status
+# The servers the engine needs, all on 127.0.0.1: PostgreSQL (5432), Redis (6379) and the local
+# Kafka broker (9092) with every contract topic.
+#
+#   scripts/infra.sh up       start whatever is down (PostgreSQL and Redis only if installed here),
+#                             wait for each, then create the topics
+#   scripts/infra.sh down     stop the Kafka broker started from this tree; PostgreSQL and Redis
+#                             are shared with other work on the machine and stay up
+#   scripts/infra.sh status   one line each; exit 0 only if all three answer
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
+say() { echo "infra: $*"; }
+die() { echo "infra: $*" >&2; exit 1; }
+
+pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 >/dev/null 2>&1; }
 redis_up() { [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]; }
 
+# wait_for CHECK SECONDS: polls CHECK every half second.
 wait_for() {
-  local what=$1 check=$2
-  for _ in $(seq 1 30); do $check && return 0; sleep 1; done
-  echo "infra: $what did not come up within 30 s" >&2
+  local i
+  for ((i = 0; i < $2 * 2; i++)); do "$1" && return 0; sleep 0.5; done
   return 1
 }
 
 ensure_postgres() {
-  if pg_up; then echo "infra: PostgreSQL answering on 127.0.0.1:5432"; return; fi
-  command -v pg_ctlcluster >/dev/null || { echo "infra: PostgreSQL is down and not installed here; install PostgreSQL 15 or point DATABASE_URL at one" >&2; exit 1; }
-  echo "infra: starting PostgreSQL"
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
-  wait_for PostgreSQL pg_up
+  if pg_up; then say "PostgreSQL answers on 127.0.0.1:5432"; return; fi
+  command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ] \
+    || die "PostgreSQL is not answering on 127.0.0.1:5432 and no local cluster is installed (apt-get install postgresql-15), or point DATABASE_URL at one"
+  local version
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  say "starting PostgreSQL $version"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start \
+    || die "pg_ctlcluster could not start PostgreSQL $version (see /var/log/postgresql/)"
+  wait_for pg_up 30 || die "PostgreSQL did not answer on 127.0.0.1:5432 within 30 s (see /var/log/postgresql/)"
+  say "PostgreSQL answers on 127.0.0.1:5432"
 }
 
 ensure_redis() {
-  if redis_up; then echo "infra: Redis answering on 127.0.0.1:6379"; return; fi
-  command -v redis-server >/dev/null || { echo "infra: Redis is down and not installed here; install Redis 7 or point REDIS_URL at one" >&2; exit 1; }
-  echo "infra: starting Redis"
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
-  wait_for Redis redis_up
+  if redis_up; then say "Redis answers on 127.0.0.1:6379"; return; fi
+  command -v redis-server >/dev/null || die "Redis is not answering on 127.0.0.1:6379 and is not installed (apt-get install redis-server), or point REDIS_URL at one"
+  say "starting Redis"
+  # No persistence: the engine treats Redis as a cache of state rebuilt from PostgreSQL.
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null \
+    || die "redis-server could not start"
+  wait_for redis_up 30 || die "Redis did not answer on 127.0.0.1:6379 within 30 s"
+  say "Redis answers on 127.0.0.1:6379"
+}
+
+create_topics() {
+  if [ ! -f scripts/create-topics.ts ]; then
+    say "scripts/create-topics.ts not there yet: no topics created"
+  elif [ ! -x node_modules/.bin/tsx ]; then
+    say "node_modules/.bin/tsx missing (run npm ci): no topics created"
+  else
+    node_modules/.bin/tsx scripts/create-topics.ts || die "creating the topics failed (above); the broker: bash scripts/kafka.sh status"
+  fi
 }
 
 case "${1:-}" in
@@ -37,17 +63,18 @@ case "${1:-}" in
     ensure_postgres
     ensure_redis
     bash scripts/kafka.sh start
-    if [ -x node_modules/.bin/tsx ]; then
-      node_modules/.bin/tsx scripts/create-topics.ts
-    else
-      echo "infra: node_modules missing, topics not created yet (run npm ci; the services create them at start too)"
-    fi
+    create_topics
     ;;
-  down) bash scripts/kafka.sh stop ;;
+  down)
+    bash scripts/kafka.sh stop
+    say "PostgreSQL and Redis left running"
+    ;;
   status)
-    pg_up && echo "infra: PostgreSQL up" || echo "infra: PostgreSQL down"
-    redis_up && echo "infra: Redis up" || echo "infra: Redis down"
-    bash scripts/kafka.sh status || true
+    ok=0
+    if pg_up; then say "PostgreSQL up on 127.0.0.1:5432"; else say "PostgreSQL down"; ok=1; fi
+    if redis_up; then say "Redis up on 127.0.0.1:6379"; else say "Redis down"; ok=1; fi
+    bash scripts/kafka.sh status || ok=1
+    exit "$ok"
     ;;
   *) echo "usage: scripts/infra.sh up|down|status" >&2; exit 2 ;;
 esac

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { TOPIC_LAYOUTS } from '@clearwork/contracts';
+import { Kafka, logLevel } from 'kafkajs';
 import { createScratchDatabase, KAFKA_BROKER, REDIS_URL } from './servers';
 import { eventually } from './eventually';
 import { signToken, type Role } from '../../libs/platform/src/auth/jwt';
@@ -17,6 +19,8 @@ export class Engine {
   private readonly processes = new Map<string, ChildProcess>();
   private readonly extraPorts = new Map<string, number>();
   private dropDatabase?: () => Promise<void>;
+  /** The scratch database this run's services use. */
+  databaseUrl = '';
   private env: NodeJS.ProcessEnv = {};
 
   constructor(basePort = 4100 + Math.floor(Math.random() * 800)) {
@@ -55,12 +59,13 @@ export class Engine {
   async start(): Promise<void> {
     const db = await createScratchDatabase(this.runId);
     this.dropDatabase = db.drop;
+    this.databaseUrl = db.url;
     this.env = {
       ...process.env,
       NODE_ENV: 'test',
       KAFKA_BROKERS: KAFKA_BROKER,
       KAFKA_GROUP_PREFIX: this.runId,
-      KAFKA_FROM_BEGINNING: 'false',
+      KAFKA_SESSION_TIMEOUT_MS: '10000',
       DATABASE_URL: db.url,
       REDIS_URL,
       REDIS_KEY_PREFIX: `${this.runId}:`,
@@ -70,7 +75,35 @@ export class Engine {
       LOG_LEVEL: 'log',
       JWT_SECRET: this.jwtSecret,
     };
+    await this.startGroupsAtTheEnd();
     await Promise.all(SERVICES.map((s) => this.startService(s)));
+  }
+
+  /**
+   * Commits, for each service's fresh consumer group, the current end of every topic, so a run
+   * ignores what earlier runs left on the topics, yet every partition has a committed offset:
+   * a partition that moves to another instance resumes exactly where it was, as in production.
+   */
+  private async startGroupsAtTheEnd(): Promise<void> {
+    const kafka = new Kafka({ clientId: 'e2e-admin', brokers: [KAFKA_BROKER], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const topics = TOPIC_LAYOUTS.map((l) => l.name);
+    const ends = await Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
+    await admin.disconnect();
+    await Promise.all(
+      SERVICES.map(async (service) => {
+        // Join the group once, commit the ends, and leave cleanly so the service joins at once.
+        const consumer = kafka.consumer({ groupId: `${this.runId}.${service}` });
+        const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+        await consumer.connect();
+        await consumer.subscribe({ topics, fromBeginning: false });
+        await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+        await joined;
+        await consumer.commitOffsets(ends.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, offset: p.high }))));
+        await consumer.disconnect();
+      }),
+    );
   }
 
   /**

@@ -27,6 +27,7 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
     kafka: app.get<Kafka>(KAFKA),
     groupId: `${config.KAFKA_GROUP_PREFIX}.${options.service}`,
     fromBeginning: config.KAFKA_FROM_BEGINNING,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     publisher: app.get(EventPublisher),
     metrics: app.get(PlatformMetrics),
   });

@@ -42,6 +42,8 @@ export const BaseConfig = z.object({
   KAFKA_GROUP_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default('clearwork'),
   /** Where a brand-new consumer group starts: from the beginning (default, loses nothing) or the end. */
   KAFKA_FROM_BEGINNING: flag.default(true),
+  /** How long the group waits for a silent member before giving its partitions to others. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/postgres'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379/0'),
   /** Prefix of every Redis key, so that deployments sharing one Redis stay apart. */

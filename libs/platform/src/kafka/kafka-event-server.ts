@@ -28,6 +28,7 @@ export interface KafkaEventServerOptions {
   readonly kafka: Kafka;
   readonly groupId: string;
   readonly fromBeginning: boolean;
+  readonly sessionTimeoutMs: number;
   readonly publisher: EventPublisher;
   readonly metrics: PlatformMetrics;
 }
@@ -78,8 +79,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     if (topics.length === 0) return;
     const consumer = this.options.kafka.consumer({
       groupId: this.options.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: this.options.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(this.options.sessionTimeoutMs / 3)),
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 30_000 },
     });
     this.consumer = consumer;
