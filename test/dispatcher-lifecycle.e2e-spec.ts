@@ -10,7 +10,7 @@ import { onlineWorkers, sendWorkerEventsAndWait, waitForEvents } from './support
 /** Offers, answers, expiry, cancellation, waiting and giving up, through the real servers. */
 describe('dispatcher offer lifecycle against real Kafka, PostgreSQL and Redis', () => {
   const engine = new Engine();
-  const probe = new KafkaProbe();
+  const probe = new KafkaProbe(engine.runId);
   const seen = (d: { taskId: string }, taskId: string) => d.taskId === taskId;
 
   beforeAll(async () => {
@@ -150,5 +150,36 @@ describe('dispatcher offer lifecycle against real Kafka, PostgreSQL and Redis', 
     expect(history.decisions).toHaveLength(2);
     expect(history.replicas).toEqual([expect.objectContaining({ replica: 1, state: 'unassignable' })]);
     expect((await engine.get('dispatcher', `/v1/tasks/${task.taskId}`, engine.token('worker', workers[0]))).status).toBe(403);
+  });
+
+  it('in batch mode assigns the tasks of a window together and records the batch and its objective', async () => {
+    const platform = engine.token('platform');
+    const policiesBefore = await engine.consumed(TOPICS.policies);
+    const changed = await engine.post('scoring', '/v1/policies', {
+      rationale: 'Assign tasks in batches for a better overall match.',
+      changes: { dispatch: { batch: { enabled: true, windowMs: 300, candidatesPerTask: 5 } } },
+    }, platform);
+    expect(changed.status).toBe(201);
+    await eventually(async () => {
+      if ((await engine.consumed(TOPICS.policies)) <= policiesBefore) throw new Error('dispatcher has not read the new policy');
+    }, { what: 'the dispatcher to read the batch policy' });
+    const skill = `batch-${randomUUID().slice(0, 8)}`;
+    const workers = await onlineWorkers(engine, probe, [{ skills: [skill] }, { skills: [skill] }, { skills: [skill] }]);
+    const tasks = [aTaskPosted({ requiredSkills: [skill] }), aTaskPosted({ requiredSkills: [skill] }), aTaskPosted({ requiredSkills: [skill], replicas: 2 })];
+    await probe.send(TOPICS.tasks, tasks.map((t) => ({ key: t.data.taskId, value: t })));
+    const ids = new Set(tasks.map((t) => t.data.taskId));
+    const decisions = await waitForEvents(probe, TOPICS.decisions, 'DecisionRecorded', (d) => ids.has(d.taskId), 4);
+    const batched = decisions.filter((d) => d.data.mode === 'batch');
+    expect(batched.length).toBeGreaterThanOrEqual(3);
+    for (const d of batched) {
+      expect(d.data.batch).toEqual(expect.objectContaining({ batchId: expect.any(String), objective: expect.any(Number), greedyObjective: expect.any(Number) }));
+      expect(d.data.batch.objective).toBeGreaterThanOrEqual(d.data.batch.greedyObjective - 1e-9);
+      expect(d.data.summary).toContain('batch');
+    }
+    const offers = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => ids.has(d.taskId), 3);
+    expect(new Set(offers.map((o) => o.data.workerId)).size).toBe(3);
+    expect(offers.every((o) => workers.includes(o.data.workerId))).toBe(true);
+    const pair = offers.filter((o) => o.data.taskId === tasks[2].data.taskId);
+    if (pair.length === 2) expect(pair[0].data.workerId).not.toBe(pair[1].data.workerId);
   });
 });

@@ -15,7 +15,7 @@ import { onlineWorkers } from './support/stream';
  */
 describe('two dispatcher instances, one killed mid-stream', () => {
   const engine = new Engine();
-  const probe = new KafkaProbe();
+  const probe = new KafkaProbe(engine.runId);
   const skill = `scale-${randomUUID().slice(0, 8)}`;
   const TASKS = 120;
   const WORKERS = 15;

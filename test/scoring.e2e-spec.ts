@@ -15,7 +15,7 @@ type Profile = { reviews: boolean[]; gold: number; overrun: number; accepts: num
  */
 describe('scoring against real Kafka, PostgreSQL and Redis', () => {
   const engine = new Engine();
-  const probe = new KafkaProbe();
+  const probe = new KafkaProbe(engine.runId);
   const skill = `scoring-${randomUUID().slice(0, 8)}`;
   const profiles: Record<'diligent' | 'sloppy' | 'flaky', Profile> = {
     diligent: { reviews: Array(10).fill(true), gold: 2, overrun: 1.3, accepts: 10, declines: [] },

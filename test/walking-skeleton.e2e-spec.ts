@@ -12,7 +12,7 @@ import { requireRealServers } from './support/servers';
  */
 describe('walking skeleton through real Kafka, PostgreSQL and Redis', () => {
   const engine = new Engine();
-  const probe = new KafkaProbe();
+  const probe = new KafkaProbe(engine.runId);
   const skill = `skill-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {

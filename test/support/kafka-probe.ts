@@ -8,12 +8,19 @@ export interface SeenMessage {
   offset: string;
   key: string | null;
   raw: Buffer | null;
+  deployment: string | null;
   value: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- messages are inspected loosely by tests
 }
 
 /** Produces test input and records what the engine publishes on the topics it watches. */
 export class KafkaProbe {
   readonly seen: SeenMessage[] = [];
+
+  /**
+   * @param deployment when set, `events()` keeps only events published by that deployment (its
+   * consumer group prefix, sent as a header), so runs sharing a broker never see each other's output.
+   */
+  constructor(private readonly deployment?: string) {}
   private readonly kafka = new Kafka({ clientId: 'e2e-probe', brokers: [KAFKA_BROKER], logLevel: logLevel.NOTHING });
   private producer?: Producer;
   private consumer?: Consumer;
@@ -33,7 +40,8 @@ export class KafkaProbe {
         } catch {
           value = null;
         }
-        this.seen.push({ topic, partition, offset: message.offset, key: message.key?.toString() ?? null, raw: message.value, value });
+        const deployment = message.headers?.['clearwork-deployment']?.toString() ?? null;
+        this.seen.push({ topic, partition, offset: message.offset, key: message.key?.toString() ?? null, raw: message.value, value, deployment });
       },
     });
     await joined;
@@ -53,7 +61,9 @@ export class KafkaProbe {
 
   /** Values seen on `topic` whose event type is `type` and whose data matches `where`. */
   events(topic: string, type: string, where: (data: any) => boolean = () => true): any[] { // eslint-disable-line @typescript-eslint/no-explicit-any
-    return this.seen.filter((m) => m.topic === topic && m.value?.type === type && where(m.value.data)).map((m) => m.value);
+    return this.seen
+      .filter((m) => m.topic === topic && m.value?.type === type && (!this.deployment || m.deployment === this.deployment) && where(m.value.data))
+      .map((m) => m.value);
   }
 
   async stop(): Promise<void> {

@@ -8,6 +8,8 @@ import { WorkerEventsConsumer } from './consumers/worker-events.consumer';
 import { WorkerScoresConsumer } from './consumers/worker-scores.consumer';
 import { CapacityLedger } from './dispatch/capacity-ledger';
 import { DispatchPlanner } from './dispatch/dispatch-planner';
+import { AssignmentSolver } from './dispatch/assignment-solver';
+import { BatchDispatcher } from './dispatch/batch-dispatcher';
 import { CapacityReconciler } from './dispatch/capacity-reconciler';
 import { OfferExpiry } from './dispatch/offer-expiry';
 import { TasksController } from './http/tasks.controller';
@@ -41,6 +43,8 @@ export class DispatcherModule {
         WorkerRegistryUpdates,
         OfferExpiry,
         CapacityReconciler,
+        AssignmentSolver,
+        BatchDispatcher,
       ],
     };
   }

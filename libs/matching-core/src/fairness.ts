@@ -1,5 +1,6 @@
 import type { Adjustment } from '@clearwork/contracts';
 import type { Candidate } from './candidate';
+import { tieBreak } from './tie-break';
 
 /** The policy's fairness parameters and the facts of this decision they need. */
 export interface FairnessInput {
@@ -26,7 +27,7 @@ const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
  * first the queue-share cap (a worker above it is placed below everyone under it), then, in
  * the share of decisions the draw selects, the best eligible newcomer is moved to the top.
  */
-export function applyFairness(scored: Scored[], f: FairnessInput, queue: string): void {
+export function applyFairness(scored: Scored[], f: FairnessInput, queue: string, taskId: string): void {
   if (f.queueSample >= f.queueShareMinSample) {
     for (const s of scored) {
       const share = s.candidate.queueShare ?? 0;
@@ -39,7 +40,10 @@ export function applyFairness(scored: Scored[], f: FairnessInput, queue: string)
   if (f.draw >= f.newcomerShare || scored.length < 2) return;
   const isNewcomer = (s: Scored) => (s.candidate.qualityEvidence ?? 0) < f.newcomerMaxReviews;
   const top = Math.max(...scored.map((s) => s.finalScore));
-  const newcomers = scored.filter(isNewcomer).sort((a, b) => b.finalScore - a.finalScore);
+  const order = (s: Scored) => tieBreak(taskId, s.candidate.workerId);
+  const newcomers = scored
+    .filter(isNewcomer)
+    .sort((a, b) => b.finalScore - a.finalScore || order(a) - order(b) || (a.candidate.workerId < b.candidate.workerId ? -1 : 1));
   const best = newcomers[0];
   if (!best || best.finalScore >= top) return;
   const delta = Math.round((top - best.finalScore + 1e-6) * 1e6) / 1e6;

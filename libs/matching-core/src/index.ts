@@ -5,3 +5,5 @@ export * from './summarise';
 export * from './explanation';
 export * from './fairness';
 export * from './score-plugins';
+export * from './optimal-assignment';
+export * from './tie-break';

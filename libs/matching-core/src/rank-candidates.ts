@@ -3,6 +3,7 @@ import type { Candidate, FilterPlugin, MatchContext } from './candidate';
 import { ELIGIBILITY_FILTERS } from './eligibility-filters';
 import { applyFairness, type FairnessInput, type Scored } from './fairness';
 import { SCORE_PLUGINS, type ScorePlugin } from './score-plugins';
+import { tieBreak } from './tie-break';
 
 export interface RankingInput {
   readonly candidates: readonly Candidate[];
@@ -52,7 +53,7 @@ export function rankCandidates(input: RankingInput): Ranking {
     return { candidate, finalScore, adjustments: [] };
   });
   const base = new Map(scored.map((s) => [s.candidate.workerId, s.finalScore]));
-  if (input.fairness) applyFairness(scored, input.fairness, input.context.task.queue);
+  if (input.fairness) applyFairness(scored, input.fairness, input.context.task.queue, taskId);
   const ranked = scored
     .map((s) => ({ ...s, finalScore: round(s.finalScore), tie: tieBreak(taskId, s.candidate.workerId) }))
     .sort((a, b) => b.finalScore - a.finalScore || a.tie - b.tie || (a.candidate.workerId < b.candidate.workerId ? -1 : 1))
@@ -70,20 +71,4 @@ export function rankCandidates(input: RankingInput): Ranking {
 /** Scores are recorded to 6 decimals so a replay from the JSON record compares exactly. */
 function round(x: number): number {
   return Math.round(x * 1e6) / 1e6;
-}
-
-/** A number in [0, 1) fixed by a decision's identity: which decisions a share-based rule applies to, replayably. */
-export function decisionDraw(taskId: string, replica: number, attempt: number): number {
-  return tieBreak(taskId, `draw:${replica}:${attempt}`) / 2 ** 32;
-}
-
-/** FNV-1a over `taskId:workerId`: cheap, stable across processes and versions. */
-export function tieBreak(taskId: string, workerId: string): number {
-  let h = 0x811c9dc5;
-  const s = `${taskId}:${workerId}`;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
 }

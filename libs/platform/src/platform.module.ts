@@ -28,6 +28,11 @@ export interface PlatformOptions {
 
 const PRODUCER = Symbol('PRODUCER');
 
+/** Headers naming the publisher of an event: which service, in which deployment (consumer group prefix). */
+export function publishedBy(options: PlatformOptions): Record<string, string> {
+  return { 'clearwork-service': options.service, 'clearwork-deployment': options.config.KAFKA_GROUP_PREFIX };
+}
+
 /** Closes every client when the application shuts down, after in-flight work has drained. */
 class PlatformLifecycle implements OnApplicationShutdown {
   private readonly log = new Logger('Platform');
@@ -107,7 +112,7 @@ export class PlatformModule {
           provide: OutboxRelay,
           inject: [DataSource, EventPublisher, PlatformMetrics],
           useFactory: (dataSource: DataSource, publisher: EventPublisher, metrics: PlatformMetrics) => {
-            const relay = new OutboxRelay(dataSource, options.schema, publisher, metrics);
+            const relay = new OutboxRelay(dataSource, options.schema, publisher, metrics, publishedBy(options));
             if (options.outbox !== false) relay.start();
             return relay;
           },

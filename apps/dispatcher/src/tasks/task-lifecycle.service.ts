@@ -37,6 +37,8 @@ export class TaskLifecycle {
       if (!(await this.store.insertTask(scope.m, event.data, event.occurredAt))) {
         throw new DeadLetterError(`task ${event.data.taskId} was already posted by another event; a task id can be posted once`);
       }
+      // In batch mode the replicas wait for the next batch; otherwise each is attempted now.
+      if (await this.planner.batchMode()) return;
       for (let replica = 1; replica <= event.data.replicas; replica++) {
         await this.attempt(scope, event.data.taskId, replica, now);
       }

@@ -185,6 +185,16 @@ export class TaskStore {
     return rows.map((r) => ({ taskId: r.task_id, replica: r.replica }));
   }
 
+  /** Replicas posted in batch mode and not yet attempted, highest priority then oldest, locked. */
+  async lockPending(m: EntityManager, limit: number): Promise<{ taskId: string; replica: number }[]> {
+    const rows = await sqlRows<{ task_id: string; replica: number }>(m,
+      `SELECT task_id, replica FROM dispatcher.task_replicas WHERE state = 'waiting' AND attempts = 0
+       ORDER BY priority DESC, posted_at, task_id, replica LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [limit],
+    );
+    return rows.map((r) => ({ taskId: r.task_id, replica: r.replica }));
+  }
+
   /** Waiting replicas of tasks posted before `postedBefore`, locked for this transaction. */
   async lockOverdueWaiting(m: EntityManager, postedBefore: Date, limit: number): Promise<{ taskId: string; replica: number }[]> {
     const rows = await sqlRows<{ task_id: string; replica: number }>(m,

@@ -44,6 +44,16 @@ export const DecisionRecordedData = z.object({
   cutoffScore: z.number().nullable(),
   inputDigest: z.string().min(1).max(128),
   summary: z.string().max(1_000),
+  /** Present for batch decisions: the batch and the optimum it reached, beside what greedy would have. */
+  batch: z
+    .object({
+      batchId: z.string(),
+      replicas: z.number().int().min(1),
+      assigned: z.number().int().min(0),
+      objective: z.number(),
+      greedyObjective: z.number(),
+    })
+    .optional(),
 });
 export type DecisionRecordedData = z.infer<typeof DecisionRecordedData>;
 

@@ -48,6 +48,8 @@ export class OutboxRelay {
     private readonly schema: string,
     private readonly publisher: EventPublisher,
     private readonly metrics: PlatformMetrics,
+    /** Headers on every published event naming who published it (service and deployment). */
+    private readonly headers: Record<string, string> = {},
     private readonly pollMs = 200,
     private readonly batchSize = 500,
   ) {}
@@ -96,7 +98,7 @@ export class OutboxRelay {
           [this.batchSize],
         );
         if (rows.length === 0) return 0;
-        await this.publisher.publish(rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value })));
+        await this.publisher.publish(rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: this.headers })));
         await manager.query(`DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
         for (const r of rows) this.metrics.outboxPublished.inc({ topic: r.topic });
         return rows.length;
