@@ -7,3 +7,5 @@ export * from './fairness';
 export * from './score-plugins';
 export * from './optimal-assignment';
 export * from './tie-break';
+export * from './counterfactual';
+export * from './replay';

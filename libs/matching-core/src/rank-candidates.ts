@@ -46,11 +46,13 @@ export function rankCandidates(input: RankingInput): Ranking {
   }
   const taskId = input.context.task.taskId;
   const plugins: Readonly<Record<string, ScorePlugin>> = input.plugins ?? SCORE_PLUGINS;
+  // Components are rounded before weighting, so a replay from the recorded components gives the same base score.
+  const componentsOf = (candidate: Candidate) =>
+    Object.fromEntries(Object.keys(input.weights).map((name) => [name, round(plugins[name]?.score(candidate) ?? 0)]));
+  const components = new Map(eligible.map((c) => [c.workerId, componentsOf(c)]));
   const scored: Scored[] = eligible.map((candidate) => {
-    const finalScore = round(
-      Object.entries(input.weights).reduce((sum, [name, weight]) => sum + weight * (plugins[name]?.score(candidate) ?? 0), 0),
-    );
-    return { candidate, finalScore, adjustments: [] };
+    const mine = components.get(candidate.workerId)!;
+    return { candidate, finalScore: weightedScore(mine, input.weights), adjustments: [] };
   });
   const base = new Map(scored.map((s) => [s.candidate.workerId, s.finalScore]));
   if (input.fairness) applyFairness(scored, input.fairness, input.context.task.queue, taskId);
@@ -60,12 +62,17 @@ export function rankCandidates(input: RankingInput): Ranking {
     .map((s, i): RankedCandidate => ({
       rank: i + 1,
       workerId: s.candidate.workerId,
-      components: Object.fromEntries(Object.keys(input.weights).map((name) => [name, round(plugins[name]?.score(s.candidate) ?? 0)])),
+      components: components.get(s.candidate.workerId)!,
       baseScore: base.get(s.candidate.workerId)!,
       adjustments: s.adjustments,
       finalScore: s.finalScore,
     }));
   return { poolSize: input.candidates.length, filteredOut, ineligible, ranked };
+}
+
+/** The policy's weighted sum of recorded components, rounded as recorded: the base score. */
+export function weightedScore(components: Readonly<Record<string, number>>, weights: Readonly<Record<string, number>>): number {
+  return round(Object.entries(weights).reduce((sum, [name, weight]) => sum + weight * (components[name] ?? 0), 0));
 }
 
 /** Scores are recorded to 6 decimals so a replay from the JSON record compares exactly. */
