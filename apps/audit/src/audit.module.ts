@@ -1,12 +1,30 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PlatformModule } from '@clearwork/platform';
+import { AppealsService } from './appeals/appeals.service';
+import { AuditMetrics } from './audit-metrics';
 import { SCHEMA, type AuditConfig } from './config';
 import { LogConsumer } from './consumers/log.consumer';
+import { DecisionsService } from './decisions/decisions.service';
+import { ExplanationService } from './explanations/explanation.service';
+import { AppealsController } from './http/appeals.controller';
+import { DecisionsController } from './http/decisions.controller';
 import { ExplanationController } from './http/explanation.controller';
-import { DecisionLog } from './log/decision-log';
+import { LogController } from './http/log.controller';
+import { ReportsController } from './http/reports.controller';
+import { WorkerRecordController } from './http/worker-record.controller';
+import { CheckpointSigner } from './log/checkpoint-signer';
+import { LogAppender } from './log/log-appender';
+import { LogProofs } from './log/log-proofs';
+import { LogReader } from './log/log-reader';
+import { LogRecorder } from './log/log-recorder';
+import { LogTree } from './log/log-tree';
 import { Initial1732300000000 } from './migrations/1732300000000-initial';
+import { MerkleLog1732400000000 } from './migrations/1732400000000-merkle-log';
+import { RecordedPolicies } from './policies/recorded-policies';
+import { OutcomeReportsService } from './reports/outcome-reports.service';
+import { WorkerRecordService } from './workers/worker-record.service';
 
-export const AUDIT_MIGRATIONS = [Initial1732300000000];
+export const AUDIT_MIGRATIONS = [Initial1732300000000, MerkleLog1732400000000];
 
 @Module({})
 export class AuditModule {
@@ -14,8 +32,11 @@ export class AuditModule {
     return {
       module: AuditModule,
       imports: [PlatformModule.forService({ service: 'audit', schema: SCHEMA, migrations: AUDIT_MIGRATIONS, config, outbox: false })],
-      controllers: [LogConsumer, ExplanationController],
-      providers: [DecisionLog],
+      controllers: [LogConsumer, ExplanationController, LogController, WorkerRecordController, AppealsController, DecisionsController, ReportsController],
+      providers: [
+        AuditMetrics, CheckpointSigner, LogTree, LogAppender, LogReader, LogRecorder, LogProofs,
+        RecordedPolicies, AppealsService, ExplanationService, WorkerRecordService, DecisionsService, OutcomeReportsService,
+      ],
     };
   }
 }

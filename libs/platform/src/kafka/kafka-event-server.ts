@@ -24,6 +24,23 @@ export class KafkaEventContext extends BaseRpcContext<[topic: string, partition:
   }
 }
 
+/** One decoded event of a batch, with where it came from. */
+export interface BatchedEvent<E = unknown> {
+  readonly event: E;
+  readonly context: KafkaEventContext;
+}
+
+/**
+ * Extras that make an `@EventPattern(topic, BATCH_HANDLER)` handler receive a whole fetched
+ * batch of one partition (`readonly BatchedEvent[]`, valid events only, in offset order) in one
+ * call. For handlers whose cost is per round trip rather than per event, such as appending to
+ * the audit log in one transaction. The handler must be idempotent: if it throws, the batch is
+ * retried whole. Invalid messages are dead-lettered before the call, as for any handler.
+ */
+export const BATCH_HANDLER = { batch: true } as const;
+/** The most events one batch call receives; a larger fetch is split. */
+export const MAX_HANDLER_BATCH = 5_000;
+
 export interface KafkaEventServerOptions {
   readonly kafka: Kafka;
   readonly groupId: string;
@@ -101,14 +118,56 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     this.log.log(`consuming ${topics.join(', ')} as group ${this.options.groupId}`);
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
     const topic = batch.topic as TopicName;
+    const handler = this.getHandlerByPattern(topic);
+    if ((handler?.extras as { batch?: boolean } | undefined)?.batch) {
+      await this.handleWholeBatch(payload);
+      return;
+    }
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
       const started = process.hrtime.bigint();
       await this.handleMessage(topic, batch.partition, message);
       resolveOffset(message.offset);
       this.options.metrics.messageDuration.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9);
+      await heartbeat();
+    }
+    await commitOffsetsIfNecessary();
+  }
+
+  private async handleWholeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+    const topic = batch.topic as TopicName;
+    const handler = this.getHandlerByPattern(topic)!;
+    const schema = TOPIC_SCHEMAS[topic];
+    for (let start = 0; start < batch.messages.length; start += MAX_HANDLER_BATCH) {
+      if (!isRunning() || isStale()) break;
+      const messages = batch.messages.slice(start, start + MAX_HANDLER_BATCH);
+      const started = process.hrtime.bigint();
+      const events: BatchedEvent[] = [];
+      for (const message of messages) {
+        const decoded = schema ? decodeMessage(schema, message.value) : undefined;
+        if (!decoded || !decoded.ok) {
+          const error = decoded?.error ?? { kind: 'invalid_event' as const, message: `no schema for topic ${topic}`, issues: [] };
+          await this.deadLetter(topic, batch.partition, message, error);
+          continue;
+        }
+        const context = new KafkaEventContext([topic, batch.partition, message.offset, message.key?.toString('utf8') ?? null]);
+        events.push({ event: decoded.event, context });
+      }
+      if (events.length > 0) {
+        try {
+          const result = await handler(events);
+          if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+        } catch (error) {
+          this.options.metrics.messagesConsumed.inc({ topic, outcome: 'retried' }, events.length);
+          throw new Error(`batch handler for ${topic} failed at partition ${batch.partition} offset ${messages[0].offset}: ${(error as Error).message}; will retry`);
+        }
+        this.options.metrics.messagesConsumed.inc({ topic, outcome: 'processed' }, events.length);
+      }
+      resolveOffset(messages[messages.length - 1].offset);
+      this.options.metrics.messageDuration.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9 / messages.length);
       await heartbeat();
     }
     await commitOffsetsIfNecessary();
