@@ -138,6 +138,9 @@ describe('audit log against real Kafka, PostgreSQL and Redis', () => {
     expect(text).toContain(`offer,`);
     const listed = await engine.get('audit', `/v1/workers/${other}/decisions`, engine.token('worker', other));
     expect(listed.body.decisions).toContainEqual(expect.objectContaining({ decisionId, selected: false, rank: 2 }));
+    const { seq } = listed.body.decisions.find((d: { decisionId: string }) => d.decisionId === decisionId);
+    const entry = await engine.get('audit', `/v1/log/entries/${seq}`, engine.token('auditor'));
+    expect(entry.body).toMatchObject({ type: 'DecisionRecorded', decisionId });
   });
 
   it('lets a worker appeal and a reviewer take and resolve it, each step logged, the resolution shown in the explanation', async () => {

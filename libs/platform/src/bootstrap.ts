@@ -15,6 +15,8 @@ export interface RunServiceOptions {
   readonly module: Parameters<typeof NestFactory.create>[0];
   readonly config: BaseConfig;
   readonly port: number;
+  /** Partitions consumed at once; see `KafkaEventServerOptions.partitionsConcurrently`. */
+  readonly partitionsConcurrently?: number;
 }
 
 /** Starts one service: HTTP on its port and its Kafka handlers in a consumer group of its own name. */
@@ -30,6 +32,7 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     publisher: app.get(EventPublisher),
     metrics: app.get(PlatformMetrics),
+    partitionsConcurrently: options.partitionsConcurrently,
   });
   app.get(HealthChecks).register('kafka-consumer', () => server.isJoined);
   app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });

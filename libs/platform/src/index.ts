@@ -17,3 +17,4 @@ export * from './postgres/sql';
 export * from './auth/jwt';
 export * from './auth/auth.guard';
 export * from './http/parse-request';
+export * from './postgres/insert-rows';

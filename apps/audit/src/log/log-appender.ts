@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { chainHash, leafHash, type Checkpoint } from '@clearwork/audit-core';
-import { SERVICE_CONFIG, sqlRows } from '@clearwork/platform';
+import { insertRows, SERVICE_CONFIG, sqlRows } from '@clearwork/platform';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuditConfig } from '../config';
 import { AuditMetrics } from '../audit-metrics';
@@ -95,8 +95,10 @@ export class LogAppender implements OnModuleInit, OnApplicationShutdown {
       try {
         const appended = await this.write(jobs);
         for (const job of jobs) job.resolve(appended);
-        this.metrics.appendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-        this.metrics.appendBatch.observe(count);
+        if (count > 0) {
+          this.metrics.appendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+          this.metrics.appendBatch.observe(count);
+        }
       } catch (error) {
         // Leaves added for a transaction that did not commit must go: rebuild from what is committed.
         if (this.tree.size !== sizeBefore) await this.tree.exclusive(async () => this.tree.discard());
@@ -157,24 +159,11 @@ export class LogAppender implements OnModuleInit, OnApplicationShutdown {
       leaves.push(leaf);
       chains.push(chain);
     }
-    const col = <T>(f: (e: LogEntryInput, i: number) => T) => fresh.map(f);
-    await sqlRows(
+    await insertRows(
       m,
-      `INSERT INTO audit.entries (seq, entry_id, source, type, task_id, worker_id, decision_id, occurred_at, body, leaf_hash, chain_hash)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::bytea[], $11::bytea[])`,
-      [
-        col((_, i) => first + i),
-        col((e) => e.entryId),
-        col((e) => e.source),
-        col((e) => e.type),
-        col((e) => e.taskId),
-        col((e) => e.workerId),
-        col((e) => e.decisionId),
-        col((e) => e.occurredAt),
-        col((e) => e.body),
-        leaves,
-        chains,
-      ],
+      'audit.entries',
+      ['seq', 'entry_id', 'source', 'type', 'task_id', 'worker_id', 'decision_id', 'occurred_at', 'body', 'leaf_hash', 'chain_hash'],
+      fresh.map((e, i) => [first + i, e.entryId, e.source, e.type, e.taskId, e.workerId, e.decisionId, e.occurredAt, e.body, leaves[i], chains[i]]),
     );
     fresh.forEach((e, i) => appended.set(e.entryId, first + i));
     this.tree.appendPending(leaves, chain);

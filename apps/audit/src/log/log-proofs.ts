@@ -72,8 +72,9 @@ export class LogProofs {
 
   /** Proof that the tree of size `to` extends the tree of size `from`; null when `to` is beyond the log. */
   async consistency(from: number, to: number): Promise<ConsistencyProof | null> {
-    await this.tree.refresh();
-    if (to > this.tree.size) return null;
+    // Only sizes a committed checkpoint covers: the tree may hold leaves of a transaction still open.
+    const latest = await this.checkpoint();
+    if (!latest || to > latest.treeSize) return null;
     const merkle = this.tree.merkle;
     return {
       from,

@@ -48,6 +48,8 @@ export interface KafkaEventServerOptions {
   readonly sessionTimeoutMs: number;
   readonly publisher: EventPublisher;
   readonly metrics: PlatformMetrics;
+  /** Partitions handled at once (order is kept within each); more lets batch handlers group their work. */
+  readonly partitionsConcurrently?: number;
 }
 
 /**
@@ -113,6 +115,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     await consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.log.log(`consuming ${topics.join(', ')} as group ${this.options.groupId}`);

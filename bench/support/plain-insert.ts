@@ -1,0 +1,123 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import type { LogEntryInput } from '../../apps/audit/src/log/log-entry';
+import { ROOT } from './environment';
+import { progress } from './report';
+
+/** A log row with its hashes already computed, so that inserting it costs only the database. */
+export interface PreparedRow {
+  readonly entry: LogEntryInput;
+  readonly leaf: Buffer;
+  readonly chain: Buffer;
+}
+
+export interface InsertResult {
+  readonly method: string;
+  readonly rows: number;
+  /** Time spent in the database: from sending BEGIN to COMMIT returning, summed over batches. */
+  readonly seconds: number;
+  readonly entriesPerSecond: number;
+  /** Time node-pg took to encode the parameters (escaping the JSON bodies into text[] literals). */
+  readonly encodingSeconds: number;
+  readonly entriesPerSecondWithEncoding: number;
+}
+
+/**
+ * audit.entries as the merkle-log migration creates it: the same columns, constraints and
+ * indexes. Its triggers fire only on UPDATE, DELETE and TRUNCATE, so they cost an INSERT nothing.
+ */
+const ENTRIES_DDL = [
+  'CREATE SCHEMA IF NOT EXISTS audit',
+  `CREATE TABLE audit.entries (
+      seq bigint PRIMARY KEY CHECK (seq >= 0),
+      entry_id text NOT NULL UNIQUE,
+      source text NOT NULL,
+      type text NOT NULL,
+      task_id text,
+      worker_id text,
+      decision_id text,
+      occurred_at timestamptz NOT NULL,
+      body text NOT NULL,
+      leaf_hash bytea NOT NULL CHECK (octet_length(leaf_hash) = 32),
+      chain_hash bytea NOT NULL CHECK (octet_length(chain_hash) = 32),
+      recorded_at timestamptz NOT NULL DEFAULT now())`,
+  'CREATE INDEX log_by_task ON audit.entries (task_id, seq)',
+  'CREATE INDEX log_by_worker ON audit.entries (worker_id, seq)',
+  'CREATE INDEX log_by_decision ON audit.entries (decision_id)',
+  'CREATE INDEX log_by_type_time ON audit.entries (type, occurred_at)',
+];
+
+const INSERT_UNNEST = `INSERT INTO audit.entries (seq, entry_id, source, type, task_id, worker_id, decision_id, occurred_at, body, leaf_hash, chain_hash)
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::bytea[], $11::bytea[])`;
+
+/** Whether COPY FROM STDIN can be measured: it needs pg-copy-streams, which this repository does not add. */
+export function copyAvailable(): boolean {
+  return existsSync(join(ROOT, 'node_modules', 'pg-copy-streams', 'package.json'));
+}
+
+/**
+ * node-pg's own conversion of parameters to the text PostgreSQL parses. It is not part of the
+ * package's typed API, so it is declared here; using it keeps the encoding byte for byte what
+ * `client.query` would send.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped internal module of pg
+const { prepareValue } = require('pg/lib/utils') as { prepareValue(value: unknown): unknown };
+
+/**
+ * Inserts every row in batches of `batchSize`, one transaction and one INSERT ... SELECT FROM
+ * unnest(...) per batch, on one connection: the service's own statement with nothing around it.
+ * Each batch's parameters are encoded to text before its clock starts, so the rate is the
+ * database's alone; the encoding time is reported beside it, since the service pays it too.
+ */
+export async function insertWithUnnest(databaseUrl: string, rows: readonly PreparedRow[], batchSize: number): Promise<InsertResult> {
+  const client = new Client({ connectionString: databaseUrl, application_name: 'bench-baseline' });
+  await client.connect();
+  try {
+    for (const ddl of ENTRIES_DDL) await client.query(ddl);
+    let lastReport = Date.now();
+    let databaseNs = 0n;
+    let encodingNs = 0n;
+    for (let from = 0; from < rows.length; from += batchSize) {
+      const batch = rows.slice(from, from + batchSize);
+      const encodeStarted = process.hrtime.bigint();
+      const params = [
+        batch.map((_, i) => from + i),
+        batch.map((r) => r.entry.entryId),
+        batch.map((r) => r.entry.source),
+        batch.map((r) => r.entry.type),
+        batch.map((r) => r.entry.taskId),
+        batch.map((r) => r.entry.workerId),
+        batch.map((r) => r.entry.decisionId),
+        batch.map((r) => r.entry.occurredAt),
+        batch.map((r) => r.entry.body),
+        batch.map((r) => r.leaf),
+        batch.map((r) => r.chain),
+      ].map(prepareValue);
+      const started = process.hrtime.bigint();
+      encodingNs += started - encodeStarted;
+      await client.query('BEGIN');
+      await client.query(INSERT_UNNEST, params);
+      await client.query('COMMIT');
+      databaseNs += process.hrtime.bigint() - started;
+      if (Date.now() - lastReport >= 1_000) {
+        lastReport = Date.now();
+        progress(`[baseline] ${from + batch.length} / ${rows.length} rows, ${Math.round((from + batch.length) / (Number(databaseNs) / 1e9))} rows/s of database time`);
+      }
+    }
+    const { rows: counted } = await client.query<{ n: string }>('SELECT count(*) AS n FROM audit.entries');
+    if (Number(counted[0].n) !== rows.length) throw new Error(`the baseline table holds ${counted[0].n} rows, not ${rows.length}`);
+    const seconds = Number(databaseNs) / 1e9;
+    const encodingSeconds = Number(encodingNs) / 1e9;
+    return {
+      method: `INSERT ... SELECT FROM unnest, ${batchSize} rows per transaction`,
+      rows: rows.length,
+      seconds,
+      entriesPerSecond: rows.length / seconds,
+      encodingSeconds,
+      entriesPerSecondWithEncoding: rows.length / (seconds + encodingSeconds),
+    };
+  } finally {
+    await client.end();
+  }
+}
