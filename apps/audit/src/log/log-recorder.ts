@@ -29,7 +29,8 @@ export class LogRecorder {
     const entries: LogEntryInput[] = [];
     const beats: { workerId: string; at: string }[] = [];
     const decisions: { eventId: string; data: DecisionRecordedData }[] = [];
-    for (const event of events) {
+    for (const [i, event] of events.entries()) {
+      if (i % 250 === 249) await new Promise<void>((resolve) => setImmediate(resolve)); // let a commit's replies through
       if (event.type === 'WorkerHeartbeat') {
         beats.push({ workerId: (event.data as { workerId: string }).workerId, at: event.occurredAt });
         continue;

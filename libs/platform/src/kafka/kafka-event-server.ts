@@ -40,6 +40,7 @@ export interface BatchedEvent<E = unknown> {
 export const BATCH_HANDLER = { batch: true } as const;
 /** The most events one batch call receives; a larger fetch is split. */
 export const MAX_HANDLER_BATCH = 5_000;
+const YIELD_EVERY = 250;
 
 export interface KafkaEventServerOptions {
   readonly kafka: Kafka;
@@ -149,7 +150,10 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       const messages = batch.messages.slice(start, start + MAX_HANDLER_BATCH);
       const started = process.hrtime.bigint();
       const events: BatchedEvent[] = [];
-      for (const message of messages) {
+      for (const [i, message] of messages.entries()) {
+        // Decoding thousands of messages is a long synchronous stretch; yielding now and then lets
+        // replies the handler is waiting for (a commit under way) through in between.
+        if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((resolve) => setImmediate(resolve));
         const decoded = schema ? decodeMessage(schema, message.value) : undefined;
         if (!decoded || !decoded.ok) {
           const error = decoded?.error ?? { kind: 'invalid_event' as const, message: `no schema for topic ${topic}`, issues: [] };
