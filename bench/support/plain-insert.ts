@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import type { QueryRunner } from 'typeorm';
+import { AUDIT_MIGRATIONS } from '../../apps/audit/src/migrations';
 import type { LogEntryInput } from '../../apps/audit/src/log/log-entry';
 import { ROOT } from './environment';
 import { progress } from './report';
@@ -24,29 +26,15 @@ export interface InsertResult {
 }
 
 /**
- * audit.entries as the merkle-log migration creates it: the same columns, constraints and
- * indexes. Its triggers fire only on UPDATE, DELETE and TRUNCATE, so they cost an INSERT nothing.
+ * audit.entries exactly as the service creates it: its own migrations, run in order, so the
+ * baseline's table cannot drift from the real one. Its triggers fire only on UPDATE, DELETE
+ * and TRUNCATE, so they cost an INSERT nothing.
  */
-const ENTRIES_DDL = [
-  'CREATE SCHEMA IF NOT EXISTS audit',
-  `CREATE TABLE audit.entries (
-      seq bigint PRIMARY KEY CHECK (seq >= 0),
-      entry_id text NOT NULL UNIQUE,
-      source text NOT NULL,
-      type text NOT NULL,
-      task_id text,
-      worker_id text,
-      decision_id text,
-      occurred_at timestamptz NOT NULL,
-      body text NOT NULL,
-      leaf_hash bytea NOT NULL CHECK (octet_length(leaf_hash) = 32),
-      chain_hash bytea NOT NULL CHECK (octet_length(chain_hash) = 32),
-      recorded_at timestamptz NOT NULL DEFAULT now())`,
-  'CREATE INDEX log_by_task ON audit.entries (task_id, seq)',
-  'CREATE INDEX log_by_worker ON audit.entries (worker_id, seq)',
-  'CREATE INDEX log_by_decision ON audit.entries (decision_id)',
-  'CREATE INDEX log_by_type_time ON audit.entries (type, occurred_at)',
-];
+async function createEntriesTable(client: Client): Promise<void> {
+  await client.query('CREATE SCHEMA IF NOT EXISTS audit');
+  const runner = { query: (sql: string) => client.query(sql) } as unknown as QueryRunner; // the migrations only call query()
+  for (const Migration of AUDIT_MIGRATIONS) await new Migration().up(runner);
+}
 
 const INSERT_UNNEST = `INSERT INTO audit.entries (seq, entry_id, source, type, task_id, worker_id, decision_id, occurred_at, body, leaf_hash, chain_hash)
   SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::bytea[], $11::bytea[])`;
@@ -74,7 +62,7 @@ export async function insertWithUnnest(databaseUrl: string, rows: readonly Prepa
   const client = new Client({ connectionString: databaseUrl, application_name: 'bench-baseline' });
   await client.connect();
   try {
-    for (const ddl of ENTRIES_DDL) await client.query(ddl);
+    await createEntriesTable(client);
     let lastReport = Date.now();
     let databaseNs = 0n;
     let encodingNs = 0n;

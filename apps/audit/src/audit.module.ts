@@ -18,13 +18,10 @@ import { LogProofs } from './log/log-proofs';
 import { LogReader } from './log/log-reader';
 import { LogRecorder } from './log/log-recorder';
 import { LogTree } from './log/log-tree';
-import { Initial1732300000000 } from './migrations/1732300000000-initial';
-import { MerkleLog1732400000000 } from './migrations/1732400000000-merkle-log';
+import { AUDIT_MIGRATIONS } from './migrations';
 import { RecordedPolicies } from './policies/recorded-policies';
 import { OutcomeReportsService } from './reports/outcome-reports.service';
 import { WorkerRecordService } from './workers/worker-record.service';
-
-export const AUDIT_MIGRATIONS = [Initial1732300000000, MerkleLog1732400000000];
 
 @Module({})
 export class AuditModule {

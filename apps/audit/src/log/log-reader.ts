@@ -2,21 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Checkpoint } from '@clearwork/audit-core';
 import { sqlRows } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
+import type { LogEntryInput } from './log-entry';
 
-/** One committed entry as stored. */
-export interface StoredEntry {
+/** One committed entry as stored: what was appended, with its position and hashes. */
+export type StoredEntry = LogEntryInput & {
   readonly seq: number;
-  readonly entryId: string;
-  readonly source: string;
-  readonly type: string;
-  readonly taskId: string | null;
-  readonly workerId: string | null;
-  readonly decisionId: string | null;
-  readonly occurredAt: string;
-  readonly body: string;
   readonly leafHash: Buffer;
   readonly chainHash: Buffer;
-}
+};
 
 interface EntryRow {
   seq: string;

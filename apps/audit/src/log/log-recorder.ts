@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DecisionRecordedData } from '@clearwork/contracts';
-import { insertRows } from '@clearwork/platform';
+import { insertRows, YIELD_EVERY, yieldToEventLoop } from '@clearwork/platform';
 import { DataSource, type EntityManager } from 'typeorm';
 import { LogAppender } from './log-appender';
 import { entryFor, type LogEntryInput } from './log-entry';
@@ -30,7 +30,7 @@ export class LogRecorder {
     const beats: { workerId: string; at: string }[] = [];
     const decisions: { eventId: string; data: DecisionRecordedData }[] = [];
     for (const [i, event] of events.entries()) {
-      if (i % 250 === 249) await new Promise<void>((resolve) => setImmediate(resolve)); // let a commit's replies through
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop(); // let a commit's replies through
       if (event.type === 'WorkerHeartbeat') {
         beats.push({ workerId: (event.data as { workerId: string }).workerId, at: event.occurredAt });
         continue;

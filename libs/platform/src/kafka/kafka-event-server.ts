@@ -40,7 +40,13 @@ export interface BatchedEvent<E = unknown> {
 export const BATCH_HANDLER = { batch: true } as const;
 /** The most events one batch call receives; a larger fetch is split. */
 export const MAX_HANDLER_BATCH = 5_000;
-const YIELD_EVERY = 250;
+/** How many messages a long synchronous stretch handles between yields to the event loop. */
+export const YIELD_EVERY = 250;
+
+/** Lets pending I/O callbacks run before a long synchronous stretch continues. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 export interface KafkaEventServerOptions {
   readonly kafka: Kafka;
@@ -144,7 +150,6 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   private async handleWholeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     const topic = batch.topic as TopicName;
     const handler = this.getHandlerByPattern(topic)!;
-    const schema = TOPIC_SCHEMAS[topic];
     for (let start = 0; start < batch.messages.length; start += MAX_HANDLER_BATCH) {
       if (!isRunning() || isStale()) break;
       const messages = batch.messages.slice(start, start + MAX_HANDLER_BATCH);
@@ -153,15 +158,11 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       for (const [i, message] of messages.entries()) {
         // Decoding thousands of messages is a long synchronous stretch; yielding now and then lets
         // replies the handler is waiting for (a commit under way) through in between.
-        if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((resolve) => setImmediate(resolve));
-        const decoded = schema ? decodeMessage(schema, message.value) : undefined;
-        if (!decoded || !decoded.ok) {
-          const error = decoded?.error ?? { kind: 'invalid_event' as const, message: `no schema for topic ${topic}`, issues: [] };
-          await this.deadLetter(topic, batch.partition, message, error);
-          continue;
-        }
+        if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
+        const event = await this.decodeOrDeadLetter(topic, batch.partition, message);
+        if (event === undefined) continue;
         const context = new KafkaEventContext([topic, batch.partition, message.offset, message.key?.toString('utf8') ?? null]);
-        events.push({ event: decoded.event, context });
+        events.push({ event, context });
       }
       if (events.length > 0) {
         try {
@@ -181,19 +182,14 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   }
 
   private async handleMessage(topic: TopicName, partition: number, message: KafkaMessage): Promise<void> {
-    const schema = TOPIC_SCHEMAS[topic];
-    const decoded = schema ? decodeMessage(schema, message.value) : undefined;
-    if (!decoded || !decoded.ok) {
-      const error = decoded?.error ?? { kind: 'invalid_event' as const, message: `no schema for topic ${topic}`, issues: [] };
-      await this.deadLetter(topic, partition, message, error);
-      return;
-    }
+    const event = await this.decodeOrDeadLetter(topic, partition, message);
+    if (event === undefined) return;
     const handler = this.getHandlerByPattern(topic);
     if (!handler) return;
     const key = message.key?.toString('utf8') ?? null;
     const context = new KafkaEventContext([topic, partition, message.offset, key]);
     try {
-      const result = await handler(decoded.event, context);
+      const result = await handler(event, context);
       if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
       this.options.metrics.messagesConsumed.inc({ topic, outcome: 'processed' });
     } catch (error) {
@@ -203,6 +199,16 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       }
       await this.deadLetter(topic, partition, message, { kind: 'rejected', message: error.reason, issues: error.issues });
     }
+  }
+
+  /** The message parsed with its topic's schema, or undefined once it has been dead-lettered. */
+  private async decodeOrDeadLetter(topic: TopicName, partition: number, message: KafkaMessage): Promise<unknown> {
+    const schema = TOPIC_SCHEMAS[topic];
+    const decoded = schema ? decodeMessage(schema, message.value) : undefined;
+    if (decoded?.ok) return decoded.event;
+    const error = decoded?.error ?? { kind: 'invalid_event' as const, message: `no schema for topic ${topic}`, issues: [] };
+    await this.deadLetter(topic, partition, message, error);
+    return undefined;
   }
 
   private async deadLetter(topic: TopicName, partition: number, message: KafkaMessage, error: DecodeFailure): Promise<void> {
