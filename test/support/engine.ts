@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { TOPIC_LAYOUTS } from '@clearwork/contracts';
 import { Kafka, logLevel } from 'kafkajs';
@@ -15,7 +16,7 @@ const SERVICES: ServiceName[] = ['dispatcher', 'scoring', 'audit'];
 /** The three services as separate processes, on a scratch database and their own consumer groups. */
 export class Engine {
   readonly runId = `e2e${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  readonly ports: Record<ServiceName, number>;
+  ports: Record<ServiceName, number>;
   private readonly processes = new Map<string, ChildProcess>();
   private readonly extraPorts = new Map<string, number>();
   private dropDatabase?: () => Promise<void>;
@@ -23,8 +24,27 @@ export class Engine {
   databaseUrl = '';
   private env: NodeJS.ProcessEnv = {};
 
-  constructor(basePort = 4100 + Math.floor(Math.random() * 800)) {
-    this.ports = { dispatcher: basePort + 1, scoring: basePort + 2, audit: basePort + 3 };
+  constructor(private basePort = 4100 + Math.floor(Math.random() * 800)) {
+    this.ports = Engine.portsFrom(basePort);
+  }
+
+  private static portsFrom(base: number): Record<ServiceName, number> {
+    return { dispatcher: base + 1, scoring: base + 2, audit: base + 3 };
+  }
+
+  /** Moves the ports on until none of them (nor the extra instances' range) is taken by another program. */
+  private async choosePorts(): Promise<void> {
+    const taken = (port: number) =>
+      new Promise<boolean>((resolve) => {
+        const probe = createServer().once('error', () => resolve(true)).once('listening', () => probe.close(() => resolve(false)));
+        probe.listen(port, '127.0.0.1');
+      });
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const candidates = [1, 2, 3, 13, 14, 15, 16].map((d) => this.basePort + d);
+      if (!(await Promise.all(candidates.map(taken))).some(Boolean)) break;
+      this.basePort = 4100 + Math.floor(Math.random() * 800);
+    }
+    this.ports = Engine.portsFrom(this.basePort);
   }
 
   readonly jwtSecret = `e2e-secret-${randomBytes(12).toString('hex')}`;
@@ -57,6 +77,7 @@ export class Engine {
   }
 
   async start(): Promise<void> {
+    await this.choosePorts();
     const db = await createScratchDatabase(this.runId);
     this.dropDatabase = db.drop;
     this.databaseUrl = db.url;
