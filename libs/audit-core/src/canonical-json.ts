@@ -10,10 +10,18 @@ export function canonicalJson(value: unknown): string {
   return write(value);
 }
 
+/** Characters JSON.stringify would escape (quote, backslash, controls, and any surrogate, in case it is lone). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A JSON string literal, identical to JSON.stringify's; most strings need no escaping, and skip its call. */
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
 function write(value: unknown): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quote(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
@@ -41,7 +49,7 @@ function write(value: unknown): string {
         if (member === undefined || typeof member === 'function') continue;
         if (!first) out += ',';
         first = false;
-        out += `${JSON.stringify(key)}:${write(member)}`;
+        out += `${quote(key)}:${write(member)}`;
       }
       return `${out}}`;
     }

@@ -2,19 +2,24 @@
  * RFC 6962 (RFC 9162) Merkle tree: leaf and node hashing, tree heads, inclusion and consistency
  * proofs, and an append-only in-memory log that answers proofs from stored subtree hashes.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 const HASH_SIZE = 32;
 const MAX_UINT64 = (1n << 64n) - 1n;
 
 /** SHA-256(0x00 || data): the hash of one log entry. A string is hashed as UTF-8. */
 export function leafHash(data: Buffer | string): Buffer {
-  return createHash('sha256').update(Buffer.of(0)).update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data).digest();
+  // One-shot hashing of one buffer is about twice as fast as a streaming Hash for log-sized
+  // entries; U+0000 encodes to the single byte 0x00, so the prefix can ride on the string.
+  return typeof data === 'string' ? hash('sha256', `\u0000${data}`, 'buffer') : hash('sha256', Buffer.concat([LEAF_PREFIX, data]), 'buffer');
 }
+
+const LEAF_PREFIX = Buffer.of(0);
+const NODE_PREFIX = Buffer.of(1);
 
 /** SHA-256(0x01 || left || right): the hash of an interior node. */
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
-  return createHash('sha256').update(Buffer.of(1)).update(left).update(right).digest();
+  return hash('sha256', Buffer.concat([NODE_PREFIX, left, right], 1 + left.length + right.length), 'buffer');
 }
 
 /** The root of the empty tree: SHA-256 of no bytes. */

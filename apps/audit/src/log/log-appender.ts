@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { chainHash, leafHash, type Checkpoint } from '@clearwork/audit-core';
-import { insertRows, SERVICE_CONFIG, sqlRows } from '@clearwork/platform';
+import { chainHash, type Checkpoint } from '@clearwork/audit-core';
+import { copyRows, SERVICE_CONFIG, sqlRows } from '@clearwork/platform';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuditConfig } from '../config';
 import { AuditMetrics } from '../audit-metrics';
@@ -8,7 +8,7 @@ import { CheckpointSigner } from './checkpoint-signer';
 import type { LogEntryInput } from './log-entry';
 import { LogTree } from './log-tree';
 
-/** Extra work done in the same transaction as an append, given the seq of each new entry by id. */
+/** Extra work done in the same transaction as an append, given the seq of each entry by id. */
 export type InTransaction = (m: EntityManager, appended: ReadonlyMap<string, number>) => Promise<void>;
 
 interface Job {
@@ -23,6 +23,7 @@ interface Job {
 /** One lock for every writer of the log, so entries get consecutive sequence numbers across instances. */
 const LOG_LOCK = 0x6c6f67; // "log"
 const MAX_ENTRIES_PER_WRITE = 10_000;
+const UNIQUE_VIOLATION = '23505';
 
 /**
  * Appends entries to the hash-chained Merkle log. Callers' entries are queued and written
@@ -127,18 +128,15 @@ export class LogAppender implements OnModuleInit, OnApplicationShutdown {
     await this.tree.catchUp(m);
     const unique = new Map<string, LogEntryInput>();
     for (const job of jobs) for (const e of job.entries) if (!unique.has(e.entryId)) unique.set(e.entryId, e);
-    if (unique.size > 0) {
-      const existing = await sqlRows<{ entry_id: string; seq: string }>(m, `SELECT entry_id, seq FROM audit.entries WHERE entry_id = ANY($1::text[])`, [[...unique.keys()]]);
-      for (const row of existing) {
-        unique.delete(row.entry_id);
-        appended.set(row.entry_id, Number(row.seq));
-      }
+    if (jobs.length === 1 && jobs[0].alone) {
+      // A job written alone may refuse in its `extra`; it runs first, before any leaf is added.
+      await this.dropLogged(m, unique, appended);
+      await jobs[0].extra?.(m, appended);
+      if (unique.size > 0) await this.insert(m, [...unique.values()], appended);
+    } else {
+      await this.insertNew(m, unique, appended);
+      for (const job of jobs) await job.extra?.(m, appended);
     }
-    const fresh = [...unique.values()];
-    // A job written alone may refuse in its `extra`; it runs first, before any leaf is added.
-    for (const job of jobs) if (job.alone && job.extra) await job.extra(m, appended);
-    if (fresh.length > 0) await this.insert(m, fresh, appended);
-    for (const job of jobs) if (!job.alone && job.extra) await job.extra(m, appended);
     const now = Date.now();
     const due = this.forceCheckpoint || now - this.lastCheckpoint.at >= this.intervalMs;
     if (this.tree.size > this.lastCheckpoint.treeSize && due) {
@@ -148,22 +146,51 @@ export class LogAppender implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /**
+   * Nearly every entry is new (the log sees one only again when Kafka redelivers), so the whole
+   * lot is tried at once; only when that hits an entry already logged is the log searched for
+   * them, and the rest written. This keeps a lookup of thousands of ids off the serial commit.
+   */
+  private async insertNew(m: EntityManager, unique: Map<string, LogEntryInput>, appended: Map<string, number>): Promise<void> {
+    if (unique.size === 0) return;
+    await sqlRows(m, 'SAVEPOINT new_entries');
+    try {
+      await this.insert(m, [...unique.values()], appended);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      await sqlRows(m, 'ROLLBACK TO SAVEPOINT new_entries');
+    }
+    await this.dropLogged(m, unique, appended);
+    if (unique.size > 0) await this.insert(m, [...unique.values()], appended);
+  }
+
+  /** Moves the entries already in the log from `unique` to `appended`, with their seq. */
+  private async dropLogged(m: EntityManager, unique: Map<string, LogEntryInput>, appended: Map<string, number>): Promise<void> {
+    if (unique.size === 0) return;
+    const existing = await sqlRows<{ entry_id: string; seq: string }>(m, `SELECT entry_id, seq FROM audit.entries WHERE entry_id = ANY($1::text[])`, [[...unique.keys()]]);
+    for (const row of existing) {
+      unique.delete(row.entry_id);
+      appended.set(row.entry_id, Number(row.seq));
+    }
+  }
+
   private async insert(m: EntityManager, fresh: readonly LogEntryInput[], appended: Map<string, number>): Promise<void> {
     const first = this.tree.size;
     let chain = this.tree.chain;
     const leaves: Buffer[] = [];
     const chains: Buffer[] = [];
     for (const e of fresh) {
-      const leaf = leafHash(Buffer.from(e.body, 'utf8'));
-      chain = chainHash(chain, leaf);
-      leaves.push(leaf);
+      chain = chainHash(chain, e.leafHash);
+      leaves.push(e.leafHash);
       chains.push(chain);
     }
-    await insertRows(
+    // The duplicate check above ran under the log's lock, so every row is new: COPY needs no ON CONFLICT.
+    await copyRows(
       m,
       'audit.entries',
       ['seq', 'entry_id', 'source', 'type', 'task_id', 'worker_id', 'decision_id', 'occurred_at', 'body', 'leaf_hash', 'chain_hash'],
-      fresh.map((e, i) => [first + i, e.entryId, e.source, e.type, e.taskId, e.workerId, e.decisionId, e.occurredAt, e.body, leaves[i], chains[i]]),
+      fresh.map((e, i) => [first + i, e.entryId, e.source, e.type, e.taskId, e.workerId, e.decisionId, e.occurredAt, e.body, e.leafHash, chains[i]]),
     );
     fresh.forEach((e, i) => appended.set(e.entryId, first + i));
     this.tree.appendPending(leaves, chain);

@@ -1,4 +1,4 @@
-import { canonicalJson } from '@clearwork/audit-core';
+import { canonicalJson, leafHash } from '@clearwork/audit-core';
 
 /** What the log records of one event: the event itself under its source, plus columns to find it by. */
 export interface LogEntryInput {
@@ -13,6 +13,8 @@ export interface LogEntryInput {
   readonly occurredAt: string;
   /** Canonical JSON (RFC 8785) of `{ source, event }`: the exact bytes the leaf hash is taken over. */
   readonly body: string;
+  /** RFC 6962 leaf hash of `body`: taken here, while building the entry, rather than in the log's serial commit. */
+  readonly leafHash: Buffer;
 }
 
 interface EnvelopeLike {
@@ -26,6 +28,7 @@ interface EnvelopeLike {
 export function entryFor(source: string, event: EnvelopeLike): LogEntryInput {
   const data = (event.data ?? {}) as { taskId?: unknown; workerId?: unknown; decisionId?: unknown; selectedWorkerId?: unknown };
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  const body = canonicalJson({ source, event });
   return {
     entryId: event.eventId,
     source,
@@ -34,7 +37,8 @@ export function entryFor(source: string, event: EnvelopeLike): LogEntryInput {
     workerId: text(data.workerId) ?? text(data.selectedWorkerId),
     decisionId: text(data.decisionId),
     occurredAt: event.occurredAt,
-    body: canonicalJson({ source, event }),
+    body,
+    leafHash: leafHash(body),
   };
 }
 

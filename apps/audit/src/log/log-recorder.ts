@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DecisionRecordedData } from '@clearwork/contracts';
-import { insertRows, YIELD_EVERY, yieldToEventLoop } from '@clearwork/platform';
+import { inTurn, insertRows, pauseIfDue } from '@clearwork/platform';
 import { DataSource, type EntityManager } from 'typeorm';
 import { LogAppender } from './log-appender';
 import { entryFor, type LogEntryInput } from './log-entry';
+
+const CANDIDATE_COLUMNS = ['decision_id', 'worker_id', 'task_id', 'rank', 'selected', 'decided_at', 'seq'];
 
 interface ConsumedEvent {
   readonly eventId: string;
@@ -29,15 +31,18 @@ export class LogRecorder {
     const entries: LogEntryInput[] = [];
     const beats: { workerId: string; at: string }[] = [];
     const decisions: { eventId: string; data: DecisionRecordedData }[] = [];
-    for (const [i, event] of events.entries()) {
-      if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop(); // let a commit's replies through
-      if (event.type === 'WorkerHeartbeat') {
-        beats.push({ workerId: (event.data as { workerId: string }).workerId, at: event.occurredAt });
-        continue;
+    // Canonical JSON for thousands of events is a long synchronous stretch: it takes its turn.
+    await inTurn(async () => {
+      for (const event of events) {
+        await pauseIfDue();
+        if (event.type === 'WorkerHeartbeat') {
+          beats.push({ workerId: (event.data as { workerId: string }).workerId, at: event.occurredAt });
+          continue;
+        }
+        entries.push(entryFor(source, event));
+        if (event.type === 'DecisionRecorded') decisions.push({ eventId: event.eventId, data: event.data as DecisionRecordedData });
       }
-      entries.push(entryFor(source, event));
-      if (event.type === 'DecisionRecorded') decisions.push({ eventId: event.eventId, data: event.data as DecisionRecordedData });
-    }
+    });
     if (beats.length > 0) await this.markPresence(beats);
     if (entries.length === 0) return;
     const seqs = await this.appender.append(entries);
@@ -50,16 +55,20 @@ export class LogRecorder {
     await insertRows(this.dataSource.manager, 'audit.presence_marks', ['worker_id', 'at'], beats.map((b) => [b.workerId, b.at]), 'ON CONFLICT DO NOTHING');
   }
 
-  /** `seqs` maps each entry id (the event's eventId) to its position in the log. */
-  private async recordCandidates(m: EntityManager, decisions: readonly { eventId: string; data: DecisionRecordedData }[], seqs: ReadonlyMap<string, number>): Promise<void> {
-    const rows = decisions.flatMap(({ eventId, data: d }) => d.topK.map((c) => ({ d, c, seq: seqs.get(eventId)! })));
-    if (rows.length === 0) return;
-    await insertRows(
-      m,
-      'audit.candidates',
-      ['decision_id', 'worker_id', 'task_id', 'rank', 'selected', 'decided_at', 'seq'],
-      rows.map((r) => [r.d.decisionId, r.c.workerId, r.d.taskId, r.c.rank, r.c.workerId === r.d.selectedWorkerId, r.d.decidedAt, r.seq]),
-      'ON CONFLICT DO NOTHING',
-    );
+  /**
+   * `seqs` maps each entry id (the event's eventId) to its position in the log. ON CONFLICT
+   * rather than COPY: a redelivered decision finds its rows there, and a malformed one (a worker
+   * twice in its top-K, or a decisionId reused under another eventId) must not fail the batch.
+   */
+  private async recordCandidates(
+    m: EntityManager,
+    decisions: readonly { eventId: string; data: DecisionRecordedData }[],
+    seqs: ReadonlyMap<string, number>,
+  ): Promise<void> {
+    const rows: unknown[][] = [];
+    for (const { eventId, data: d } of decisions) {
+      for (const c of d.topK) rows.push([d.decisionId, c.workerId, d.taskId, c.rank, c.workerId === d.selectedWorkerId, d.decidedAt, seqs.get(eventId)!]);
+    }
+    await insertRows(m, 'audit.candidates', CANDIDATE_COLUMNS, rows, 'ON CONFLICT DO NOTHING');
   }
 }

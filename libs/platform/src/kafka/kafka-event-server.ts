@@ -4,6 +4,7 @@ import { deadLetterTopic, TOPIC_SCHEMAS, type DeadLetterRecord, type TopicName }
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { PlatformMetrics } from '../http/platform-metrics';
+import { inTurn, pauseIfDue } from './cpu-turns';
 import { isDeadLetterVerdict } from './dead-letter-error';
 import { decodeMessage, type DecodeFailure } from './decode-message';
 import type { EventPublisher } from './event-publisher';
@@ -40,13 +41,6 @@ export interface BatchedEvent<E = unknown> {
 export const BATCH_HANDLER = { batch: true } as const;
 /** The most events one batch call receives; a larger fetch is split. */
 export const MAX_HANDLER_BATCH = 5_000;
-/** How many messages a long synchronous stretch handles between yields to the event loop. */
-export const YIELD_EVERY = 250;
-
-/** Lets pending I/O callbacks run before a long synchronous stretch continues. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 export interface KafkaEventServerOptions {
   readonly kafka: Kafka;
@@ -154,16 +148,19 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       if (!isRunning() || isStale()) break;
       const messages = batch.messages.slice(start, start + MAX_HANDLER_BATCH);
       const started = process.hrtime.bigint();
-      const events: BatchedEvent[] = [];
-      for (const [i, message] of messages.entries()) {
-        // Decoding thousands of messages is a long synchronous stretch; yielding now and then lets
-        // replies the handler is waiting for (a commit under way) through in between.
-        if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
-        const event = await this.decodeOrDeadLetter(topic, batch.partition, message);
-        if (event === undefined) continue;
-        const context = new KafkaEventContext([topic, batch.partition, message.offset, message.key?.toString('utf8') ?? null]);
-        events.push({ event, context });
-      }
+      // Decoding thousands of messages is a long synchronous stretch: it takes its turn and
+      // pauses now and then, so replies a handler is waiting for (a commit under way) get through.
+      const events = await inTurn(async () => {
+        const decoded: BatchedEvent[] = [];
+        for (const message of messages) {
+          await pauseIfDue();
+          const event = await this.decodeOrDeadLetter(topic, batch.partition, message);
+          if (event === undefined) continue;
+          const context = new KafkaEventContext([topic, batch.partition, message.offset, message.key?.toString('utf8') ?? null]);
+          decoded.push({ event, context });
+        }
+        return decoded;
+      });
       if (events.length > 0) {
         try {
           const result = await handler(events);
