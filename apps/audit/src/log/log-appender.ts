@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { chainHash, type Checkpoint } from '@clearwork/audit-core';
-import { copyRows, SERVICE_CONFIG, sqlRows } from '@clearwork/platform';
+import { copyRows, isUniqueViolation, SERVICE_CONFIG, sqlRows } from '@clearwork/platform';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuditConfig } from '../config';
 import { AuditMetrics } from '../audit-metrics';
@@ -23,7 +23,6 @@ interface Job {
 /** One lock for every writer of the log, so entries get consecutive sequence numbers across instances. */
 const LOG_LOCK = 0x6c6f67; // "log"
 const MAX_ENTRIES_PER_WRITE = 10_000;
-const UNIQUE_VIOLATION = '23505';
 
 /**
  * Appends entries to the hash-chained Merkle log. Callers' entries are queued and written
@@ -65,14 +64,26 @@ export class LogAppender implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.flushing;
+    while (this.flushing) await this.flushing;
   }
 
   /** Appends `entries` (those already in the log are skipped); resolves with the seq of each once committed. */
   append(entries: readonly LogEntryInput[], extra?: InTransaction, options: { alone?: boolean } = {}): Promise<ReadonlyMap<string, number>> {
     return new Promise((resolve, reject) => {
       this.queue.push({ entries, extra, alone: options.alone, resolve, reject });
-      this.flushing ??= this.drain().finally(() => (this.flushing = undefined));
+      this.flush();
+    });
+  }
+
+  /**
+   * Starts draining the queue unless a drain is under way. A job queued by a caller resumed from
+   * the last commit lands after that drain's final look at the queue, so the drain's end looks again.
+   */
+  private flush(): void {
+    if (this.flushing) return;
+    this.flushing = this.drain().finally(() => {
+      this.flushing = undefined;
+      if (this.queue.length > 0) this.flush();
     });
   }
 
@@ -158,7 +169,7 @@ export class LogAppender implements OnModuleInit, OnApplicationShutdown {
       await this.insert(m, [...unique.values()], appended);
       return;
     } catch (error) {
-      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      if (!isUniqueViolation(error)) throw error;
       await sqlRows(m, 'ROLLBACK TO SAVEPOINT new_entries');
     }
     await this.dropLogged(m, unique, appended);

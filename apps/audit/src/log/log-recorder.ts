@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DecisionRecordedData } from '@clearwork/contracts';
-import { inTurn, insertRows, pauseIfDue } from '@clearwork/platform';
+import { copyRows, inTurn, insertRows, isUniqueViolation, pauseIfDue } from '@clearwork/platform';
 import { DataSource, type EntityManager } from 'typeorm';
 import { LogAppender } from './log-appender';
 import { entryFor, type LogEntryInput } from './log-entry';
@@ -56,19 +56,21 @@ export class LogRecorder {
   }
 
   /**
-   * `seqs` maps each entry id (the event's eventId) to its position in the log. ON CONFLICT
-   * rather than COPY: a redelivered decision finds its rows there, and a malformed one (a worker
-   * twice in its top-K, or a decisionId reused under another eventId) must not fail the batch.
+   * `seqs` maps each entry id (the event's eventId) to its position in the log. Nearly always the
+   * rows are new, and COPY writes them fastest; COPY has no ON CONFLICT, so when one is already
+   * there (a redelivered decision, or a malformed one with a worker twice in its top-K or a reused
+   * decisionId) the lot goes again through INSERT … ON CONFLICT DO NOTHING, and nothing blocks.
    */
-  private async recordCandidates(
-    m: EntityManager,
-    decisions: readonly { eventId: string; data: DecisionRecordedData }[],
-    seqs: ReadonlyMap<string, number>,
-  ): Promise<void> {
+  private async recordCandidates(m: EntityManager, decisions: readonly { eventId: string; data: DecisionRecordedData }[], seqs: ReadonlyMap<string, number>): Promise<void> {
     const rows: unknown[][] = [];
     for (const { eventId, data: d } of decisions) {
       for (const c of d.topK) rows.push([d.decisionId, c.workerId, d.taskId, c.rank, c.workerId === d.selectedWorkerId, d.decidedAt, seqs.get(eventId)!]);
     }
-    await insertRows(m, 'audit.candidates', CANDIDATE_COLUMNS, rows, 'ON CONFLICT DO NOTHING');
+    try {
+      await copyRows(m, 'audit.candidates', CANDIDATE_COLUMNS, rows);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      await insertRows(m, 'audit.candidates', CANDIDATE_COLUMNS, rows, 'ON CONFLICT DO NOTHING');
+    }
   }
 }

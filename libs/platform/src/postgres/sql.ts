@@ -15,3 +15,8 @@ export async function sqlRows<T>(m: EntityManager, sql: string, params: unknown[
     await own?.release();
   }
 }
+
+/** Whether a database error is a unique-constraint violation (SQLSTATE 23505): a row that is already there. */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23505';
+}
