@@ -99,7 +99,7 @@ describe('audit log writes against a real PostgreSQL', () => {
 
   it('writes a decision’s candidates once when it is delivered twice, and a malformed one blocks nothing', async () => {
     const topK = (ids: string[]) => ids.map((workerId, i) => ({ rank: i + 1, workerId, components: {}, baseScore: 0.5, adjustments: [], finalScore: 0.5 }));
-    const decision = (taskId: string, ids: string[], decisionId = randomUUID()) =>
+    const decision = (taskId: string, ids: string[], decisionId: string = randomUUID()) =>
       event('DecisionRecorded', { decisionId, taskId, decidedAt: new Date().toISOString(), topK: topK(ids), selectedWorkerId: ids[0] });
     const good = decision('task-good', ['w-1', 'w-2', 'w-3']);
     await recorder.record('gig.decisions.v1', [good]);
