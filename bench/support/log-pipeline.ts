@@ -47,6 +47,8 @@ export function countOwnEntries(db: Client, events: readonly LoggedEvent[]): Pro
 
 export interface PipelineResult {
   readonly entries: number;
+  /** With a backlog: entries the service committed while starting, before the clock ran (not in the rate). */
+  readonly entriesBeforeClock: number;
   /** From the first produce request to the poll that saw every entry in audit.entries. */
   readonly seconds: number;
   readonly entriesPerSecond: number;
@@ -150,6 +152,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const cpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+    // With a backlog, the service may have committed some entries while it started up: they do
+    // not count, so the rate is what it logged while the clock ran (read after it started: conservative).
+    const beforeClock = options.startAfterProducing ? await committedEntries(db) : 0;
     let producedAt: number | undefined;
     let produceError: Error | undefined;
     const produce = (async () => {
@@ -197,8 +202,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       backendsBefore && backendsAfter ? [...backendsAfter].reduce((sum, [pid, after]) => sum + after - (backendsBefore.get(pid) ?? 0), 0) : null;
     return {
       entries: count,
+      entriesBeforeClock: beforeClock,
       seconds,
-      entriesPerSecond: count / seconds,
+      entriesPerSecond: (count - beforeClock) / seconds,
       producedAfterSeconds: producedAt ?? seconds,
       entriesPerSecondAfterProducing: whenProduced && seconds > whenProduced.at ? (count - whenProduced.count) / (seconds - whenProduced.at) : null,
       producerCpuSeconds: (cpu.user + cpu.system) / 1e6,

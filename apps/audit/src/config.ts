@@ -13,9 +13,14 @@ export const AuditConfig = BaseConfig.extend({
     .optional(),
   /** The log's name in its checkpoints, so a checkpoint of one log is never taken for another's. */
   AUDIT_LOG_ORIGIN: z.string().min(1).max(200).regex(/^[^\n]+$/, 'one line').default('clearwork.audit/log'),
-  /** How often a new checkpoint is signed while entries keep arriving. */
   /** Kafka partitions consumed at once, so that one group commit gathers several partitions' batches. */
   AUDIT_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(12),
+  /**
+   * Most bytes fetched per partition at once. Larger fetches make larger group commits; it
+   * matters most when catching up, when only a few partitions still have a backlog.
+   */
+  AUDIT_FETCH_BYTES_PER_PARTITION: z.coerce.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** How often a new checkpoint is signed while entries keep arriving. */
   AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(1_000),
 });
 export type AuditConfig = z.infer<typeof AuditConfig> & { JWT_SECRET: string; AUDIT_SIGNING_KEY: string };

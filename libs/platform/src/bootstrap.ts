@@ -17,6 +17,8 @@ export interface RunServiceOptions {
   readonly port: number;
   /** Partitions consumed at once; see `KafkaEventServerOptions.partitionsConcurrently`. */
   readonly partitionsConcurrently?: number;
+  /** See `KafkaEventServerOptions.fetchBytesPerPartition`. */
+  readonly fetchBytesPerPartition?: number;
 }
 
 /** Starts one service: HTTP on its port and its Kafka handlers in a consumer group of its own name. */
@@ -33,6 +35,7 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
     publisher: app.get(EventPublisher),
     metrics: app.get(PlatformMetrics),
     partitionsConcurrently: options.partitionsConcurrently,
+    fetchBytesPerPartition: options.fetchBytesPerPartition,
   });
   app.get(HealthChecks).register('kafka-consumer', () => server.isJoined);
   app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });

@@ -51,6 +51,8 @@ export interface KafkaEventServerOptions {
   readonly metrics: PlatformMetrics;
   /** Partitions handled at once (order is kept within each); more lets batch handlers group their work. */
   readonly partitionsConcurrently?: number;
+  /** Most bytes one fetch brings per partition (kafkajs's default is 1 MiB); more makes larger batches. */
+  readonly fetchBytesPerPartition?: number;
 }
 
 /**
@@ -102,6 +104,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       sessionTimeout: this.options.sessionTimeoutMs,
       heartbeatInterval: Math.min(3_000, Math.floor(this.options.sessionTimeoutMs / 3)),
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 30_000 },
+      ...(this.options.fetchBytesPerPartition
+        ? { maxBytesPerPartition: this.options.fetchBytesPerPartition, maxBytes: Math.max(10 * 1024 * 1024, 4 * this.options.fetchBytesPerPartition) }
+        : {}),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => {
