@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyCheckpoint, verifyConsistency, verifyInclusion } from '@clearwork/audit-core';
 import { TOPICS } from '@clearwork/contracts';
+import { SECURITY_HEADERS } from '@clearwork/platform';
 import { aTaskPosted, aWorkerEvent, aWorkerRegistered } from '@clearwork/testing';
 import { Client } from 'pg';
 import { Engine } from './support/engine';
@@ -110,6 +111,10 @@ describe('audit log against real Kafka, PostgreSQL and Redis', () => {
 
   it('refuses without a token (401), another worker or a wrong role (403), revealing nothing', async () => {
     expect((await explain(other, task1.data.taskId, '')).status).toBe(401);
+    const refused = await fetch(engine.url('audit', `/v1/workers/${other}/tasks/${task1.data.taskId}/explanation`));
+    expect(refused.status).toBe(401);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(refused.headers.get(name)).toBe(value);
+    expect(refused.headers.get('x-powered-by')).toBeNull();
     const denied = await explain(selected, task1.data.taskId, engine.token('worker', other));
     expect(denied.status).toBe(403);
     expect(JSON.stringify(denied.body)).not.toContain(selected);

@@ -4,6 +4,7 @@ import type { Kafka } from 'kafkajs';
 import type { BaseConfig } from './config/load-config';
 import { HealthChecks } from './http/health';
 import { PlatformMetrics } from './http/platform-metrics';
+import { securityHeaders } from './http/security-headers';
 import { EventPublisher } from './kafka/event-publisher';
 import { KafkaEventServer } from './kafka/kafka-event-server';
 import { KAFKA } from './platform.tokens';
@@ -27,6 +28,8 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
   const logger = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1);
   const app = await NestFactory.create(options.module, { logger });
   app.enableShutdownHooks();
+  app.use(securityHeaders);
+  (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
   const server = new KafkaEventServer({
     kafka: app.get<Kafka>(KAFKA),
     groupId: `${config.KAFKA_GROUP_PREFIX}.${options.service}`,

@@ -18,5 +18,6 @@ export * from './postgres/sql';
 export * from './auth/jwt';
 export * from './auth/auth.guard';
 export * from './http/parse-request';
+export * from './http/security-headers';
 export * from './postgres/insert-rows';
 export * from './postgres/copy-rows';
