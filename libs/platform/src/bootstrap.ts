@@ -4,6 +4,7 @@ import type { Kafka } from 'kafkajs';
 import type { BaseConfig } from './config/load-config';
 import { HealthChecks } from './http/health';
 import { PlatformMetrics } from './http/platform-metrics';
+import { rateLimiter } from './http/rate-limit';
 import { securityHeaders } from './http/security-headers';
 import { EventPublisher } from './kafka/event-publisher';
 import { KafkaEventServer } from './kafka/kafka-event-server';
@@ -29,6 +30,7 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
   const app = await NestFactory.create(options.module, { logger });
   app.enableShutdownHooks();
   app.use(securityHeaders);
+  app.use(rateLimiter({ perSecond: config.HTTP_RATE_LIMIT_PER_SECOND, burst: config.HTTP_RATE_LIMIT_BURST, jwtSecret: config.JWT_SECRET }));
   (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
   const server = new KafkaEventServer({
     kafka: app.get<Kafka>(KAFKA),

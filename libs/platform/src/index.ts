@@ -19,5 +19,6 @@ export * from './auth/jwt';
 export * from './auth/auth.guard';
 export * from './http/parse-request';
 export * from './http/security-headers';
+export * from './http/rate-limit';
 export * from './postgres/insert-rows';
 export * from './postgres/copy-rows';

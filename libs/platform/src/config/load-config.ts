@@ -51,6 +51,10 @@ export const BaseConfig = z.object({
   /** HS256 secret for bearer tokens. Required outside development and test. */
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  /** HTTP requests per second one client (a token's subject, or an address) may make, sustained. */
+  HTTP_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0.1).max(1_000_000).default(100),
+  /** HTTP requests one client may make at once after being idle. */
+  HTTP_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
 });
 export type BaseConfig = Omit<z.infer<typeof BaseConfig>, 'JWT_SECRET'> & { JWT_SECRET: string };
 
