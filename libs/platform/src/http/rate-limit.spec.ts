@@ -15,7 +15,7 @@ describe('rateLimiter', () => {
     const app = express();
     app.use(rateLimiter({ perSecond: 2, burst: 3, jwtSecret: SECRET, maxClients: 3, now: () => clock }));
     app.get(['/x', '/health', '/metrics'], (_req, res) => res.json({ ok: true }));
-    await new Promise<void>((resolve) => (server = app.listen(0, '127.0.0.1', resolve)));
+    await new Promise<void>((resolve) => (server = app.listen(0, '127.0.0.1', () => resolve())));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
