@@ -159,15 +159,19 @@ export class Engine {
     return this.extraPorts.get(instance)!;
   }
 
-  /** Kills one process the hard way (no graceful shutdown), as a crash would. */
-  async kill(instance: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  /**
+   * Sends one process a signal and waits for it to exit: SIGKILL (the default) as a crash would,
+   * SIGTERM as an orchestrator stopping it would. Resolves with how it exited.
+   */
+  async kill(instance: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     const child = this.processes.get(instance);
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
+    if (!child || child.exitCode !== null) return { code: child?.exitCode ?? null, signal: null };
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal }));
       child.kill(signal);
     });
     this.processes.delete(instance);
+    return exit;
   }
 
   /** Messages of `topic` consumed by every running dispatcher instance together. */

@@ -28,7 +28,7 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
   const { config } = options;
   const logger = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1);
   const app = await NestFactory.create(options.module, { logger });
-  app.enableShutdownHooks();
+  stopGracefully(app, options.service);
   app.use(securityHeaders);
   app.use(rateLimiter({ perSecond: config.HTTP_RATE_LIMIT_PER_SECOND, burst: config.HTTP_RATE_LIMIT_BURST, jwtSecret: config.JWT_SECRET }));
   (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
@@ -48,6 +48,44 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
   await app.listen(options.port, config.HTTP_HOST);
   new Logger(options.service).log(`listening on http://${config.HTTP_HOST}:${options.port}`);
   return app;
+}
+
+/** Longest a stop may take before the process gives up waiting and exits non-zero. */
+const STOP_TIMEOUT_MS = 25_000;
+
+/**
+ * On SIGTERM or SIGINT: stop consuming (kafkajs lets the batches in hand finish and commits their
+ * offsets), stop taking requests, let every module finish (the audit log drains its queue), close
+ * the connections, and exit 0. A second signal, or a stop taking longer than 25 s, exits 1 at once.
+ */
+function stopGracefully(app: INestApplication, service: string): void {
+  const log = new Logger(service);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting without finishing`);
+      process.exit(1);
+    }
+    stopping = true;
+    const started = Date.now();
+    log.log(`${signal}: finishing the work in hand, committing offsets and closing connections`);
+    setTimeout(() => {
+      log.error(`still stopping after ${STOP_TIMEOUT_MS / 1000} s: exiting; what was not committed will be consumed again`);
+      process.exit(1);
+    }, STOP_TIMEOUT_MS).unref();
+    app.close().then(
+      () => {
+        log.log(`stopped cleanly in ${Date.now() - started} ms`);
+        process.exit(0);
+      },
+      (error: Error) => {
+        log.error(`stopping failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 /** Runs `main`, and on failure prints what went wrong and exits non-zero. */
