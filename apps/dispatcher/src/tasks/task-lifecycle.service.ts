@@ -104,18 +104,29 @@ export class TaskLifecycle {
     });
   }
 
-  /** Expires due offers and offers those replicas to the next candidate; returns how many expired. */
+  /**
+   * Expires due offers and offers those replicas to the next candidate; returns how many expired.
+   * The freed slots count only once committed, so a replica re-offered in the same sweep cannot
+   * use a slot another expiry in it frees (two offers crossing between two workers, say, after a
+   * restart finds both overdue). Each freed worker then gets the waiting tasks they could do, as
+   * when a worker frees a slot any other way.
+   */
   async expireDueOffers(now = new Date(), limit = 100): Promise<number> {
-    return this.unit(async (scope) => {
+    const freed = new Set<string>();
+    const expired = await this.unit(async (scope) => {
+      freed.clear(); // the unit may run again after a conflict
       const due = await this.store.lockDueOffers(scope.m, now, limit);
       for (const offer of due) {
         await this.store.closeOffer(scope.m, offer.offerId, 'expired');
         scope.claims.releaseAfterCommit(offer.workerId);
+        freed.add(offer.workerId);
         scope.emit([{ topic: TOPICS.offers, key: offer.taskId, value: envelope('OfferExpired', { ...pick(offer), reason: 'ttl_elapsed' }, now) }]);
         await this.attempt(scope, offer.taskId, offer.replica, now);
       }
       return due.length;
     });
+    for (const workerId of freed) await this.redispatchWaitingFor(workerId, now);
+    return expired;
   }
 
   /** Gives up on replicas that have waited longer than the policy allows; returns how many. */

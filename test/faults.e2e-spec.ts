@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { TOPICS } from '@clearwork/contracts';
+import { aTaskPosted } from '@clearwork/testing';
+import { Engine } from './support/engine';
+import { eventually } from './support/eventually';
+import { KafkaProbe } from './support/kafka-probe';
+import { requireRealServers } from './support/servers';
+import { onlineWorkers, waitForEvents } from './support/stream';
+
+/** Processes that die with work outstanding, against the real servers. */
+describe('faults', () => {
+  const engine = new Engine();
+  const probe = new KafkaProbe(engine.runId);
+  let db: Client;
+
+  beforeAll(async () => {
+    await requireRealServers();
+    await probe.start([TOPICS.offers, TOPICS.decisions]);
+    await engine.start();
+    db = new Client({ connectionString: engine.databaseUrl });
+    await db.connect();
+  }, 180_000);
+
+  afterAll(async () => {
+    await db?.end();
+    await probe.stop();
+    await engine.stop();
+  }, 60_000);
+
+  it('a dispatcher killed with offers outstanding: after a restart the offers still expire and the tasks are offered again, each decision logged once', async () => {
+    const skill = `crash-${randomUUID().slice(0, 8)}`;
+    const workers = await onlineWorkers(engine, probe, [{ skills: [skill] }, { skills: [skill] }]);
+    const tasks = [0, 1].map(() => aTaskPosted({ requiredSkills: [skill], offerTtlSeconds: 5 }));
+    await probe.send(TOPICS.tasks, tasks.map((t) => ({ key: t.data.taskId, value: t })));
+    const ofTask = (taskId: string) => (d: { taskId: string }) => d.taskId === taskId;
+    const first = await Promise.all(tasks.map((t) => waitForEvents(probe, TOPICS.offers, 'OfferMade', ofTask(t.data.taskId)).then(([o]) => o)));
+    expect(new Set(first.map((o) => o.data.workerId))).toEqual(new Set(workers));
+
+    await engine.kill('dispatcher'); // SIGKILL: no chance to clean up
+    await new Promise((r) => setTimeout(r, 5_000)); // the offers' expiry passes while it is down
+    await engine.startService('dispatcher');
+
+    for (const [i, task] of tasks.entries()) {
+      const [expired] = await waitForEvents(probe, TOPICS.offers, 'OfferExpired', ofTask(task.data.taskId), 1, 30_000);
+      expect(expired.data).toMatchObject({ offerId: first[i].data.offerId, workerId: first[i].data.workerId });
+      const offers = await waitForEvents(probe, TOPICS.offers, 'OfferMade', ofTask(task.data.taskId), 2, 30_000);
+      expect(offers[1].data.attempt).toBeGreaterThan(1);
+      expect(offers[1].data.workerId).not.toBe(first[i].data.workerId); // not to the worker who let it lapse
+      expect(offers[1].data.offerId).not.toBe(first[i].data.offerId);
+    }
+    // No worker above its capacity of one: each offer to a worker comes after their previous one expired.
+    const ours = (d: { taskId: string }) => tasks.some((t) => t.data.taskId === d.taskId);
+    const made = probe.events(TOPICS.offers, 'OfferMade', ours);
+    const closedAt = new Map(probe.events(TOPICS.offers, 'OfferExpired', ours).map((e) => [e.data.offerId, Date.parse(e.occurredAt)]));
+    for (const workerId of workers) {
+      const theirs = made.filter((o) => o.data.workerId === workerId).sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
+      for (let i = 1; i < theirs.length; i++) expect(closedAt.get(theirs[i - 1].data.offerId)).toBeLessThanOrEqual(Date.parse(theirs[i].occurredAt));
+    }
+
+    // Every decision the dispatcher published is in the audit log exactly once, and the log verifies.
+    const decisions = probe.events(TOPICS.decisions, 'DecisionRecorded', (d) => tasks.some((t) => t.data.taskId === d.taskId)).map((e) => e.eventId);
+    expect(decisions.length).toBeGreaterThanOrEqual(4);
+    await eventually(
+      async () => {
+        const { rows } = await db.query<{ n: string; d: string }>(`SELECT count(*) AS n, count(DISTINCT entry_id) AS d FROM audit.entries WHERE entry_id = ANY($1::text[])`, [decisions]);
+        expect(rows[0]).toEqual({ n: String(new Set(decisions).size), d: String(new Set(decisions).size) });
+      },
+      { what: 'the decisions to be logged once each' },
+    );
+    expect((await engine.get('audit', '/v1/log/verify', engine.token('auditor'))).body).toMatchObject({ ok: true });
+  });
+});
