@@ -5,8 +5,10 @@ import { aTaskPosted } from '@clearwork/testing';
 import { Engine } from './support/engine';
 import { eventually } from './support/eventually';
 import { KafkaProbe } from './support/kafka-probe';
-import { requireRealServers } from './support/servers';
-import { onlineWorkers, waitForEvents } from './support/stream';
+import Redis from 'ioredis';
+import { aWorkerEvent } from '@clearwork/testing';
+import { REDIS_URL, requireRealServers } from './support/servers';
+import { onlineWorkers, sendWorkerEventsAndWait, waitForEvents } from './support/stream';
 
 /** Processes that die with work outstanding, against the real servers. */
 describe('faults', () => {
@@ -69,5 +71,35 @@ describe('faults', () => {
       { what: 'the decisions to be logged once each' },
     );
     expect((await engine.get('audit', '/v1/log/verify', engine.token('auditor'))).body).toMatchObject({ ok: true });
+  });
+
+  it('Redis losing the deployment\'s data: capacity is rebuilt from PostgreSQL, no worker goes over it, and no task is lost', async () => {
+    const skill = `flush-${randomUUID().slice(0, 8)}`;
+    const [worker] = await onlineWorkers(engine, probe, [{ skills: [skill], capacity: 1 }]);
+    const first = aTaskPosted({ requiredSkills: [skill], offerTtlSeconds: 300 });
+    await probe.send(TOPICS.tasks, [{ key: first.data.taskId, value: first }]);
+    const [offer] = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => d.taskId === first.data.taskId);
+
+    // Every key of this deployment goes, as if Redis had lost its data.
+    const redis = new Redis(REDIS_URL);
+    try {
+      const keys = await redis.keys(`${engine.runId}:*`);
+      expect(keys.length).toBeGreaterThan(0);
+      await redis.del(...keys);
+    } finally {
+      redis.disconnect();
+    }
+
+    // A second task for the same worker, whose one slot the open offer still holds: it must wait.
+    const second = aTaskPosted({ requiredSkills: [skill] });
+    await probe.send(TOPICS.tasks, [{ key: second.data.taskId, value: second }]);
+    await waitForEvents(probe, TOPICS.decisions, 'DecisionRecorded', (d) => d.taskId === second.data.taskId);
+    await new Promise((r) => setTimeout(r, 6_000)); // past a reconciliation, which rebuilds the counters
+    expect(probe.events(TOPICS.offers, 'OfferMade', (d) => d.taskId === second.data.taskId)).toEqual([]);
+
+    // Once the worker declines the first, the second goes to them: nothing was lost.
+    await sendWorkerEventsAndWait(engine, probe, [aWorkerEvent('OfferDeclined', { workerId: worker, offerId: offer.data.offerId, taskId: first.data.taskId, reason: 'unavailable' })]);
+    const [next] = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => d.taskId === second.data.taskId, 1, 20_000);
+    expect(next.data.workerId).toBe(worker);
   });
 });

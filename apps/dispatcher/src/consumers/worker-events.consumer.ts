@@ -18,8 +18,11 @@ export class WorkerEventsConsumer {
     switch (event.type) {
       case 'OfferAccepted':
         return this.lifecycle.offerAccepted(event);
-      case 'OfferDeclined':
-        return this.lifecycle.offerDeclined(event);
+      case 'OfferDeclined': {
+        const freed = await this.lifecycle.offerDeclined(event);
+        if (freed) await this.lifecycle.redispatchWaitingFor(freed);
+        return;
+      }
       case 'TaskSubmitted':
       case 'TaskAbandoned': {
         const freed = await this.lifecycle.assignmentEnded(event);

@@ -1,6 +1,12 @@
 import type Redis from 'ioredis';
 
+/** Set when the counters were (re)built from PostgreSQL; gone if Redis lost its data. */
+export const LEDGER_SENTINEL = 'capacity:rebuilt-at';
+
 const CLAIM = `
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  return -2
+end
 local active = tonumber(redis.call('GET', KEYS[1]) or '0')
 if active < tonumber(ARGV[1]) then
   return redis.call('INCR', KEYS[1])
@@ -15,7 +21,7 @@ end
 return 0`;
 
 type LedgerRedis = Redis & {
-  claimSlot(key: string, capacity: number): Promise<number>;
+  claimSlot(key: string, sentinel: string, capacity: number): Promise<number>;
   releaseSlot(key: string): Promise<number>;
 };
 
@@ -28,7 +34,7 @@ export class CapacityLedger {
   private readonly redis: LedgerRedis;
 
   constructor(redis: Redis) {
-    redis.defineCommand('claimSlot', { numberOfKeys: 1, lua: CLAIM });
+    redis.defineCommand('claimSlot', { numberOfKeys: 2, lua: CLAIM });
     redis.defineCommand('releaseSlot', { numberOfKeys: 1, lua: RELEASE });
     this.redis = redis as LedgerRedis;
   }
@@ -37,9 +43,18 @@ export class CapacityLedger {
     return `active:${workerId}`;
   }
 
-  /** Takes one slot if the worker has one free; false when at capacity. */
+  /** Called when a claim finds the counters gone (Redis lost its data), so they are rebuilt at once. */
+  onLost?: () => void;
+
+  /**
+   * Takes one slot if the worker has one free; false when at capacity, and also while the
+   * counters are missing: a lost counter reads as zero, and would let a worker be offered more
+   * than their capacity until the counters are rebuilt from PostgreSQL.
+   */
   async claim(workerId: string, capacity: number): Promise<boolean> {
-    return (await this.redis.claimSlot(this.key(workerId), capacity)) >= 0;
+    const result = await this.redis.claimSlot(this.key(workerId), LEDGER_SENTINEL, capacity);
+    if (result === -2) this.onLost?.();
+    return result >= 0;
   }
 
   async release(workerId: string): Promise<void> {

@@ -2,8 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { REDIS, SERVICE_CONFIG, sqlRows, type BaseConfig } from '@clearwork/platform';
 import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
+import { TaskLifecycle } from '../tasks/task-lifecycle.service';
+import { CapacityLedger, LEDGER_SENTINEL as SENTINEL } from './capacity-ledger';
 
-const SENTINEL = 'capacity:rebuilt-at';
 const SET_IF = `
 if (redis.call('GET', KEYS[1]) or '0') == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2])
@@ -15,7 +16,9 @@ return 0`;
  * Keeps the Redis capacity counters equal to what PostgreSQL says workers hold (open offers and
  * unfinished assignments). A counter that disagrees twice in a row, unchanged, is corrected
  * with compare-and-set, so a claim in flight is never overwritten; if Redis lost its data (the
- * sentinel key is gone) every counter is rebuilt at once before anything else.
+ * sentinel key is gone) every counter is rebuilt at once before anything else. Claims are refused
+ * until then (the first refused one asks for the rebuild), and afterwards the tasks that waited
+ * meanwhile are dispatched again.
  */
 @Injectable()
 export class CapacityReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -28,8 +31,11 @@ export class CapacityReconciler implements OnApplicationBootstrap, OnApplication
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(SERVICE_CONFIG) private readonly config: BaseConfig,
+    @Inject(CapacityLedger) ledger: CapacityLedger,
+    @Inject(TaskLifecycle) private readonly lifecycle: TaskLifecycle,
   ) {
     this.redis.defineCommand('setIfEquals', { numberOfKeys: 1, lua: SET_IF });
+    ledger.onLost = () => void this.reconcile();
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -48,6 +54,7 @@ export class CapacityReconciler implements OnApplicationBootstrap, OnApplication
       const truth = await this.truth();
       if (!(await this.redis.exists(SENTINEL))) {
         await this.rebuild(truth);
+        await this.lifecycle.redispatchWaiting();
         return;
       }
       const ids = new Set([...truth.keys(), ...(await this.countedWorkers())]);

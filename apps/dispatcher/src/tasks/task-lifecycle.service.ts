@@ -75,13 +75,18 @@ export class TaskLifecycle {
     });
   }
 
-  async offerDeclined(event: OfferDeclined, now = new Date()): Promise<void> {
-    await this.unit(async (scope) => {
-      if (!(await claimEvent(scope.m, SCHEMA, event.eventId, event.type))) return;
+  /**
+   * A declined offer goes to the next candidate, and frees the worker's slot. Returns the worker
+   * whose slot was freed, so the waiting tasks they could do are dispatched again.
+   */
+  async offerDeclined(event: OfferDeclined, now = new Date()): Promise<string | undefined> {
+    return this.unit(async (scope) => {
+      if (!(await claimEvent(scope.m, SCHEMA, event.eventId, event.type))) return undefined;
       const offer = await this.openOfferFor(scope.m, event.data, now);
       await this.store.closeOffer(scope.m, offer.offerId, 'declined');
       scope.claims.releaseAfterCommit(offer.workerId);
       await this.attempt(scope, offer.taskId, offer.replica, now);
+      return offer.workerId;
     });
   }
 
@@ -147,6 +152,13 @@ export class TaskLifecycle {
       for (const { taskId, replica } of await this.store.lockWaitingFor(scope.m, skills, limit)) {
         await this.attempt(scope, taskId, replica, now);
       }
+    });
+  }
+
+  /** Dispatches waiting tasks again, highest priority and oldest first (after capacity was rebuilt, say). */
+  async redispatchWaiting(now = new Date(), limit = 100): Promise<void> {
+    await this.unit(async (scope) => {
+      for (const { taskId, replica } of await this.store.lockWaiting(scope.m, limit)) await this.attempt(scope, taskId, replica, now);
     });
   }
 

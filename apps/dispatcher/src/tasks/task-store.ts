@@ -175,6 +175,15 @@ export class TaskStore {
   }
 
   /** Waiting replicas a worker with these skills could take, highest priority then oldest first. */
+  async lockWaiting(m: EntityManager, limit: number): Promise<{ taskId: string; replica: number }[]> {
+    const rows: { task_id: string; replica: number }[] = await sqlRows(m,
+      `SELECT task_id, replica FROM dispatcher.task_replicas WHERE state = 'waiting'
+       ORDER BY priority DESC, posted_at, task_id, replica LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [limit],
+    );
+    return rows.map((r) => ({ taskId: r.task_id, replica: r.replica }));
+  }
+
   async lockWaitingFor(m: EntityManager, skills: readonly string[], limit: number): Promise<{ taskId: string; replica: number }[]> {
     const rows: { task_id: string; replica: number }[] = await sqlRows(m, 
       `SELECT r.task_id, r.replica FROM dispatcher.task_replicas r JOIN dispatcher.tasks t USING (task_id)
