@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { TOPICS } from '@clearwork/contracts';
 import { aTaskPosted, aWorkerEvent } from '@clearwork/testing';
-import { Engine } from './support/engine';
 import { eventually } from './support/eventually';
-import { KafkaProbe } from './support/kafka-probe';
-import { requireRealServers } from './support/servers';
 import { onlineWorkers } from './support/stream';
+import { engineSuite } from './support/suite';
 
 /**
  * Two dispatcher processes in one consumer group on one stream, one of them killed mid-stream:
@@ -14,30 +11,16 @@ import { onlineWorkers } from './support/stream';
  * unassignable.
  */
 describe('two dispatcher instances, one killed mid-stream', () => {
-  const engine = new Engine();
-  const probe = new KafkaProbe(engine.runId);
+  const { engine, probe, db: database } = engineSuite([TOPICS.offers, TOPICS.decisions]);
   const skill = `scale-${randomUUID().slice(0, 8)}`;
   const TASKS = 120;
   const WORKERS = 15;
   const CAPACITY = 2;
-  let db: Client;
 
-  beforeAll(async () => {
-    await requireRealServers();
-    await probe.start([TOPICS.offers, TOPICS.decisions]);
-    await engine.start();
-    await engine.startService('dispatcher', 'dispatcher-2');
-    db = new Client({ connectionString: engine.databaseUrl });
-    await db.connect();
-  }, 180_000);
-
-  afterAll(async () => {
-    await db?.end();
-    await probe.stop();
-    await engine.stop();
-  }, 60_000);
+  beforeAll(() => engine.startService('dispatcher', 'dispatcher-2'), 60_000);
 
   it('assigns every task once, keeps every worker within capacity, and loses nothing when an instance dies', async () => {
+    const db = database();
     await onlineWorkers(engine, probe, Array.from({ length: WORKERS }, () => ({ skills: [skill], capacity: CAPACITY })));
 
     // A platform that answers every offer: mostly accepts (then submits soon after), sometimes declines.

@@ -1,34 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
-import { TOPICS } from '@clearwork/contracts';
-import { aTaskPosted } from '@clearwork/testing';
-import { Engine } from './support/engine';
-import { eventually } from './support/eventually';
-import { KafkaProbe } from './support/kafka-probe';
 import Redis from 'ioredis';
-import { aWorkerEvent } from '@clearwork/testing';
-import { REDIS_URL, requireRealServers } from './support/servers';
+import { TOPICS } from '@clearwork/contracts';
+import { aTaskPosted, aWorkerEvent } from '@clearwork/testing';
+import { eventually } from './support/eventually';
+import { REDIS_URL } from './support/servers';
 import { onlineWorkers, sendWorkerEventsAndWait, waitForEvents } from './support/stream';
+import { engineSuite, logCounts } from './support/suite';
 
 /** Processes that die with work outstanding, against the real servers. */
 describe('faults', () => {
-  const engine = new Engine();
-  const probe = new KafkaProbe(engine.runId);
-  let db: Client;
-
-  beforeAll(async () => {
-    await requireRealServers();
-    await probe.start([TOPICS.offers, TOPICS.decisions]);
-    await engine.start();
-    db = new Client({ connectionString: engine.databaseUrl });
-    await db.connect();
-  }, 180_000);
-
-  afterAll(async () => {
-    await db?.end();
-    await probe.stop();
-    await engine.stop();
-  }, 60_000);
+  const { engine, probe, db } = engineSuite([TOPICS.offers, TOPICS.decisions]);
 
   it('a dispatcher killed with offers outstanding: after a restart the offers still expire and the tasks are offered again, each decision logged once', async () => {
     const skill = `crash-${randomUUID().slice(0, 8)}`;
@@ -65,8 +46,7 @@ describe('faults', () => {
     expect(decisions.length).toBeGreaterThanOrEqual(4);
     await eventually(
       async () => {
-        const { rows } = await db.query<{ n: string; d: string }>(`SELECT count(*) AS n, count(DISTINCT entry_id) AS d FROM audit.entries WHERE entry_id = ANY($1::text[])`, [decisions]);
-        expect(rows[0]).toEqual({ n: String(new Set(decisions).size), d: String(new Set(decisions).size) });
+        expect(await logCounts(db(), decisions)).toEqual({ n: String(new Set(decisions).size), d: String(new Set(decisions).size) });
       },
       { what: 'the decisions to be logged once each' },
     );

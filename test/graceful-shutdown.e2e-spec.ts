@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { TOPICS } from '@clearwork/contracts';
 import { aTaskPosted } from '@clearwork/testing';
-import { Engine } from './support/engine';
 import { eventually } from './support/eventually';
-import { KafkaProbe } from './support/kafka-probe';
-import { requireRealServers } from './support/servers';
+import { engineSuite, logCounts } from './support/suite';
 
 /**
  * SIGTERM in the middle of a backlog: the audit service finishes what it holds, commits its
@@ -13,30 +10,13 @@ import { requireRealServers } from './support/servers';
  * exactly once, and consumes nothing a second time.
  */
 describe('graceful shutdown of the audit service under load', () => {
-  const engine = new Engine();
-  const probe = new KafkaProbe(engine.runId);
+  const { engine, probe, db } = engineSuite([TOPICS.offers]);
   const skill = `shutdown-${randomUUID().slice(0, 8)}`;
   const WARM_UP = 500;
   const BACKLOG = 6_000;
   const AFTER = 1_000;
-  let db: Client;
 
-  beforeAll(async () => {
-    await requireRealServers();
-    await probe.start([TOPICS.offers]);
-    await engine.start();
-    db = new Client({ connectionString: engine.databaseUrl });
-    await db.connect();
-  }, 180_000);
-
-  afterAll(async () => {
-    await db?.end();
-    await probe.stop();
-    await engine.stop();
-  }, 60_000);
-
-  const logged = async (ids: readonly string[]) =>
-    Number((await db.query<{ n: string }>(`SELECT count(DISTINCT entry_id) AS n FROM audit.entries WHERE entry_id = ANY($1::text[])`, [ids])).rows[0].n);
+  const logged = async (ids: readonly string[]) => Number((await logCounts(db(), ids)).d);
 
   it('drains, commits its offsets and exits 0 on SIGTERM; after a restart every event is logged once and none is consumed twice', async () => {
     const tasks = Array.from({ length: WARM_UP + BACKLOG + AFTER }, (_, i) => aTaskPosted({ taskId: `${skill}-${i}`, requiredSkills: [skill] }));
@@ -67,8 +47,7 @@ describe('graceful shutdown of the audit service under load', () => {
     expect((Date.now() - restarting) / 1000).toBeLessThan(9);
     await eventually(async () => expect(await logged(ids)).toBe(ids.length), { timeoutMs: 60_000, what: 'every event to be logged' });
     // Exactly once in the log, and the restarted instance consumed only what the first had not committed.
-    const rows = await db.query<{ n: string; d: string }>(`SELECT count(*) AS n, count(DISTINCT entry_id) AS d FROM audit.entries WHERE entry_id = ANY($1::text[])`, [ids]);
-    expect(rows.rows[0]).toEqual({ n: String(ids.length), d: String(ids.length) });
+    expect(await logCounts(db(), ids)).toEqual({ n: String(ids.length), d: String(ids.length) });
     await eventually(async () => expect(await engine.metric('audit', 'clearwork_messages_consumed_total', { topic: TOPICS.tasks, outcome: 'processed' })).toBe(ids.length - before), {
       what: 'the restarted consumer to report what it consumed',
     });

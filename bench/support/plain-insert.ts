@@ -50,12 +50,18 @@ const INSERT_UNNEST = `INSERT INTO audit.entries (seq, entry_id, source, type, t
 const { prepareValue } = require('pg/lib/utils') as { prepareValue(value: unknown): unknown };
 
 /**
- * Inserts every row in batches of `batchSize`, one transaction and one INSERT ... SELECT FROM
- * unnest(...) per batch, on one connection: the service's own statement with nothing around it.
- * Each batch's parameters are encoded to text before its clock starts, so the rate is the
- * database's alone; the encoding time is reported beside it, since the service pays it too.
+ * Inserts every row in batches of `batchSize` on one connection, one transaction per batch:
+ * `encode` turns a batch into what `write` sends, before the batch's clock starts, so the rate is
+ * the database's alone; the encoding time is reported beside it, since the service pays it too.
  */
-export async function insertWithUnnest(databaseUrl: string, rows: readonly PreparedRow[], batchSize: number): Promise<InsertResult> {
+async function timeBatches<E>(
+  databaseUrl: string,
+  rows: readonly PreparedRow[],
+  batchSize: number,
+  method: string,
+  encode: (batch: readonly PreparedRow[], from: number) => E,
+  write: (client: Client, encoded: E) => Promise<unknown>,
+): Promise<InsertResult> {
   const client = new Client({ connectionString: databaseUrl, application_name: 'bench-baseline' });
   await client.connect();
   try {
@@ -66,28 +72,16 @@ export async function insertWithUnnest(databaseUrl: string, rows: readonly Prepa
     for (let from = 0; from < rows.length; from += batchSize) {
       const batch = rows.slice(from, from + batchSize);
       const encodeStarted = process.hrtime.bigint();
-      const params = [
-        batch.map((_, i) => from + i),
-        batch.map((r) => r.entry.entryId),
-        batch.map((r) => r.entry.source),
-        batch.map((r) => r.entry.type),
-        batch.map((r) => r.entry.taskId),
-        batch.map((r) => r.entry.workerId),
-        batch.map((r) => r.entry.decisionId),
-        batch.map((r) => r.entry.occurredAt),
-        batch.map((r) => r.entry.body),
-        batch.map((r) => r.leaf),
-        batch.map((r) => r.chain),
-      ].map(prepareValue);
+      const encoded = encode(batch, from);
       const started = process.hrtime.bigint();
       encodingNs += started - encodeStarted;
       await client.query('BEGIN');
-      await client.query(INSERT_UNNEST, params);
+      await write(client, encoded);
       await client.query('COMMIT');
       databaseNs += process.hrtime.bigint() - started;
       if (Date.now() - lastReport >= 1_000) {
         lastReport = Date.now();
-        progress(`[baseline] ${from + batch.length} / ${rows.length} rows, ${Math.round((from + batch.length) / (Number(databaseNs) / 1e9))} rows/s of database time`);
+        progress(`[baseline] ${method}: ${from + batch.length} / ${rows.length} rows, ${Math.round((from + batch.length) / (Number(databaseNs) / 1e9))} rows/s of database time`);
       }
     }
     const { rows: counted } = await client.query<{ n: string }>('SELECT count(*) AS n FROM audit.entries');
@@ -95,7 +89,7 @@ export async function insertWithUnnest(databaseUrl: string, rows: readonly Prepa
     const seconds = Number(databaseNs) / 1e9;
     const encodingSeconds = Number(encodingNs) / 1e9;
     return {
-      method: `INSERT ... SELECT FROM unnest, ${batchSize} rows per transaction`,
+      method: `${method}, ${batchSize} rows per transaction`,
       rows: rows.length,
       seconds,
       entriesPerSecond: rows.length / seconds,
@@ -107,54 +101,47 @@ export async function insertWithUnnest(databaseUrl: string, rows: readonly Prepa
   }
 }
 
+/** Batches of one INSERT ... SELECT FROM unnest(...) each, node-pg encoding the arrays. */
+export function insertWithUnnest(databaseUrl: string, rows: readonly PreparedRow[], batchSize: number): Promise<InsertResult> {
+  return timeBatches(
+    databaseUrl,
+    rows,
+    batchSize,
+    'INSERT ... SELECT FROM unnest',
+    (batch, from) =>
+      [
+        batch.map((_, i) => from + i),
+        batch.map((r) => r.entry.entryId),
+        batch.map((r) => r.entry.source),
+        batch.map((r) => r.entry.type),
+        batch.map((r) => r.entry.taskId),
+        batch.map((r) => r.entry.workerId),
+        batch.map((r) => r.entry.decisionId),
+        batch.map((r) => r.entry.occurredAt),
+        batch.map((r) => r.entry.body),
+        batch.map((r) => r.leaf),
+        batch.map((r) => r.chain),
+      ].map(prepareValue),
+    (client, params) => client.query(INSERT_UNNEST, params),
+  );
+}
+
 const COPY_ENTRIES = `COPY audit.entries (seq, entry_id, source, type, task_id, worker_id, decision_id, occurred_at, body, leaf_hash, chain_hash) FROM STDIN`;
 
 /**
- * Inserts every row in batches of `batchSize`, one transaction and one `COPY … FROM STDIN` (text
- * format) per batch, on one connection: the fastest plain way into the table, and the statement
- * the service itself writes new entries with. Each batch's text is built before its clock starts;
- * that time is reported beside the rate, as for the INSERT baseline.
+ * Batches of one `COPY … FROM STDIN` (text format) each: the fastest plain way into the table,
+ * and the statement the service itself writes new entries with.
  */
-export async function insertWithCopy(databaseUrl: string, rows: readonly PreparedRow[], batchSize: number): Promise<InsertResult> {
-  const client = new Client({ connectionString: databaseUrl, application_name: 'bench-baseline-copy' });
-  await client.connect();
-  try {
-    await createEntriesTable(client);
-    let lastReport = Date.now();
-    let databaseNs = 0n;
-    let encodingNs = 0n;
-    for (let from = 0; from < rows.length; from += batchSize) {
-      const batch = rows.slice(from, from + batchSize);
-      const encodeStarted = process.hrtime.bigint();
-      let text = '';
-      batch.forEach((r, i) => {
-        const e = r.entry;
-        text += `${[from + i, e.entryId, e.source, e.type, e.taskId, e.workerId, e.decisionId, e.occurredAt, e.body, r.leaf, r.chain].map(copyText).join('\t')}\n`;
-      });
-      const started = process.hrtime.bigint();
-      encodingNs += started - encodeStarted;
-      await client.query('BEGIN');
-      await pipeline(Readable.from([text]), client.query(copyFrom(COPY_ENTRIES)));
-      await client.query('COMMIT');
-      databaseNs += process.hrtime.bigint() - started;
-      if (Date.now() - lastReport >= 1_000) {
-        lastReport = Date.now();
-        progress(`[baseline copy] ${from + batch.length} / ${rows.length} rows, ${Math.round((from + batch.length) / (Number(databaseNs) / 1e9))} rows/s of database time`);
-      }
-    }
-    const { rows: counted } = await client.query<{ n: string }>('SELECT count(*) AS n FROM audit.entries');
-    if (Number(counted[0].n) !== rows.length) throw new Error(`the baseline table holds ${counted[0].n} rows, not ${rows.length}`);
-    const seconds = Number(databaseNs) / 1e9;
-    const encodingSeconds = Number(encodingNs) / 1e9;
-    return {
-      method: `COPY FROM STDIN, ${batchSize} rows per transaction`,
-      rows: rows.length,
-      seconds,
-      entriesPerSecond: rows.length / seconds,
-      encodingSeconds,
-      entriesPerSecondWithEncoding: rows.length / (seconds + encodingSeconds),
-    };
-  } finally {
-    await client.end();
-  }
+export function insertWithCopy(databaseUrl: string, rows: readonly PreparedRow[], batchSize: number): Promise<InsertResult> {
+  return timeBatches(
+    databaseUrl,
+    rows,
+    batchSize,
+    'COPY FROM STDIN',
+    (batch, from) =>
+      batch
+        .map(({ entry: e, leaf, chain }, i) => `${[from + i, e.entryId, e.source, e.type, e.taskId, e.workerId, e.decisionId, e.occurredAt, e.body, leaf, chain].map(copyText).join('\t')}\n`)
+        .join(''),
+    (client, text) => pipeline(Readable.from([text]), client.query(copyFrom(COPY_ENTRIES))),
+  );
 }

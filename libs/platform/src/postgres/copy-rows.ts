@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EntityManager } from 'typeorm';
+import { withRunner } from './sql';
 
 /** Rows per chunk of COPY text handed to the socket, so no single string grows past a few MB. */
 const ROWS_PER_CHUNK = 1_000;
@@ -29,14 +30,10 @@ export function copyText(value: unknown): string {
  */
 export async function copyRows(m: EntityManager, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void> {
   if (rows.length === 0) return;
-  const own = m.queryRunner ? undefined : m.connection.createQueryRunner();
-  const runner = m.queryRunner ?? own!;
-  try {
+  await withRunner(m, async (runner) => {
     const client = (await runner.connect()) as ClientBase;
     await pipeline(Readable.from(chunks(rows)), client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
-  } finally {
-    await own?.release();
-  }
+  });
 }
 
 function* chunks(rows: readonly (readonly unknown[])[]): Generator<string> {

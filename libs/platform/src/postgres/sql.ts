@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, QueryRunner } from 'typeorm';
 
 /**
  * Runs one parameterised statement and returns its rows. TypeORM's `query()` returns
@@ -6,11 +6,14 @@ import type { EntityManager } from 'typeorm';
  * returns the rows (including those of `RETURNING`), so callers cannot mistake one for the other.
  */
 export async function sqlRows<T>(m: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
+  return withRunner(m, async (runner) => ((await runner.query(sql, params, true)).records ?? []) as T[]);
+}
+
+/** Runs `work` on the manager's query runner (its transaction), or on one of its own, released after. */
+export async function withRunner<T>(m: EntityManager, work: (runner: QueryRunner) => Promise<T>): Promise<T> {
   const own = m.queryRunner ? undefined : m.connection.createQueryRunner();
-  const runner = m.queryRunner ?? own!;
   try {
-    const result = await runner.query(sql, params, true);
-    return (result.records ?? []) as T[];
+    return await work(m.queryRunner ?? own!);
   } finally {
     await own?.release();
   }
