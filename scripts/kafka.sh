@@ -5,6 +5,7 @@
 #   scripts/kafka.sh fetch           copy the broker's jars to .run/kafka/jars/<pom hash>/ (once per pom change)
 #   scripts/kafka.sh start           start it and wait until it answers (does nothing if it already does)
 #   scripts/kafka.sh stop            stop the broker started from this tree (SIGTERM, then SIGKILL after 30 s)
+#   scripts/kafka.sh kill            SIGKILL it at once, as a crash would (fault tests); start recovers its logs
 #   scripts/kafka.sh status          exit 0 if a broker answers on the port, 1 if not
 #   scripts/kafka.sh logs [-f] [N]   the last N lines of its log (default 100); -f follows it
 #   scripts/kafka.sh reset           stop it and wipe its data (topics, offsets, log); keeps the jars
@@ -428,6 +429,17 @@ stop() {
   fi
 }
 
+kill_now() {
+  local pid
+  lock
+  pid=$(broker_pid) || die "no broker started from $(rel "$home") is running; nothing to kill"
+  say "killing the broker (pid $pid) with SIGKILL"
+  kill -KILL "$pid"
+  while alive "$pid"; do sleep 0.1; done
+  rm -f "$pidfile"
+  say "killed"
+}
+
 status() {
   local out pid
   pid=$(broker_pid || true)
@@ -463,8 +475,9 @@ case "$cmd" in
   fetch) lock; fetch ;;
   start) start ;;
   stop) stop ;;
+  kill) kill_now ;;
   status) status ;;
   logs) logs "$@" ;;
   reset) reset ;;
-  *) echo "usage: scripts/kafka.sh fetch|start|stop|status|logs [-f] [lines]|reset" >&2; exit 2 ;;
+  *) echo "usage: scripts/kafka.sh fetch|start|stop|kill|status|logs [-f] [lines]|reset" >&2; exit 2 ;;
 esac

@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Pool } from 'pg';
 import { Engine } from './engine';
 import { KafkaProbe } from './kafka-probe';
 import { requireRealServers } from './servers';
@@ -6,8 +6,11 @@ import { requireRealServers } from './servers';
 export interface EngineSuite {
   readonly engine: Engine;
   readonly probe: KafkaProbe;
-  /** A client on the engine's database, connected once the suite has started. */
-  readonly db: () => Client;
+  /**
+   * A pool on the engine's database, open once the suite has started. A pool rather than one
+   * client, so it reconnects after PostgreSQL restarts under a fault test.
+   */
+  readonly db: () => Pool;
 }
 
 /**
@@ -17,14 +20,15 @@ export interface EngineSuite {
 export function engineSuite(watch: string[]): EngineSuite {
   const engine = new Engine();
   const probe = new KafkaProbe(engine.runId);
-  let db: Client | undefined;
+  let db: Pool | undefined;
 
   beforeAll(async () => {
     await requireRealServers();
     await probe.start(watch);
     await engine.start();
-    db = new Client({ connectionString: engine.databaseUrl });
-    await db.connect();
+    db = new Pool({ connectionString: engine.databaseUrl, max: 2 });
+    db.on('error', () => undefined); // an idle connection cut by a server restart; the next query opens another
+    await db.query('SELECT 1');
   }, 180_000);
 
   afterAll(async () => {
@@ -44,7 +48,7 @@ export function engineSuite(watch: string[]): EngineSuite {
 }
 
 /** How many audit log entries have these ids (`n`), and how many distinct ones (`d`): equal when each is logged once. */
-export async function logCounts(db: Client, entryIds: readonly string[]): Promise<{ n: string; d: string }> {
+export async function logCounts(db: Pick<Pool, 'query'>, entryIds: readonly string[]): Promise<{ n: string; d: string }> {
   const { rows } = await db.query<{ n: string; d: string }>(`SELECT count(*) AS n, count(DISTINCT entry_id) AS d FROM audit.entries WHERE entry_id = ANY($1::text[])`, [entryIds]);
   return rows[0];
 }
