@@ -5,21 +5,12 @@
  */
 import { LIMITS, TOPIC_SCHEMAS, TOPICS, type TopicName } from '@clearwork/contracts';
 import { aTaskPosted, aWorkerRegistered } from '@clearwork/testing';
+import { nasty, withOneFieldReplaced } from '@clearwork/testing/hostile';
 import fc from 'fast-check';
 import { decodeMessage, MAX_MESSAGE_BYTES } from './decode-message';
 
 const topics = Object.keys(TOPIC_SCHEMAS) as TopicName[];
 const KINDS = ['invalid_json', 'invalid_event', 'too_large'];
-
-/** Values an attacker (or a bug) might put anywhere in an event. */
-const nasty = fc.oneof(
-  fc.constantFrom(null, true, -1, -0, 0, 1e308, -1e308, 2 ** 53 + 1, 1.5, '', ' ', '\u0000', '\ud800', '\uffff', '👩‍👩‍👧', 'NaN', 'Infinity', '__proto__', 'constructor'),
-  fc.string({ unit: 'binary', maxLength: 64 }),
-  fc.constant('x'.repeat(100_000)),
-  fc.constant(Array.from({ length: 10_000 }, (_, i) => i)),
-  fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'prototype', 'polluted'), fc.jsonValue({ maxDepth: 2 })),
-  fc.jsonValue({ maxDepth: 3 }),
-);
 
 /** A valid event of each topic that the factories build, to mutate one field at a time. */
 const VALID: Partial<Record<TopicName, () => object>> = {
@@ -54,21 +45,6 @@ function longest(value: unknown): { text: number; list: number } {
   };
 }
 
-function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
-  let node: Record<string, unknown> = target;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (typeof next !== 'object' || next === null) return;
-    node = next as Record<string, unknown>;
-  }
-  Object.defineProperty(node, path[path.length - 1], { value, enumerable: true, writable: true, configurable: true });
-}
-
-function paths(value: unknown, prefix: string[] = []): string[][] {
-  if (typeof value !== 'object' || value === null) return [prefix];
-  return [prefix, ...Object.entries(value).flatMap(([k, v]) => paths(v, [...prefix, k]))].filter((p) => p.length > 0);
-}
-
 describe('decodeMessage under hostile input', () => {
   it.each(topics)('%s: random bytes never throw, and are refused with a reason', (topic) => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 2_048 }), (bytes) => expectRefusalOrClean(topic, Buffer.from(bytes))), { numRuns: 300 });
@@ -86,9 +62,7 @@ describe('decodeMessage under hostile input', () => {
   it.each(Object.keys(VALID) as TopicName[])('%s: a valid event with one field made hostile is refused or stays clean', (topic) => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10_000 }), nasty, (pick, value) => {
-        const event = JSON.parse(JSON.stringify(VALID[topic]!())) as Record<string, unknown>;
-        const all = paths(event);
-        setPath(event, all[pick % all.length], value);
+        const event = withOneFieldReplaced(VALID[topic]!(), pick, value);
         expectRefusalOrClean(topic, Buffer.from(JSON.stringify(event)));
       }),
       { numRuns: 500 },
