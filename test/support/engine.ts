@@ -153,6 +153,11 @@ export class Engine {
     );
   }
 
+  /** The process id of a running instance, for reading its memory from /proc. */
+  pid(instance: string): number | undefined {
+    return this.processes.get(instance)?.pid;
+  }
+
   /** The port of an extra instance, assigned on first use. */
   portOf(instance: string): number {
     if (!this.extraPorts.has(instance)) this.extraPorts.set(instance, this.ports.audit + 10 + this.extraPorts.size);
