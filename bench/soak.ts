@@ -2,7 +2,7 @@
  * Soak: the whole engine (dispatcher, scoring, audit) under steady load for a long time, to show
  * that memory, consumer lag and latency stay flat. First it measures capacity (rates stepped up
  * until the engine stops keeping up), then holds half of it for --minutes.
- *   npx tsx bench/soak.ts [--minutes 30] [--rate 0] [--workers 3000] [--help]
+ *   npx tsx bench/soak.ts [--minutes 30] [--rate 0] [--workers 300] [--help]
  * Simulated workers accept nine offers in ten (declining the rest), submit the work 0.5-1.5 s
  * later, and heartbeat every minute. Latency is end to end, from the moment each TaskPosted was
  * due (open loop: a late send counts against the engine) to the OfferMade reaching this process.
@@ -18,7 +18,7 @@ import { TOPICS } from '@clearwork/contracts';
 import { aTaskPosted, aWorkerEvent, aWorkerRegistered } from '@clearwork/testing';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Client } from 'pg';
-import { Engine, type ServiceName } from '../test/support/engine';
+import { Engine, SERVICE_NAMES as SERVICES, type ServiceName, TOPICS_READ_BY } from '../test/support/engine';
 import { parseOptions, reproduceCommand } from './support/cli';
 import { describeEnvironment, KAFKA_BROKER, printEnvironment, ROOT } from './support/environment';
 import { printTable, printTargets, progress, thousands, writeJson, type TargetResult } from './support/report';
@@ -29,11 +29,10 @@ const SPEC = {
   options: {
     minutes: { default: 30, min: 1, help: 'how long to hold the load' },
     rate: { default: 0, help: 'tasks per second to hold; 0 measures capacity first and holds half of it' },
-    workers: { default: 3_000, min: 10, help: 'simulated workers, each with capacity for one task' },
+    workers: { default: 300, min: 10, help: 'simulated workers, each with capacity for one task (each heartbeats once a minute)' },
     'step-seconds': { default: 20, min: 5, help: 'length of each step of the capacity search' },
   },
 };
-const SERVICES: ServiceName[] = ['dispatcher', 'scoring', 'audit'];
 /** What the capacity search tries, in tasks per second. */
 const STEPS = [5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 400, 600, 800, 1_000, 1_500, 2_000];
 const SAMPLE_MS = 10_000;
@@ -143,7 +142,7 @@ class Load {
     const out = {} as Record<ServiceName, number>;
     for (const service of SERVICES) {
       let lag = 0;
-      for (const t of await this.admin.fetchOffsets({ groupId: `${this.engine.runId}.${service}`, topics })) {
+      for (const t of await this.admin.fetchOffsets({ groupId: `${this.engine.runId}.${service}`, topics: [...TOPICS_READ_BY[service]] })) {
         for (const p of t.partitions) if (Number(p.offset) >= 0) lag += Math.max(0, (ends.get(`${t.topic}/${p.partition}`) ?? 0) - Number(p.offset));
       }
       out[service] = lag;
@@ -259,13 +258,14 @@ async function measureCapacity(engine: Engine, load: Load, db: Client, stepSecon
   return { capacity, steps };
 }
 
-/** Waits (up to a minute) until every reader has caught up. */
-async function drain(load: Load): Promise<void> {
-  for (let i = 0; i < 60; i++) {
+/** Waits (up to `seconds`) until every reader has caught up; says whether they did. */
+async function drain(load: Load, seconds = 60): Promise<boolean> {
+  for (let i = 0; i < seconds; i++) {
     const lag = await load.lag();
-    if (SERVICES.every((s) => lag[s] < 50)) return;
+    if (SERVICES.every((s) => lag[s] < 50)) return true;
     await sleep(1_000);
   }
+  return false;
 }
 
 /** Mean of a field over samples whose time falls in [from, to) seconds. */
@@ -318,7 +318,7 @@ async function main(): Promise<void> {
     progress(`[soak] registering ${thousands(options.workers)} workers ...`);
     await load.start(options.workers);
     await sleep(5_000);
-    await drain(load);
+    if (!(await drain(load, 300))) throw new Error(`the services had not consumed the workers' registrations after 5 minutes (lag ${JSON.stringify(await load.lag())}); try fewer --workers`);
 
     let rate = options.rate;
     let capacity: Awaited<ReturnType<typeof measureCapacity>> | null = null;

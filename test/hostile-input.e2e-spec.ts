@@ -9,20 +9,13 @@ import fc from 'fast-check';
 import type { z } from 'zod';
 import { logEventStream } from '../bench/support/log-event-stream';
 import { seededRandom } from '../bench/support/report';
-import type { ServiceName } from './support/engine';
+import { type ServiceName, SERVICE_NAMES, TOPICS_READ_BY } from './support/engine';
 import { eventually } from './support/eventually';
 import { engineSuite, logCounts } from './support/suite';
 
 const ALL_TOPICS = Object.values(TOPICS) as TopicName[];
-/** The consumer groups that read each topic, by service. */
-const READERS: Record<TopicName, ServiceName[]> = {
-  [TOPICS.tasks]: ['dispatcher', 'scoring', 'audit'],
-  [TOPICS.workerEvents]: ['dispatcher', 'scoring', 'audit'],
-  [TOPICS.offers]: ['scoring', 'audit'],
-  [TOPICS.workerScores]: ['dispatcher', 'audit'],
-  [TOPICS.decisions]: ['audit'],
-  [TOPICS.policies]: ['dispatcher', 'scoring', 'audit'],
-};
+/** The services whose consumer groups read each topic. */
+const READERS = Object.fromEntries(ALL_TOPICS.map((topic) => [topic, SERVICE_NAMES.filter((s) => TOPICS_READ_BY[s].includes(topic))])) as Record<TopicName, ServiceName[]>;
 
 /**
  * Hostile input from outside, end to end against the running engine: every HTTP body and every

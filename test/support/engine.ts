@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { TOPIC_LAYOUTS } from '@clearwork/contracts';
+import { TOPIC_LAYOUTS, TOPICS, type TopicName } from '@clearwork/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import { createScratchDatabase, KAFKA_BROKER, REDIS_URL } from './servers';
 import { eventually } from './eventually';
@@ -11,7 +11,14 @@ import { signToken, type Role } from '../../libs/platform/src/auth/jwt';
 
 export type ServiceName = 'dispatcher' | 'scoring' | 'audit';
 const ROOT = join(__dirname, '..', '..');
-const SERVICES: ServiceName[] = ['dispatcher', 'scoring', 'audit'];
+export const SERVICE_NAMES: readonly ServiceName[] = ['dispatcher', 'scoring', 'audit'];
+
+/** The topics each service's consumer group reads. */
+export const TOPICS_READ_BY: Record<ServiceName, readonly TopicName[]> = {
+  dispatcher: [TOPICS.tasks, TOPICS.workerEvents, TOPICS.workerScores, TOPICS.policies],
+  scoring: [TOPICS.tasks, TOPICS.workerEvents, TOPICS.offers, TOPICS.policies],
+  audit: [TOPICS.tasks, TOPICS.workerEvents, TOPICS.offers, TOPICS.workerScores, TOPICS.decisions, TOPICS.policies],
+};
 
 /** The three services as separate processes, on a scratch database and their own consumer groups. */
 export class Engine {
@@ -97,7 +104,7 @@ export class Engine {
       JWT_SECRET: this.jwtSecret,
     };
     await this.startGroupsAtTheEnd();
-    await Promise.all(SERVICES.map((s) => this.startService(s)));
+    await Promise.all(SERVICE_NAMES.map((s) => this.startService(s)));
   }
 
   /**
@@ -113,7 +120,7 @@ export class Engine {
     const ends = await Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
     await admin.disconnect();
     await Promise.all(
-      SERVICES.map(async (service) => {
+      SERVICE_NAMES.map(async (service) => {
         // Join the group once, commit the ends, and leave cleanly so the service joins at once.
         const consumer = kafka.consumer({ groupId: `${this.runId}.${service}` });
         const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
