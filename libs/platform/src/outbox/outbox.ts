@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventPublisher } from '../kafka/event-publisher';
 import type { PlatformMetrics } from '../http/platform-metrics';
+import { sqlName } from '../postgres/sql';
 
 /** An event waiting in the outbox to be published. */
 export interface OutboxEvent {
@@ -25,7 +26,7 @@ export function outboxTableSql(schema: string): string {
 export async function enqueue(manager: EntityManager, schema: string, events: readonly OutboxEvent[]): Promise<void> {
   if (events.length === 0) return;
   await manager.query(
-    `INSERT INTO "${schema}".outbox (topic, key, value)
+    `INSERT INTO "${sqlName(schema)}".outbox (topic, key, value)
      SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])`,
     [events.map((e) => e.topic), events.map((e) => e.key), events.map((e) => JSON.stringify(e.value))],
   );
@@ -52,7 +53,9 @@ export class OutboxRelay {
     private readonly headers: Record<string, string> = {},
     private readonly pollMs = 200,
     private readonly batchSize = 500,
-  ) {}
+  ) {
+    sqlName(schema);
+  }
 
   start(): void {
     this.stopped = false;

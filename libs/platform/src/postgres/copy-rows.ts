@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EntityManager } from 'typeorm';
-import { withRunner } from './sql';
+import { sqlName, withRunner } from './sql';
 
 /** Rows per chunk of COPY text handed to the socket, so no single string grows past a few MB. */
 const ROWS_PER_CHUNK = 1_000;
@@ -32,7 +32,7 @@ export async function copyRows(m: EntityManager, table: string, columns: readonl
   if (rows.length === 0) return;
   await withRunner(m, async (runner) => {
     const client = (await runner.connect()) as ClientBase;
-    await pipeline(Readable.from(chunks(rows)), client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+    await pipeline(Readable.from(chunks(rows)), client.query(copyFrom(`COPY ${sqlName(table)} (${columns.map(sqlName).join(', ')}) FROM STDIN`)));
   });
 }
 

@@ -1,4 +1,5 @@
 import { DataSource, type MixedList } from 'typeorm';
+import { sqlName } from './sql';
 
 export interface ServiceDataSourceOptions {
   readonly url: string;
@@ -25,7 +26,7 @@ export async function openDataSource(options: ServiceDataSourceOptions): Promise
     extra: { max: options.poolSize ?? 10, application_name: `clearwork-${options.schema}` },
   });
   await dataSource.initialize();
-  await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
+  await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${sqlName(options.schema)}"`);
   // Two instances starting together must not run the same migration twice.
   const runner = dataSource.createQueryRunner();
   try {

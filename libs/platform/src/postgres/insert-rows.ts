@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { sqlRows } from './sql';
+import { sqlName, sqlRows } from './sql';
 
 /** A value as JSON that PostgreSQL's text input for the column's type reads back (bytea as `\x` hex). */
 function jsonValue(value: unknown): unknown {
@@ -23,6 +23,7 @@ export async function insertRows(m: EntityManager, table: string, columns: reado
     for (let i = 0; i < columns.length; i++) o[columns[i]] = jsonValue(row[i]);
     return o;
   });
-  const list = columns.join(', ');
+  const list = columns.map(sqlName).join(', ');
+  sqlName(table);
   await sqlRows(m, `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, $1::json) ${suffix}`, [JSON.stringify(objects)]);
 }

@@ -1,4 +1,4 @@
-import { sqlRows } from './sql';
+import { sqlName, sqlRows } from './sql';
 import type { EntityManager } from 'typeorm';
 
 /**
@@ -8,7 +8,7 @@ import type { EntityManager } from 'typeorm';
  */
 export async function claimEvent(manager: EntityManager, schema: string, eventId: string, type: string): Promise<boolean> {
   const rows: unknown[] = await sqlRows(manager, 
-    `INSERT INTO "${schema}".processed_events (event_id, type) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
+    `INSERT INTO "${sqlName(schema)}".processed_events (event_id, type) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
     [eventId, type],
   );
   return rows.length === 1;

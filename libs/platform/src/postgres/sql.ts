@@ -19,6 +19,18 @@ export async function withRunner<T>(m: EntityManager, work: (runner: QueryRunner
   }
 }
 
+const SQL_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
+
+/**
+ * A schema, table or column name to put into a statement's text, where parameters cannot go:
+ * refused unless it is a plain lower-case identifier (optionally schema-qualified). Names come
+ * from constants in the code; this keeps a future caller from passing input through.
+ */
+export function sqlName(name: string): string {
+  if (!SQL_NAME.test(name)) throw new Error(`not a plain SQL name: ${JSON.stringify(name).slice(0, 80)}`);
+  return name;
+}
+
 /** Whether a database error is a unique-constraint violation (SQLSTATE 23505): a row that is already there. */
 export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '23505';
