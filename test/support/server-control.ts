@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -13,8 +13,8 @@ const ROOT = join(__dirname, '..', '..');
  * variable named in the error. These act on the whole server, so the suites run in band.
  */
 const ACTIONS = {
-  killKafka: { env: 'E2E_KAFKA_KILL', command: () => `bash ${ROOT}/scripts/kafka.sh kill` },
-  startKafka: { env: 'E2E_KAFKA_START', command: () => `bash ${ROOT}/scripts/kafka.sh start` },
+  killKafka: { env: 'E2E_KAFKA_KILL', command: () => `KAFKA_STATE_DIR=${(brokerHome = localBrokerHome())} bash ${ROOT}/scripts/kafka.sh kill` },
+  startKafka: { env: 'E2E_KAFKA_START', command: () => `KAFKA_STATE_DIR=${brokerHome ?? localBrokerHome()} bash ${ROOT}/scripts/kafka.sh start` },
   restartPostgres: {
     env: 'E2E_PG_RESTART',
     command: () => {
@@ -32,6 +32,28 @@ const ACTIONS = {
 } as const;
 
 export type ServerAction = keyof typeof ACTIONS;
+
+/** The state directory of the broker killed last, so the same one is started again. */
+let brokerHome: string | undefined;
+
+/**
+ * The state directory of the scripts/kafka.sh broker running on this machine: this checkout's,
+ * or another's (a clone of the repository run beside the checkout that started the broker).
+ * Read from the JVM's command line, which ends with `kafka.Kafka <state dir>/server.properties`.
+ */
+function localBrokerHome(): string {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    const at = args.indexOf('kafka.Kafka');
+    if (at >= 0 && args[at + 1]?.endsWith('/server.properties')) return dirname(args[at + 1]);
+  }
+  throw new Error('no broker started by scripts/kafka.sh is running on this machine (a broker in Docker or elsewhere cannot be killed from here)');
+}
 
 /** Runs one action and returns how long it took in ms; fails saying which variable to set when it cannot. */
 export async function serverAction(action: ServerAction): Promise<number> {
