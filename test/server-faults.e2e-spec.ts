@@ -23,13 +23,27 @@ describe('server faults', () => {
   const offersOf = (tasks: readonly Task[]) => probe.events(TOPICS.offers, 'OfferMade', (d) => tasks.some((t) => t.data.taskId === d.taskId));
 
   async function allOffered(tasks: readonly Task[], timeoutMs = 90_000): Promise<void> {
-    await eventually(
-      async () => {
-        const offered = new Set(offersOf(tasks).map((o) => o.data.taskId));
-        if (offered.size < tasks.length) throw new Error(`${offered.size}/${tasks.length} tasks offered`);
-      },
-      { what: 'every task to be offered', timeoutMs },
-    );
+    try {
+      await eventually(
+        async () => {
+          const offered = new Set(offersOf(tasks).map((o) => o.data.taskId));
+          if (offered.size < tasks.length) throw new Error(`${offered.size}/${tasks.length} tasks offered`);
+        },
+        { what: 'every task to be offered', timeoutMs },
+      );
+    } catch (error) {
+      // Say what the dispatcher knows of each task that was not offered.
+      const offered = new Set(offersOf(tasks).map((o) => o.data.taskId));
+      const missing = tasks.filter((t) => !offered.has(t.data.taskId));
+      const states = await Promise.all(
+        missing.map(async (t) => {
+          const res = await engine.get('dispatcher', `/v1/tasks/${t.data.taskId}`, engine.token('platform'));
+          const decided = probe.events(TOPICS.decisions, 'DecisionRecorded', (d) => d.taskId === t.data.taskId).length;
+          return `${t.data.taskId}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 400)}; decisions seen ${decided}`;
+        }),
+      );
+      throw new Error(`${(error as Error).message}\n${states.join('\n')}`);
+    }
   }
 
   /** What must hold after every fault. */

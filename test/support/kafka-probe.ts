@@ -28,7 +28,21 @@ export class KafkaProbe {
   async start(watch: string[]): Promise<void> {
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
     await this.producer.connect();
-    this.consumer = this.kafka.consumer({ groupId: `probe-${randomBytes(6).toString('hex')}` });
+    const groupId = `probe-${randomBytes(6).toString('hex')}`;
+    // Start at the end of every partition, committed before joining: a partition with no
+    // committed offset would be reset to its end again when the group rejoins (after a broker
+    // restart, say), skipping whatever was published in between.
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of watch) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    this.consumer = this.kafka.consumer({ groupId });
     const joined = new Promise<void>((resolve) => this.consumer!.on(this.consumer!.events.GROUP_JOIN, () => resolve()));
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: watch, fromBeginning: false });
