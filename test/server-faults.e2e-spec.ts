@@ -73,35 +73,36 @@ describe('server faults', () => {
     );
   }
 
-  it('the Kafka broker killed mid-stream and restarted: nothing lost, nothing offered twice', async () => {
-    const skill = `kafka-${randomUUID().slice(0, 8)}`;
-    const workers = await onlineWorkers(engine, probe, Array.from({ length: 24 }, () => ({ skills: [skill] })));
-    const [before, during, after] = [tasksFor(skill, 8), tasksFor(skill, 8), tasksFor(skill, 8)];
+  /**
+   * Tasks in three waves of `perWave` for 3 × `perWave` workers: the first offered before the
+   * fault, the second posted by `fault` as it strikes, the third after. Returns the first wave.
+   */
+  async function survives(name: string, perWave: number, fault: (postDuring: () => Promise<void>) => Promise<unknown>): Promise<Task[]> {
+    const skill = `${name}-${randomUUID().slice(0, 8)}`;
+    const workers = await onlineWorkers(engine, probe, Array.from({ length: 3 * perWave }, () => ({ skills: [skill] })));
+    const [before, during, after] = [tasksFor(skill, perWave), tasksFor(skill, perWave), tasksFor(skill, perWave)];
     await post(before);
     await allOffered(before);
 
-    await post(during); // the dispatcher is still working on these when the broker dies
-    await serverAction('killKafka');
-    await new Promise((r) => setTimeout(r, 3_000));
-    await serverAction('startKafka');
+    await fault(() => post(during));
     await post(after);
 
     await allOffered([...before, ...during, ...after], 150_000);
     await expectSound([...before, ...during, ...after], workers);
+    return before;
+  }
+
+  it('the Kafka broker killed mid-stream and restarted: nothing lost, nothing offered twice', async () => {
+    await survives('kafka', 8, async (postDuring) => {
+      await postDuring(); // the dispatcher is still working on these when the broker dies
+      await serverAction('killKafka');
+      await new Promise((r) => setTimeout(r, 3_000));
+      await serverAction('startKafka');
+    });
   }, 300_000);
 
   it('PostgreSQL restarted while tasks arrive: nothing lost, nothing offered twice', async () => {
-    const skill = `pg-${randomUUID().slice(0, 8)}`;
-    const workers = await onlineWorkers(engine, probe, Array.from({ length: 18 }, () => ({ skills: [skill] })));
-    const [before, during, after] = [tasksFor(skill, 6), tasksFor(skill, 6), tasksFor(skill, 6)];
-    await post(before);
-    await allOffered(before);
-
-    await Promise.all([post(during), serverAction('restartPostgres')]);
-    await post(after);
-
-    await allOffered([...before, ...during, ...after], 150_000);
-    await expectSound([...before, ...during, ...after], workers);
+    const before = await survives('pg', 6, (postDuring) => Promise.all([postDuring(), serverAction('restartPostgres')]));
     // The read side is back too: a worker's explanation comes from the database.
     const [offer] = offersOf(before);
     const explanation = await engine.get('audit', `/v1/workers/${offer.data.workerId}/tasks/${offer.data.taskId}/explanation`, engine.token('worker', offer.data.workerId));
