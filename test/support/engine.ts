@@ -7,6 +7,7 @@ import { TOPIC_LAYOUTS, TOPICS, type TopicName } from '@clearwork/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import { createScratchDatabase, KAFKA_BROKER, REDIS_URL } from './servers';
 import { eventually } from './eventually';
+import { commitTopicEnds } from './kafka-offsets';
 import { signToken, type Role } from '../../libs/platform/src/auth/jwt';
 
 export type ServiceName = 'dispatcher' | 'scoring' | 'audit';
@@ -107,31 +108,10 @@ export class Engine {
     await Promise.all(SERVICE_NAMES.map((s) => this.startService(s)));
   }
 
-  /**
-   * Commits, for each service's fresh consumer group, the current end of every topic, so a run
-   * ignores what earlier runs left on the topics, yet every partition has a committed offset:
-   * a partition that moves to another instance resumes exactly where it was, as in production.
-   */
+  /** Each service's fresh consumer group starts at the current end of every topic (see commitTopicEnds). */
   private async startGroupsAtTheEnd(): Promise<void> {
     const kafka = new Kafka({ clientId: 'e2e-admin', brokers: [KAFKA_BROKER], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    const topics = TOPIC_LAYOUTS.map((l) => l.name);
-    const ends = await Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
-    await admin.disconnect();
-    await Promise.all(
-      SERVICE_NAMES.map(async (service) => {
-        // Join the group once, commit the ends, and leave cleanly so the service joins at once.
-        const consumer = kafka.consumer({ groupId: `${this.runId}.${service}` });
-        const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-        await consumer.connect();
-        await consumer.subscribe({ topics, fromBeginning: false });
-        await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
-        await joined;
-        await consumer.commitOffsets(ends.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, offset: p.high }))));
-        await consumer.disconnect();
-      }),
-    );
+    await commitTopicEnds(kafka, SERVICE_NAMES.map((service) => `${this.runId}.${service}`), TOPIC_LAYOUTS.map((l) => l.name));
   }
 
   /**

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { commitTopicEnds } from './kafka-offsets';
 import { KAFKA_BROKER } from './servers';
 
 export interface SeenMessage {
@@ -29,19 +30,7 @@ export class KafkaProbe {
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
     await this.producer.connect();
     const groupId = `probe-${randomBytes(6).toString('hex')}`;
-    // Start at the end of every partition, committed before joining: a partition with no
-    // committed offset would be reset to its end again when the group rejoins (after a broker
-    // restart, say), skipping whatever was published in between.
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      for (const topic of watch) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-      }
-    } finally {
-      await admin.disconnect();
-    }
+    await commitTopicEnds(this.kafka, [groupId], watch);
     this.consumer = this.kafka.consumer({ groupId });
     const joined = new Promise<void>((resolve) => this.consumer!.on(this.consumer!.events.GROUP_JOIN, () => resolve()));
     await this.consumer.connect();
