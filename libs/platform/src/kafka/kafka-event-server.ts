@@ -5,7 +5,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { PlatformMetrics } from '../http/platform-metrics';
 import { inTurn, pauseIfDue } from './cpu-turns';
-import { isDeadLetterVerdict } from './dead-letter-error';
+import { isDeadLetterVerdict, type DeadLetterError, type DeadLetterVerdict } from './dead-letter-error';
 import { decodeMessage, type DecodeFailure } from './decode-message';
 import type { EventPublisher } from './event-publisher';
 
@@ -31,12 +31,19 @@ export interface BatchedEvent<E = unknown> {
   readonly context: KafkaEventContext;
 }
 
+/** An event of a batch that its handler refuses for good: it is dead-lettered with the reason. */
+export interface BatchRejection {
+  readonly item: BatchedEvent;
+  readonly error: DeadLetterError;
+}
+
 /**
  * Extras that make an `@EventPattern(topic, BATCH_HANDLER)` handler receive a whole fetched
  * batch of one partition (`readonly BatchedEvent[]`, valid events only, in offset order) in one
  * call. For handlers whose cost is per round trip rather than per event, such as appending to
  * the audit log in one transaction. The handler must be idempotent: if it throws, the batch is
- * retried whole. Invalid messages are dead-lettered before the call, as for any handler.
+ * retried whole. Invalid messages are dead-lettered before the call, as for any handler; the
+ * handler may return `BatchRejection`s for events it refuses, which are dead-lettered after it.
  */
 export const BATCH_HANDLER = { batch: true } as const;
 /** The most events one batch call receives; a larger fetch is split. */
@@ -167,14 +174,21 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         return decoded;
       });
       if (events.length > 0) {
+        let rejections: readonly BatchRejection[] = [];
         try {
-          const result = await handler(events);
-          if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+          let result: unknown = await handler(events);
+          if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
+          if (Array.isArray(result)) rejections = result as BatchRejection[];
         } catch (error) {
           this.options.metrics.messagesConsumed.inc({ topic, outcome: 'retried' }, events.length);
           throw new Error(`batch handler for ${topic} failed at partition ${batch.partition} offset ${messages[0].offset}: ${(error as Error).message}; will retry`);
         }
-        this.options.metrics.messagesConsumed.inc({ topic, outcome: 'processed' }, events.length);
+        const byOffset = new Map(messages.map((m) => [m.offset, m]));
+        for (const { item, error } of rejections) {
+          const verdict = error.getError() as DeadLetterVerdict;
+          await this.deadLetter(topic, batch.partition, byOffset.get(item.context.offset)!, { kind: 'rejected', message: verdict.reason, issues: verdict.issues });
+        }
+        this.options.metrics.messagesConsumed.inc({ topic, outcome: 'processed' }, events.length - rejections.length);
       }
       resolveOffset(messages[messages.length - 1].offset);
       this.options.metrics.messageDuration.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9 / messages.length);
