@@ -14,13 +14,14 @@ import { CapacityReconciler } from './dispatch/capacity-reconciler';
 import { OfferExpiry } from './dispatch/offer-expiry';
 import { TasksController } from './http/tasks.controller';
 import { Initial1732300000000 } from './migrations/1732300000000-initial';
+import { OfferLookups1732500000000 } from './migrations/1732500000000-offer-lookups';
 import { DispatchPolicy } from './policies/dispatch-policy';
 import { TaskLifecycle } from './tasks/task-lifecycle.service';
 import { TaskStore } from './tasks/task-store';
 import { WorkerRegistryUpdates } from './workers/worker-events.service';
 import { WorkerRegistry } from './workers/worker-registry';
 
-export const DISPATCHER_MIGRATIONS = [Initial1732300000000];
+export const DISPATCHER_MIGRATIONS = [Initial1732300000000, OfferLookups1732500000000];
 
 @Module({})
 export class DispatcherModule {
