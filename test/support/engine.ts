@@ -124,7 +124,9 @@ export class Engine {
     const log = createWriteStream(join(logDir, `${instance}.log`), { flags: 'a' });
     const port = instance === service ? this.ports[service] : this.portOf(instance);
     const portVar = `${service.toUpperCase()}_PORT`;
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', service, 'src', 'main.js')], { env: { ...this.env, [portVar]: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // SERVICE_NODE_ARGS (say `--cpu-prof --cpu-prof-dir=/tmp/prof`) is passed to each service's node, for profiling a run.
+    const nodeArgs = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'apps', service, 'src', 'main.js')], { env: { ...this.env, [portVar]: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     this.processes.set(instance, child);
