@@ -1,20 +1,19 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS, type TaskEvent } from '@clearwork/contracts';
+import { BATCH_HANDLER, type BatchedEvent, type BatchRejection } from '@clearwork/platform';
 import { TaskLifecycle } from '../tasks/task-lifecycle.service';
 
-/** `gig.tasks.v1`: tasks posted and cancelled by the platform. */
+/**
+ * `gig.tasks.v1`: tasks posted and cancelled by the platform, a fetched batch at a time, so tasks
+ * posted together are stored and dispatched in one transaction.
+ */
 @Controller()
 export class TaskEventsConsumer {
   constructor(@Inject(TaskLifecycle) private readonly lifecycle: TaskLifecycle) {}
 
-  @EventPattern(TOPICS.tasks)
-  async handle(@Payload() event: TaskEvent): Promise<void> {
-    switch (event.type) {
-      case 'TaskPosted':
-        return this.lifecycle.taskPosted(event);
-      case 'TaskCancelled':
-        return this.lifecycle.taskCancelled(event);
-    }
+  @EventPattern(TOPICS.tasks, BATCH_HANDLER)
+  handle(@Payload() batch: readonly BatchedEvent<TaskEvent>[]): Promise<BatchRejection[]> {
+    return this.lifecycle.taskEvents(batch);
   }
 }

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { TOPICS, type OfferAccepted, type OfferDeclined, type TaskAbandoned, type TaskCancelled, type TaskPosted, type TaskSubmitted } from '@clearwork/contracts';
-import { claimEvent, DeadLetterError, OutboxRelay } from '@clearwork/platform';
+import { TOPICS, type OfferAccepted, type OfferDeclined, type TaskAbandoned, type TaskCancelled, type TaskEvent, type TaskPosted, type TaskSubmitted } from '@clearwork/contracts';
+import { claimEvent, claimEvents, DeadLetterError, OutboxRelay, unclaimEvents, type BatchedEvent, type BatchRejection } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 import { SCHEMA } from '../config';
 import { CapacityLedger } from '../dispatch/capacity-ledger';
 import { DispatchPlanner } from '../dispatch/dispatch-planner';
 import { runUnit, type UnitScope } from '../dispatch/dispatch-unit';
 import { TaskStore, type OpenOffer } from './task-store';
+
+/** Tasks posted in one unit at most: a longer run is split, so each transaction stays short. */
+const MAX_POSTED_PER_UNIT = 200;
 
 const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventId: randomUUID(), type, occurredAt: now.toISOString(), data });
 
@@ -31,17 +34,68 @@ export class TaskLifecycle {
     return runUnit(this.dataSource, this.ledger, this.relay, work);
   }
 
-  async taskPosted(event: TaskPosted, now = new Date()): Promise<void> {
-    await this.unit(async (scope) => {
-      if (!(await claimEvent(scope.m, SCHEMA, event.eventId, event.type))) return;
-      if (!(await this.store.insertTask(scope.m, event.data, event.occurredAt))) {
-        throw new DeadLetterError(`task ${event.data.taskId} was already posted by another event; a task id can be posted once`);
+  /**
+   * A fetched batch of `gig.tasks.v1`, in order: each run of TaskPosted is one unit (see
+   * `tasksPosted`), each TaskCancelled its own. Returns the events refused for good.
+   */
+  async taskEvents(batch: readonly BatchedEvent<TaskEvent>[]): Promise<BatchRejection[]> {
+    const rejections: BatchRejection[] = [];
+    let run: BatchedEvent<TaskPosted>[] = [];
+    const postRun = async () => {
+      if (run.length > 0) rejections.push(...(await this.tasksPosted(run)));
+      run = [];
+    };
+    for (const item of batch) {
+      if (item.event.type === 'TaskPosted') {
+        run.push(item as BatchedEvent<TaskPosted>);
+        if (run.length >= MAX_POSTED_PER_UNIT) await postRun();
+        continue;
       }
+      await postRun();
+      try {
+        await this.taskCancelled(item.event);
+      } catch (error) {
+        if (!(error instanceof DeadLetterError)) throw error;
+        rejections.push({ item, error });
+      }
+    }
+    await postRun();
+    return rejections;
+  }
+
+  /**
+   * Tasks posted, in one transaction: each new one is stored and its replicas get their first
+   * attempts (or wait for the next batch, in batch mode). A redelivered event has no effect; one
+   * that posts a task id posted before by another event is refused.
+   */
+  async tasksPosted(items: readonly BatchedEvent<TaskPosted>[], now = new Date()): Promise<BatchRejection[]> {
+    return this.unit(async (scope) => {
+      const claimed = await claimEvents(scope.m, SCHEMA, items.map((i) => i.event));
+      const rejections: BatchRejection[] = [];
+      const firsts = new Map<string, BatchedEvent<TaskPosted>>();
+      for (const item of items) {
+        const eventId = item.event.eventId.toLowerCase();
+        if (!claimed.delete(eventId)) continue; // handled before, or earlier in this batch
+        const { taskId } = item.event.data;
+        if (firsts.has(taskId)) rejections.push({ item, error: postedTwice(taskId) });
+        else firsts.set(taskId, item);
+      }
+      const inserted = await this.store.insertTasks(scope.m, [...firsts.values()].map((i) => ({ spec: i.event.data, postedAt: i.event.occurredAt })));
+      for (const [taskId, item] of firsts) {
+        if (inserted.has(taskId)) continue;
+        rejections.push({ item, error: postedTwice(taskId) });
+        firsts.delete(taskId);
+      }
+      // A refused event is not recorded as handled, so a redelivery is refused again.
+      await unclaimEvents(scope.m, SCHEMA, rejections.map((r) => (r.item.event as TaskPosted).eventId));
       // In batch mode the replicas wait for the next batch; otherwise each is attempted now.
-      if (await this.planner.batchMode()) return;
-      for (let replica = 1; replica <= event.data.replicas; replica++) {
-        await this.attempt(scope, event.data.taskId, replica, now);
+      if (firsts.size === 0 || (await this.planner.batchMode())) return rejections;
+      const attempts = [];
+      for (const { event } of firsts.values()) {
+        for (let replica = 1; replica <= event.data.replicas; replica++) attempts.push({ task: event.data, replica, attempt: 1, now, postedAt: event.occurredAt });
       }
+      scope.emit(await this.planner.planFresh(scope, attempts));
+      return rejections;
     });
   }
 
@@ -198,6 +252,10 @@ export class TaskLifecycle {
     emit(result.events);
     if (result.selectedWorkerId) this.log.debug(`task ${taskId}#${replica} attempt ${attempt} offered to ${result.selectedWorkerId}`);
   }
+}
+
+function postedTwice(taskId: string): DeadLetterError {
+  return new DeadLetterError(`task ${taskId} was already posted by another event; a task id can be posted once`);
 }
 
 function pick(o: OpenOffer) {

@@ -1,4 +1,4 @@
-import { sqlRows } from '@clearwork/platform';
+import { insertRows, sqlRows } from '@clearwork/platform';
 import type { TaskPostedData } from '@clearwork/contracts';
 import type { EntityManager } from 'typeorm';
 
@@ -23,6 +23,24 @@ export interface NewOffer extends Omit<OpenOffer, 'expiresAt'> {
   readonly expiresAt: string;
 }
 
+export interface NewDecision {
+  readonly decisionId: string;
+  readonly taskId: string;
+  readonly replica: number;
+  readonly attempt: number;
+  readonly decidedAt: string;
+  readonly record: unknown;
+}
+
+/** A replica's new state; `workerId` is left as it was when absent. */
+export interface ReplicaChange {
+  readonly taskId: string;
+  readonly replica: number;
+  readonly state: ReplicaState;
+  readonly attempts: number;
+  readonly workerId?: string | null;
+}
+
 export type ReplicaState = 'waiting' | 'offered' | 'assigned' | 'cancelled' | 'unassignable';
 export type OfferClosing = 'accepted' | 'declined' | 'expired' | 'withdrawn';
 
@@ -30,18 +48,33 @@ export type OfferClosing = 'accepted' | 'declined' | 'expired' | 'withdrawn';
 export class TaskStore {
   /** Inserts the task and its replicas; false when a task with this id already exists. */
   async insertTask(m: EntityManager, spec: TaskPostedData, postedAt: string): Promise<boolean> {
-    const rows: unknown[] = await sqlRows(m, 
+    return (await this.insertTasks(m, [{ spec, postedAt }])).has(spec.taskId);
+  }
+
+  /**
+   * Inserts tasks and their replicas, two statements for the lot; returns the ids inserted
+   * (a task whose id exists already is left as it is). Ids must be distinct.
+   */
+  async insertTasks(m: EntityManager, tasks: readonly { spec: TaskPostedData; postedAt: string }[]): Promise<Set<string>> {
+    if (tasks.length === 0) return new Set();
+    const rows = await sqlRows<{ task_id: string }>(m,
       `INSERT INTO dispatcher.tasks (task_id, queue, priority, required_skills, spec, posted_at)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING task_id`,
-      [spec.taskId, spec.queue, spec.priority, spec.requiredSkills, JSON.stringify(spec), postedAt],
+       SELECT s->>'taskId', s->>'queue', (s->>'priority')::int, ARRAY(SELECT jsonb_array_elements_text(s->'requiredSkills')), s, p
+       FROM unnest($1::jsonb[], $2::timestamptz[]) AS u(s, p)
+       ON CONFLICT DO NOTHING RETURNING task_id`,
+      [tasks.map((t) => JSON.stringify(t.spec)), tasks.map((t) => t.postedAt)],
     );
-    if (rows.length === 0) return false;
-    await sqlRows(m, 
-      `INSERT INTO dispatcher.task_replicas (task_id, replica, state, priority, posted_at)
-       SELECT $1, r, 'waiting', $2, $3 FROM generate_series(1, $4::int) AS r`,
-      [spec.taskId, spec.priority, postedAt, spec.replicas],
-    );
-    return true;
+    const inserted = new Set(rows.map((r) => r.task_id));
+    const fresh = tasks.filter((t) => inserted.has(t.spec.taskId));
+    if (fresh.length > 0) {
+      await sqlRows(m,
+        `INSERT INTO dispatcher.task_replicas (task_id, replica, state, priority, posted_at)
+         SELECT u.task_id, r, 'waiting', u.priority, u.posted_at
+         FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::int[]) AS u(task_id, priority, posted_at, replicas), generate_series(1, u.replicas) AS r`,
+        [fresh.map((t) => t.spec.taskId), fresh.map((t) => t.spec.priority), fresh.map((t) => t.postedAt), fresh.map((t) => t.spec.replicas)],
+      );
+    }
+    return inserted;
   }
 
   async findTask(m: EntityManager, taskId: string): Promise<StoredTask | undefined> {
@@ -78,25 +111,44 @@ export class TaskStore {
     );
   }
 
-  /** Workers who hold this task or refused it, so they are not offered it (again). */
-  async workersTouching(m: EntityManager, taskId: string): Promise<{ onTask: Set<string>; declined: Set<string> }> {
-    const rows: { worker_id: string; state: string }[] = await sqlRows(m, 
-      `SELECT worker_id, state FROM dispatcher.offers WHERE task_id = $1`,
-      [taskId],
+  /** Sets many replicas' states in one statement; each (task, replica) at most once. */
+  async setReplicas(m: EntityManager, changes: readonly ReplicaChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    await sqlRows(m,
+      `UPDATE dispatcher.task_replicas r SET state = u.state, attempts = u.attempts,
+         worker_id = CASE WHEN u.set_worker THEN u.worker_id ELSE r.worker_id END
+       FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::boolean[]) AS u(task_id, replica, state, attempts, worker_id, set_worker)
+       WHERE r.task_id = u.task_id AND r.replica = u.replica`,
+      [
+        changes.map((c) => c.taskId), changes.map((c) => c.replica), changes.map((c) => c.state), changes.map((c) => c.attempts),
+        changes.map((c) => c.workerId ?? null), changes.map((c) => c.workerId !== undefined),
+      ],
     );
-    const onTask = new Set(rows.filter((r) => r.state === 'open' || r.state === 'accepted').map((r) => r.worker_id));
-    const declined = new Set(rows.filter((r) => r.state === 'declined' || r.state === 'expired').map((r) => r.worker_id));
-    return { onTask, declined };
   }
 
-  /** Each worker's count among the queue's last `window` offers, and how many offers that window holds. */
-  async queueShares(m: EntityManager, queue: string, window: number): Promise<{ sample: number; counts: Map<string, number> }> {
-    const rows = await sqlRows<{ worker_id: string; n: string }>(m,
-      `SELECT worker_id, count(*) AS n FROM (SELECT worker_id FROM dispatcher.offers WHERE queue = $1 ORDER BY created_at DESC LIMIT $2) recent GROUP BY worker_id`,
+  /** For each task, the workers who hold it or refused it, so they are not offered it (again). */
+  async workersTouchingMany(m: EntityManager, taskIds: readonly string[]): Promise<Map<string, { onTask: Set<string>; declined: Set<string> }>> {
+    const touching = new Map(taskIds.map((id) => [id, { onTask: new Set<string>(), declined: new Set<string>() }]));
+    if (taskIds.length === 0) return touching;
+    const rows = await sqlRows<{ task_id: string; worker_id: string; state: string }>(m,
+      `SELECT task_id, worker_id, state FROM dispatcher.offers WHERE task_id = ANY($1::text[])`,
+      [taskIds],
+    );
+    for (const r of rows) {
+      const t = touching.get(r.task_id)!;
+      if (r.state === 'open' || r.state === 'accepted') t.onTask.add(r.worker_id);
+      if (r.state === 'declined' || r.state === 'expired') t.declined.add(r.worker_id);
+    }
+    return touching;
+  }
+
+  /** The workers of the queue's last `window` offers, newest first (a worker once per offer). */
+  async recentOfferees(m: EntityManager, queue: string, window: number): Promise<string[]> {
+    const rows = await sqlRows<{ worker_id: string }>(m,
+      `SELECT worker_id FROM dispatcher.offers WHERE queue = $1 ORDER BY created_at DESC LIMIT $2`,
       [queue, window],
     );
-    const counts = new Map(rows.map((r) => [r.worker_id, Number(r.n)]));
-    return { sample: [...counts.values()].reduce((a, b) => a + b, 0), counts };
+    return rows.map((r) => r.worker_id);
   }
 
   async offersMade(m: EntityManager, taskId: string, replica: number): Promise<number> {
@@ -104,12 +156,9 @@ export class TaskStore {
     return Number(rows[0].n);
   }
 
-  async insertOffer(m: EntityManager, o: NewOffer): Promise<void> {
-    await sqlRows(m, 
-      `INSERT INTO dispatcher.offers (offer_id, task_id, queue, replica, attempt, worker_id, decision_id, state, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8)`,
-      [o.offerId, o.taskId, o.queue, o.replica, o.attempt, o.workerId, o.decisionId, o.expiresAt],
-    );
+  async insertOffers(m: EntityManager, offers: readonly NewOffer[]): Promise<void> {
+    await insertRows(m, 'dispatcher.offers', ['offer_id', 'task_id', 'queue', 'replica', 'attempt', 'worker_id', 'decision_id', 'state', 'expires_at'],
+      offers.map((o) => [o.offerId, o.taskId, o.queue, o.replica, o.attempt, o.workerId, o.decisionId, 'open', o.expiresAt]));
   }
 
   async lockOffer(m: EntityManager, offerId: string): Promise<(OpenOffer & { state: string }) | undefined> {
@@ -167,11 +216,9 @@ export class TaskStore {
     return rows[0]?.replica;
   }
 
-  async insertDecision(m: EntityManager, d: { decisionId: string; taskId: string; replica: number; attempt: number; decidedAt: string; record: unknown }): Promise<void> {
-    await sqlRows(m, 
-      `INSERT INTO dispatcher.decisions (decision_id, task_id, replica, attempt, record, decided_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [d.decisionId, d.taskId, d.replica, d.attempt, JSON.stringify(d.record), d.decidedAt],
-    );
+  async insertDecisions(m: EntityManager, decisions: readonly NewDecision[]): Promise<void> {
+    await insertRows(m, 'dispatcher.decisions', ['decision_id', 'task_id', 'replica', 'attempt', 'record', 'decided_at'],
+      decisions.map((d) => [d.decisionId, d.taskId, d.replica, d.attempt, d.record, d.decidedAt]));
   }
 
   /** Waiting replicas a worker with these skills could take, highest priority then oldest first. */
