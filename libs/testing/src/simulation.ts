@@ -157,6 +157,11 @@ export class WorkforceSimulation {
     for (const w of this.workers) this.byId.set(w.workerId, w);
   }
 
+  /** What every task id of this simulation starts with. */
+  get taskIdPrefix(): string {
+    return `t-${this.prefix}`;
+  }
+
   worker(workerId: string): SimulatedWorker | undefined {
     return this.byId.get(workerId);
   }
@@ -196,7 +201,7 @@ export class WorkforceSimulation {
     return envelope(
       'TaskPosted',
       {
-        taskId: `t-${this.prefix}${sequence}`,
+        taskId: `${this.taskIdPrefix}${sequence}`,
         queue: QUEUES[skillIndex % QUEUES.length],
         requiredSkills: [this.skillCatalogue[skillIndex]],
         languages,

@@ -1,0 +1,73 @@
+import type { Admin } from 'kafkajs';
+
+/** A consumer group and the topics it reads, under the name its lag is reported by. */
+export interface WatchedGroup {
+  readonly name: string;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+}
+
+/**
+ * Consumer-group lag read through the admin API: for each group, the messages on the topics it
+ * reads between its committed offsets and the partitions' ends. Also measures each group's
+ * traffic (messages appended per second to its topics), so a lag can be judged in seconds' worth.
+ */
+export class ConsumerLag {
+  constructor(
+    private readonly admin: Admin,
+    readonly groups: readonly WatchedGroup[],
+  ) {}
+
+  private get topics(): string[] {
+    return [...new Set(this.groups.flatMap((g) => g.topics))];
+  }
+
+  /** The end offset of every partition of the watched topics, by `topic/partition`. */
+  async ends(): Promise<Map<string, number>> {
+    const ends = new Map<string, number>();
+    await Promise.all(
+      this.topics.map(async (topic) => {
+        for (const p of await this.admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${p.partition}`, Number(p.high));
+      }),
+    );
+    return ends;
+  }
+
+  /** Messages each group has yet to read, over every topic it reads. */
+  async lag(): Promise<Record<string, number>> {
+    const ends = await this.ends();
+    const out: Record<string, number> = {};
+    await Promise.all(
+      this.groups.map(async (g) => {
+        let lag = 0;
+        for (const t of await this.admin.fetchOffsets({ groupId: g.groupId, topics: [...g.topics] })) {
+          for (const p of t.partitions) if (Number(p.offset) >= 0) lag += Math.max(0, (ends.get(`${t.topic}/${p.partition}`) ?? 0) - Number(p.offset));
+        }
+        out[g.name] = lag;
+      }),
+    );
+    return out;
+  }
+
+  /** Messages per second appended to each group's topics between two readings of `ends()`. */
+  traffic(before: Map<string, number>, after: Map<string, number>, seconds: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const g of this.groups) {
+      let appended = 0;
+      for (const [key, end] of after) if (g.topics.includes(key.slice(0, key.lastIndexOf('/')))) appended += end - (before.get(key) ?? end);
+      out[g.name] = seconds > 0 ? appended / seconds : 0;
+    }
+    return out;
+  }
+
+  /** Waits (up to `seconds`) until every group is within `slack` messages of the end; says whether it got there. */
+  async drain(seconds: number, slack = 50): Promise<boolean> {
+    const deadline = Date.now() + seconds * 1_000;
+    while (Date.now() < deadline) {
+      const lag = await this.lag();
+      if (Object.values(lag).every((l) => l < slack)) return true;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    return false;
+  }
+}
