@@ -35,7 +35,7 @@ import { checkDispatch } from './support/dispatch-checks';
 import { describeEnvironment, KAFKA_BROKER, printEnvironment, ROOT } from './support/environment';
 import { holdLevels, LEVEL_SHARES, RATE_STEPS, searchCapacity, type SystemUnderTest } from './support/load-levels';
 import { OpenLoopGenerator } from './support/open-loop';
-import { Passthrough } from './support/passthrough';
+import { PassthroughProcess } from './support/passthrough';
 import { printTable, printTargets, progress, thousands, writeJson } from './support/report';
 import { SimulatedWorkers } from './support/simulated-workers';
 import { judge, LATENCY_TARGET, printChecks, printLevels, printSteps, type PhaseResult } from './support/throughput-report';
@@ -72,11 +72,11 @@ async function measure(sut: SystemUnderTest, options: Options, withTargetLevel: 
 
 async function runPassthrough(kafka: Kafka, admin: Admin, options: Options, onCleanup: (f: () => Promise<unknown>) => void): Promise<PhaseResult> {
   const deployment = `passthrough-${randomBytes(4).toString('hex')}`;
-  const passthrough = new Passthrough(kafka, deployment);
+  const passthrough = new PassthroughProcess(deployment);
   const generator = new OpenLoopGenerator(kafka, deployment, new WorkforceSimulation({ seed: options.seed, workers: 0, idPrefix: deployment }));
   onCleanup(() => passthrough.stop());
   onCleanup(() => generator.stop());
-  progress('[passthrough] starting the bare kafkajs passthrough ...');
+  progress('[passthrough] starting the bare kafkajs passthrough in a process of its own ...');
   await passthrough.start();
   await generator.start();
   const lag = new ConsumerLag(admin, [{ name: 'passthrough', groupId: passthrough.groupId, topics: [TOPICS.tasks] }]);
