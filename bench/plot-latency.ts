@@ -51,7 +51,7 @@ function points(phase: PhaseResult, key: (typeof PERCENTILES)[number]['key']): P
   return [...byRate.values()].sort((a, b) => a.rate - b.rate).map((w) => ({ rate: w.rate, ms: Math.max(0.1, w.endToEnd[key]), kept: w.kind === 'level' || w.kept }));
 }
 
-function seriesOf(file: string, results: Results, index: number): Series[] {
+function seriesOf(results: Results, index: number): Series[] {
   const who = results.dispatchers > 1 ? ` (${results.dispatchers} dispatchers)` : '';
   const out: Series[] = [];
   const systems = [
@@ -61,7 +61,6 @@ function seriesOf(file: string, results: Results, index: number): Series[] {
   for (const s of systems) {
     for (const p of PERCENTILES) out.push({ label: `${s.name}${who} ${p.label}`, colour: s.colour, dash: p.dash, points: points(s.phase, p.key) });
   }
-  void file;
   return out;
 }
 
@@ -132,7 +131,7 @@ function main(): void {
     process.exit(2);
   }
   const loaded = files.map((f) => ({ file: f, results: JSON.parse(readFileSync(join(RESULTS_DIR, f), 'utf8')) as Results }));
-  const series = loaded.flatMap(({ file, results }, i) => seriesOf(file, results, i));
+  const series = loaded.flatMap(({ results }, i) => seriesOf(results, i));
   if (series.every((s) => s.points.length === 0)) {
     console.error('plot-latency: the results hold no latency measurements');
     process.exit(2);

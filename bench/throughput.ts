@@ -87,7 +87,8 @@ async function runPassthrough(kafka: Kafka, admin: Admin, options: Options, onCl
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2).map((a) => (a === '--skip-baseline' ? '--skip-baseline=1' : a));
+  // --skip-baseline is a bare flag; followed by a number (as the printed command repeats it) it takes that value.
+  const argv = process.argv.slice(2).map((a, i, all) => (a === '--skip-baseline' && !/^\d+$/.test(all[i + 1] ?? '') ? '--skip-baseline=1' : a));
   const options = parseOptions(SPEC, argv);
   const environment = await describeEnvironment(reproduceCommand(SPEC, options));
   printEnvironment(environment);

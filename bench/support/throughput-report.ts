@@ -64,7 +64,7 @@ export function judge(o: {
 }): TargetResult[] {
   const { baseline, clearwork, checks, verify } = o;
   const atTarget = clearwork.levels.find((l) => l.rate === LATENCY_TARGET.rate);
-  const windows = [baseline, clearwork].flatMap((p) => (p ? [...p.steps.filter((s) => s.kept), ...p.levels] : []));
+  const windows = [baseline, clearwork].flatMap((p) => (p ? [...p.steps.filter((s) => s.kept), ...p.levels].map((w) => ({ ...w, label: `${p.system} ${w.label}` })) : []));
   const behind = windows.filter((w) => w.generatorBehind);
   return [
     { target: `Clearwork sustains at least ${thousands(TARGET_RATE)} tasks/s`, measured: `${thousands(clearwork.capacity)} tasks/s`, pass: clearwork.capacity >= TARGET_RATE },
