@@ -3,6 +3,7 @@ export * from './kafka/decode-message';
 export * from './kafka/dead-letter-error';
 export * from './kafka/event-publisher';
 export * from './kafka/kafka-event-server';
+export * from './kafka/apply-in-units';
 export * from './kafka/cpu-turns';
 export * from './kafka/topic-admin';
 export * from './http/health';
