@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TOPICS } from '@clearwork/contracts';
+import { deadLetterTopic, TOPICS } from '@clearwork/contracts';
 import { aTaskPosted, aWorkerEvent } from '@clearwork/testing';
 import { Engine } from './support/engine';
 import { eventually } from './support/eventually';
@@ -15,7 +15,7 @@ describe('dispatcher offer lifecycle against real Kafka, PostgreSQL and Redis', 
 
   beforeAll(async () => {
     await requireRealServers();
-    await probe.start([TOPICS.offers, TOPICS.decisions, TOPICS.policies]);
+    await probe.start([TOPICS.offers, TOPICS.decisions, TOPICS.policies, deadLetterTopic(TOPICS.workerEvents)]);
     await engine.start();
   }, 180_000);
 
@@ -49,6 +49,47 @@ describe('dispatcher offer lifecycle against real Kafka, PostgreSQL and Redis', 
     await post(next);
     const [again] = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => seen(d, next.data.taskId));
     expect(again.data.workerId).toBe(decliner);
+  });
+
+  it('applies worker answers fetched together in one go; one refused among them is dead-lettered with the reason and the others land', async () => {
+    const skill = `together-${randomUUID().slice(0, 8)}`;
+    await onlineWorkers(engine, probe, [{ skills: [skill] }, { skills: [skill] }, { skills: [skill] }]);
+    const tasks = [aTaskPosted({ requiredSkills: [skill] }), aTaskPosted({ requiredSkills: [skill] }), aTaskPosted({ requiredSkills: [skill] })];
+    for (const t of tasks) await post(t);
+    const offers: { offerId: string; taskId: string; workerId: string }[] = [];
+    for (const t of tasks) offers.push((await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => seen(d, t.data.taskId)))[0].data);
+    const answer = (type: 'OfferAccepted' | 'OfferDeclined', o: (typeof offers)[number], workerId = o.workerId) =>
+      aWorkerEvent(type, { workerId, offerId: o.offerId, taskId: o.taskId, ...(type === 'OfferDeclined' ? { reason: 'unavailable' as const } : {}) });
+    const stranger = `worker-${randomUUID()}`;
+    const events = [
+      answer('OfferAccepted', offers[0]),
+      answer('OfferAccepted', offers[1], offers[0].workerId), // not their offer: refused
+      aWorkerEvent('WorkerHeartbeat', { workerId: stranger }), // never registered: refused
+      aWorkerEvent('WorkerHeartbeat', { workerId: offers[2].workerId }),
+      answer('OfferDeclined', offers[2]),
+      answer('OfferAccepted', offers[1]),
+    ];
+    const run = randomUUID().slice(0, 8);
+    // One partition, sent together, so the dispatcher fetches them as one batch.
+    await probe.send(TOPICS.workerEvents, events.map((value, i) => ({ key: `together-${run}-${i}`, value, partition: 0 })));
+
+    for (const o of [offers[0], offers[1]]) {
+      const [assigned] = await waitForEvents(probe, TOPICS.offers, 'TaskAssigned', (d) => seen(d, o.taskId));
+      expect(assigned.data).toMatchObject({ workerId: o.workerId, offerId: o.offerId });
+    }
+    // The declined task had nobody left with a free slot: it waits, having been decided again.
+    const [waiting] = await waitForEvents(probe, TOPICS.offers, 'TaskWaiting', (d) => seen(d, offers[2].taskId));
+    expect(waiting.data.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'declined_before', count: 1 })]));
+    const letters = await eventually(() => {
+      const found = probe.seen.filter((m) => m.topic === deadLetterTopic(TOPICS.workerEvents) && m.key?.startsWith(`together-${run}-`) && m.value?.consumerGroup === `${engine.runId}.dispatcher`);
+      if (found.length < 2) throw new Error(`${found.length}/2 dead letters`);
+      return found;
+    }, { what: "the dispatcher's two dead letters" });
+    expect(letters.map((l) => l.key).sort()).toEqual([`together-${run}-1`, `together-${run}-2`]);
+    const reasons = Object.fromEntries(letters.map((l) => [l.key, l.value.error.message]));
+    expect(reasons[`together-${run}-1`]).toContain(`was not made to worker ${offers[0].workerId}`);
+    expect(reasons[`together-${run}-2`]).toContain(`worker ${stranger} is not registered`);
+    expect(probe.events(TOPICS.offers, 'TaskAssigned', (d) => seen(d, offers[1].taskId))).toHaveLength(1);
   });
 
   it('expires an offer within a second of expiresAt with no other message, and offers the task to the next worker', async () => {

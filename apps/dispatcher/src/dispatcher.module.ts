@@ -19,6 +19,7 @@ import { DispatchPolicy } from './policies/dispatch-policy';
 import { TaskLifecycle } from './tasks/task-lifecycle.service';
 import { TaskStore } from './tasks/task-store';
 import { WorkerRegistryUpdates } from './workers/worker-events.service';
+import { WorkerEventIntake } from './workers/worker-event-intake';
 import { WorkerRegistry } from './workers/worker-registry';
 
 export const DISPATCHER_MIGRATIONS = [Initial1732300000000, OfferLookups1732500000000];
@@ -42,6 +43,7 @@ export class DispatcherModule {
         },
         TaskLifecycle,
         WorkerRegistryUpdates,
+        WorkerEventIntake,
         OfferExpiry,
         CapacityReconciler,
         AssignmentSolver,

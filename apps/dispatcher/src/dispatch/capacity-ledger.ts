@@ -60,4 +60,15 @@ export class CapacityLedger {
   async release(workerId: string): Promise<void> {
     await this.redis.releaseSlot(this.key(workerId));
   }
+
+  /** Frees one slot per entry (a worker may appear more than once), in one round trip. */
+  async releaseMany(workerIds: readonly string[]): Promise<void> {
+    if (workerIds.length === 0) return;
+    if (workerIds.length === 1) return this.release(workerIds[0]);
+    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { releaseSlot(key: string): unknown };
+    for (const id of workerIds) pipeline.releaseSlot(this.key(id));
+    const results = await pipeline.exec();
+    const failed = results?.find(([error]) => error);
+    if (failed) throw failed[0];
+  }
 }

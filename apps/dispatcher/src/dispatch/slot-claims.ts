@@ -22,10 +22,10 @@ export class SlotClaims {
   }
 
   async committed(): Promise<void> {
-    for (const id of this.released) await this.ledger.release(id);
+    await this.ledger.releaseMany(this.released);
   }
 
   async rolledBack(): Promise<void> {
-    for (const id of this.claimed) await this.ledger.release(id);
+    await this.ledger.releaseMany(this.claimed);
   }
 }

@@ -30,7 +30,8 @@ export class TaskLifecycle {
     @Inject(DispatchPlanner) private readonly planner: DispatchPlanner,
   ) {}
 
-  private unit<T>(work: (scope: UnitScope) => Promise<T>): Promise<T> {
+  /** Runs `work` as one unit: one transaction, its capacity claims, its events through the outbox. */
+  unit<T>(work: (scope: UnitScope) => Promise<T>): Promise<T> {
     return runUnit(this.dataSource, this.ledger, this.relay, work);
   }
 
@@ -119,14 +120,17 @@ export class TaskLifecycle {
   }
 
   async offerAccepted(event: OfferAccepted, now = new Date()): Promise<void> {
-    await this.unit(async ({ m, emit }) => {
-      if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return;
-      const offer = await this.openOfferFor(m, event.data, now);
-      await this.store.closeOffer(m, offer.offerId, 'accepted');
-      await this.store.insertAssignment(m, offer);
-      await this.store.setReplica(m, offer.taskId, offer.replica, 'assigned', { workerId: offer.workerId });
-      emit([{ topic: TOPICS.offers, key: offer.taskId, value: envelope('TaskAssigned', { taskId: offer.taskId, workerId: offer.workerId, offerId: offer.offerId, replica: offer.replica }, now) }]);
-    });
+    await this.unit((scope) => this.offerAcceptedIn(scope, event, now));
+  }
+
+  /** `offerAccepted` inside the caller's unit. */
+  async offerAcceptedIn({ m, emit }: UnitScope, event: OfferAccepted, now: Date): Promise<void> {
+    if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return;
+    const offer = await this.openOfferFor(m, event.data, now);
+    await this.store.closeOffer(m, offer.offerId, 'accepted');
+    await this.store.insertAssignment(m, offer);
+    await this.store.setReplica(m, offer.taskId, offer.replica, 'assigned', { workerId: offer.workerId });
+    emit([{ topic: TOPICS.offers, key: offer.taskId, value: envelope('TaskAssigned', { taskId: offer.taskId, workerId: offer.workerId, offerId: offer.offerId, replica: offer.replica }, now) }]);
   }
 
   /**
@@ -134,14 +138,17 @@ export class TaskLifecycle {
    * whose slot was freed, so the waiting tasks they could do are dispatched again.
    */
   async offerDeclined(event: OfferDeclined, now = new Date()): Promise<string | undefined> {
-    return this.unit(async (scope) => {
-      if (!(await claimEvent(scope.m, SCHEMA, event.eventId, event.type))) return undefined;
-      const offer = await this.openOfferFor(scope.m, event.data, now);
-      await this.store.closeOffer(scope.m, offer.offerId, 'declined');
-      scope.claims.releaseAfterCommit(offer.workerId);
-      await this.attempt(scope, offer.taskId, offer.replica, now);
-      return offer.workerId;
-    });
+    return this.unit((scope) => this.offerDeclinedIn(scope, event, now));
+  }
+
+  /** `offerDeclined` inside the caller's unit. */
+  async offerDeclinedIn(scope: UnitScope, event: OfferDeclined, now: Date): Promise<string | undefined> {
+    if (!(await claimEvent(scope.m, SCHEMA, event.eventId, event.type))) return undefined;
+    const offer = await this.openOfferFor(scope.m, event.data, now);
+    await this.store.closeOffer(scope.m, offer.offerId, 'declined');
+    scope.claims.releaseAfterCommit(offer.workerId);
+    await this.attempt(scope, offer.taskId, offer.replica, now);
+    return offer.workerId;
   }
 
   /**
@@ -149,18 +156,21 @@ export class TaskLifecycle {
    * offered to someone else. Returns the worker whose slot was freed, if any.
    */
   async assignmentEnded(event: TaskSubmitted | TaskAbandoned, now = new Date()): Promise<string | undefined> {
-    return this.unit(async (scope) => {
-      if (!(await claimEvent(scope.m, SCHEMA, event.eventId, event.type))) return undefined;
-      const { taskId, workerId } = event.data;
-      const replica = await this.store.finishAssignment(scope.m, taskId, workerId, event.type === 'TaskSubmitted' ? 'submitted' : 'abandoned');
-      if (replica === undefined) return undefined;
-      scope.claims.releaseAfterCommit(workerId);
-      if (event.type === 'TaskAbandoned') {
-        await this.store.setReplica(scope.m, taskId, replica, 'waiting', { workerId: null });
-        await this.attempt(scope, taskId, replica, now);
-      }
-      return workerId;
-    });
+    return this.unit((scope) => this.assignmentEndedIn(scope, event, now));
+  }
+
+  /** `assignmentEnded` inside the caller's unit. */
+  async assignmentEndedIn(scope: UnitScope, event: TaskSubmitted | TaskAbandoned, now: Date): Promise<string | undefined> {
+    if (!(await claimEvent(scope.m, SCHEMA, event.eventId, event.type))) return undefined;
+    const { taskId, workerId } = event.data;
+    const replica = await this.store.finishAssignment(scope.m, taskId, workerId, event.type === 'TaskSubmitted' ? 'submitted' : 'abandoned');
+    if (replica === undefined) return undefined;
+    scope.claims.releaseAfterCommit(workerId);
+    if (event.type === 'TaskAbandoned') {
+      await this.store.setReplica(scope.m, taskId, replica, 'waiting', { workerId: null });
+      await this.attempt(scope, taskId, replica, now);
+    }
+    return workerId;
   }
 
   /**
@@ -200,10 +210,18 @@ export class TaskLifecycle {
 
   /** When a worker comes online or frees a slot, waiting tasks they could do are dispatched again. */
   async redispatchWaitingFor(workerId: string, now = new Date(), limit = 10): Promise<void> {
+    await this.redispatchWaitingForMany([workerId], now, limit);
+  }
+
+  /**
+   * `redispatchWaitingFor` for many workers in one unit: the waiting replicas any of them could
+   * do (up to `limit` per worker), highest priority and oldest first. When nothing waits, as under
+   * normal load, it costs one indexed read.
+   */
+  async redispatchWaitingForMany(workerIds: readonly string[], now = new Date(), limit = 10): Promise<void> {
+    if (workerIds.length === 0 || !(await this.store.anyWaiting(this.dataSource.manager))) return;
     await this.unit(async (scope) => {
-      const skills = await this.store.workerSkills(scope.m, workerId);
-      if (!skills) return;
-      for (const { taskId, replica } of await this.store.lockWaitingFor(scope.m, skills, limit)) {
+      for (const { taskId, replica } of await this.store.lockWaitingForAny(scope.m, workerIds, limit * workerIds.length)) {
         await this.attempt(scope, taskId, replica, now);
       }
     });

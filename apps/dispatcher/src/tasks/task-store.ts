@@ -231,12 +231,23 @@ export class TaskStore {
     return rows.map((r) => ({ taskId: r.task_id, replica: r.replica }));
   }
 
-  async lockWaitingFor(m: EntityManager, skills: readonly string[], limit: number): Promise<{ taskId: string; replica: number }[]> {
-    const rows: { task_id: string; replica: number }[] = await sqlRows(m, 
+  /** Whether any replica waits at all (the partial index answers without reading the table). */
+  async anyWaiting(m: EntityManager): Promise<boolean> {
+    const rows = await sqlRows<{ any: boolean }>(m, `SELECT EXISTS (SELECT 1 FROM dispatcher.task_replicas WHERE state = 'waiting') AS any`);
+    return rows[0].any;
+  }
+
+  /**
+   * Waiting replicas that at least one of `workerIds` has every required skill for, highest
+   * priority then oldest, locked (skipping those another transaction holds).
+   */
+  async lockWaitingForAny(m: EntityManager, workerIds: readonly string[], limit: number): Promise<{ taskId: string; replica: number }[]> {
+    const rows: { task_id: string; replica: number }[] = await sqlRows(m,
       `SELECT r.task_id, r.replica FROM dispatcher.task_replicas r JOIN dispatcher.tasks t USING (task_id)
-       WHERE r.state = 'waiting' AND t.required_skills <@ $1::text[]
+       WHERE r.state = 'waiting'
+         AND EXISTS (SELECT 1 FROM dispatcher.workers w WHERE w.worker_id = ANY($1::text[]) AND t.required_skills <@ w.skills)
        ORDER BY r.priority DESC, r.posted_at, r.task_id, r.replica LIMIT $2 FOR UPDATE OF r SKIP LOCKED`,
-      [skills, limit],
+      [workerIds, limit],
     );
     return rows.map((r) => ({ taskId: r.task_id, replica: r.replica }));
   }
@@ -259,11 +270,6 @@ export class TaskStore {
       [postedBefore.toISOString(), limit],
     );
     return rows.map((r) => ({ taskId: r.task_id, replica: r.replica }));
-  }
-
-  async workerSkills(m: EntityManager, workerId: string): Promise<string[] | undefined> {
-    const rows: { skills: string[] }[] = await sqlRows(m, `SELECT skills FROM dispatcher.workers WHERE worker_id = $1`, [workerId]);
-    return rows[0]?.skills;
   }
 
   /** Everything known about one task, for `GET /v1/tasks/{taskId}`. */

@@ -52,6 +52,21 @@ export class WorkerRegistry {
     return rows.length > 0;
   }
 
+  /**
+   * Heartbeats of many workers in one statement: each known worker is online and seen at the
+   * latest of its times. Returns the workers that are known.
+   */
+  async seenMany(m: EntityManager, beats: readonly { workerId: string; at: string }[]): Promise<Set<string>> {
+    if (beats.length === 0) return new Set();
+    const rows = await sqlRows<{ worker_id: string }>(m,
+      `UPDATE dispatcher.workers w SET online = true, last_seen_at = GREATEST(w.last_seen_at, b.at), updated_at = now()
+       FROM (SELECT worker_id, max(at) AS at FROM unnest($1::text[], $2::timestamptz[]) AS u(worker_id, at) GROUP BY worker_id) b
+       WHERE w.worker_id = b.worker_id RETURNING w.worker_id`,
+      [beats.map((b) => b.workerId), beats.map((b) => b.at)],
+    );
+    return new Set(rows.map((r) => r.worker_id));
+  }
+
   async setSuspended(m: EntityManager, workerId: string, suspended: boolean): Promise<boolean> {
     const rows: unknown[] = await sqlRows(m, 
       `UPDATE dispatcher.workers SET suspended = $2, updated_at = now() WHERE worker_id = $1 RETURNING worker_id`,

@@ -1,0 +1,94 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { WorkerEvent } from '@clearwork/contracts';
+import { applyInUnits, DeadLetterError, type BatchedEvent, type BatchRejection, type UnitOutcome } from '@clearwork/platform';
+import type { UnitScope } from '../dispatch/dispatch-unit';
+import { TaskLifecycle } from '../tasks/task-lifecycle.service';
+import { WorkerRegistryUpdates, type RegistryEvent } from './worker-events.service';
+
+/** Events in one unit at most: a longer batch is split, so each transaction stays short. */
+const MAX_EVENTS_PER_UNIT = 200;
+
+type WorkerHeartbeat = Extract<WorkerEvent, { type: 'WorkerHeartbeat' }>;
+
+interface Applied extends UnitOutcome {
+  readonly rejections: BatchRejection[];
+  /** Workers who may now take more work (a slot freed, or they came online). */
+  readonly mayTakeWork: Set<string>;
+}
+
+const notRegistered = (workerId: string) => new DeadLetterError(`worker ${workerId} is not registered; send WorkerRegistered first`);
+
+/**
+ * `gig.worker-events.v1` a fetched batch at a time. The events of a batch are applied in order
+ * in one unit of work (one transaction, one outbox write, one publish), runs of heartbeats in a
+ * statement each way; then the waiting tasks that the freed or newly present workers could do
+ * are dispatched again, once for the lot. If one event is refused (an answer to an offer that is
+ * no longer open, say), the unit is rolled back and its events are applied one unit each, so the
+ * refused one is dead-lettered and the others land as they would have alone.
+ */
+@Injectable()
+export class WorkerEventIntake {
+  constructor(
+    @Inject(WorkerRegistryUpdates) private readonly registry: WorkerRegistryUpdates,
+    @Inject(TaskLifecycle) private readonly lifecycle: TaskLifecycle,
+  ) {}
+
+  /** Applies a batch in offset order; returns the events refused for good. */
+  workerEvents(batch: readonly BatchedEvent<WorkerEvent>[]): Promise<BatchRejection[]> {
+    return applyInUnits(
+      batch,
+      MAX_EVENTS_PER_UNIT,
+      (chunk) => this.lifecycle.unit((scope) => this.applyAll(scope, chunk, new Date())),
+      async (outcomes) => {
+        const workers = new Set<string>();
+        for (const o of outcomes) for (const id of o.mayTakeWork) workers.add(id);
+        await this.lifecycle.redispatchWaitingForMany([...workers]);
+      },
+    );
+  }
+
+  /** Applies events in order in the caller's unit; throws a DeadLetterError for any but a heartbeat. */
+  private async applyAll(scope: UnitScope, chunk: readonly BatchedEvent<WorkerEvent>[], now: Date): Promise<Applied> {
+    const applied: Applied = { rejections: [], mayTakeWork: new Set() };
+    let beats: BatchedEvent<WorkerHeartbeat>[] = [];
+    const flushBeats = async () => {
+      if (beats.length === 0) return;
+      const unknown = new Set(await this.registry.heartbeats(scope.m, beats.map((b) => b.event)));
+      for (const item of beats) if (unknown.has(item.event)) applied.rejections.push({ item, error: notRegistered(item.event.data.workerId) });
+      beats = [];
+    };
+    for (const item of chunk) {
+      const { event } = item;
+      if (event.type === 'WorkerHeartbeat') {
+        beats.push(item as BatchedEvent<WorkerHeartbeat>);
+        continue;
+      }
+      await flushBeats();
+      const freed = await this.applyOne(scope, event, now);
+      if (freed) applied.mayTakeWork.add(freed);
+    }
+    await flushBeats();
+    return applied;
+  }
+
+  /** Applies one event; returns the worker who may now take more work, if any. */
+  private async applyOne(scope: UnitScope, event: Exclude<WorkerEvent, WorkerHeartbeat>, now: Date): Promise<string | undefined> {
+    switch (event.type) {
+      case 'OfferAccepted':
+        await this.lifecycle.offerAcceptedIn(scope, event, now);
+        return undefined;
+      case 'OfferDeclined':
+        return this.lifecycle.offerDeclinedIn(scope, event, now);
+      case 'TaskSubmitted':
+      case 'TaskAbandoned':
+        return this.lifecycle.assignmentEndedIn(scope, event, now);
+      case 'TaskReviewed':
+        return undefined; // scoring's concern
+      default: {
+        const { known, mayTakeWork } = await this.registry.applyIn(scope.m, event as RegistryEvent);
+        if (!known) throw notRegistered(event.data.workerId);
+        return mayTakeWork ? event.data.workerId : undefined;
+      }
+    }
+  }
+}
