@@ -1,10 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS, type OfferEvent, type PolicyEvent, type TaskEvent, type WorkerEvent } from '@clearwork/contracts';
+import { BATCH_HANDLER, type BatchedEvent, type BatchRejection } from '@clearwork/platform';
 import { PolicyCache } from '../policies/policy-cache';
 import { ScoreKeeper } from '../scores/score-keeper.service';
 
-/** Everything scoring reads: worker activity, offers (times and expiries), task estimates, policies. */
+/**
+ * Everything scoring reads: worker activity, offers (times and expiries), task estimates,
+ * policies. The busy topics are read a fetched batch at a time, applied in one transaction.
+ */
 @Controller()
 export class ScoringConsumers {
   constructor(
@@ -12,19 +16,20 @@ export class ScoringConsumers {
     @Inject(PolicyCache) private readonly policies: PolicyCache,
   ) {}
 
-  @EventPattern(TOPICS.workerEvents)
-  onWorkerEvent(@Payload() event: WorkerEvent): Promise<void> {
-    return this.keeper.onWorkerEvent(event);
+  @EventPattern(TOPICS.workerEvents, BATCH_HANDLER)
+  onWorkerEvents(@Payload() batch: readonly BatchedEvent<WorkerEvent>[]): Promise<BatchRejection[]> {
+    return this.keeper.onBatch(batch, (m, event, now) => this.keeper.workerEventIn(m, event, now));
   }
 
-  @EventPattern(TOPICS.offers)
-  onOfferEvent(@Payload() event: OfferEvent): Promise<void> {
-    return this.keeper.onOfferEvent(event);
+  @EventPattern(TOPICS.offers, BATCH_HANDLER)
+  onOfferEvents(@Payload() batch: readonly BatchedEvent<OfferEvent>[]): Promise<BatchRejection[]> {
+    return this.keeper.onBatch(batch, (m, event, now) => this.keeper.offerEventIn(m, event, now));
   }
 
-  @EventPattern(TOPICS.tasks)
-  async onTaskEvent(@Payload() event: TaskEvent): Promise<void> {
-    if (event.type === 'TaskPosted') await this.keeper.onTaskPosted(event.data.taskId, event.data.estimatedSeconds);
+  @EventPattern(TOPICS.tasks, BATCH_HANDLER)
+  async onTaskEvents(@Payload() batch: readonly BatchedEvent<TaskEvent>[]): Promise<void> {
+    const posted = batch.flatMap(({ event }) => (event.type === 'TaskPosted' ? [{ taskId: event.data.taskId, estimatedSeconds: event.data.estimatedSeconds }] : []));
+    if (posted.length > 0) await this.keeper.onTaskPosted(posted);
   }
 
   @EventPattern(TOPICS.policies)

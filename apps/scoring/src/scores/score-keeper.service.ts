@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TOPICS, type CachedScore, type OfferEvent, type WorkerEvent, type WorkerScored } from '@clearwork/contracts';
-import { claimEvent, DeadLetterError, enqueue, OutboxRelay, type OutboxEvent } from '@clearwork/platform';
+import { applyInUnits, claimEvent, DeadLetterError, enqueue, OutboxRelay, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
 import {
   changesOf, evolve, isOnline, NEW_WORKER, observationsOf, scoreOf,
   type PolicyDocument, type Scores, type ScoringEvent, type WorkerScoreState,
@@ -15,11 +15,14 @@ import { ScoreStore, type HistoryEntry, type WorkerRecord } from './score-store'
 /** Clock skew tolerated on `occurredAt` before an event is refused as coming from the future. */
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
 const DAY_MS = 86_400_000;
+/** Events in one transaction at most: a longer batch is split, so each transaction stays short. */
+const MAX_EVENTS_PER_UNIT = 200;
 
 /**
- * Applies worker activity to scores under the current policy, one transaction per event:
- * the evidence, the new state, a history entry with the change per component, and the
- * `WorkerScored` event (through the outbox) commit together. Redis is updated after commit.
+ * Applies worker activity to scores under the current policy: for each event the evidence, the
+ * new state, a history entry with the change per component, and the `WorkerScored` event
+ * (through the outbox) commit together, a fetched batch of events in one transaction. Redis is
+ * updated after commit.
  */
 @Injectable()
 export class ScoreKeeper {
@@ -34,47 +37,71 @@ export class ScoreKeeper {
   ) {}
 
   async onWorkerEvent(event: WorkerEvent, now = new Date()): Promise<void> {
-    const published = await this.dataSource.transaction(async (m) => {
-      if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return [];
-      const { workerId } = event.data;
-      if (event.type === 'WorkerRegistered') return this.register(m, event, now);
-      const record = await this.store.lock(m, workerId);
-      if (!record) throw new DeadLetterError(`worker ${workerId} is not registered; send WorkerRegistered first`);
-      switch (event.type) {
-        case 'WorkerProfileUpdated': {
-          const { workerId: _w, ...patch } = event.data;
-          await this.store.setProfile(m, workerId, patch);
-          return [];
-        }
-        case 'WorkerSuspended':
-        case 'WorkerReinstated':
-          await this.store.setSuspended(m, workerId, event.type === 'WorkerSuspended');
-          return [];
-        default:
-          return this.apply(m, record, await this.toScoringEvent(m, event), now);
+    await this.afterCommit(await this.dataSource.transaction((m) => this.workerEventIn(m, event, now)));
+  }
+
+  /** `onWorkerEvent` in the caller's transaction; returns the scores to cache once it commits. */
+  async workerEventIn(m: EntityManager, event: WorkerEvent, now: Date): Promise<CachedScore[]> {
+    if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return [];
+    const { workerId } = event.data;
+    if (event.type === 'WorkerRegistered') return this.register(m, event, now);
+    const record = await this.store.lock(m, workerId);
+    if (!record) throw new DeadLetterError(`worker ${workerId} is not registered; send WorkerRegistered first`);
+    switch (event.type) {
+      case 'WorkerProfileUpdated': {
+        const { workerId: _w, ...patch } = event.data;
+        await this.store.setProfile(m, workerId, patch);
+        return [];
       }
-    });
-    await this.afterCommit(published);
+      case 'WorkerSuspended':
+      case 'WorkerReinstated':
+        await this.store.setSuspended(m, workerId, event.type === 'WorkerSuspended');
+        return [];
+      default:
+        return this.apply(m, record, await this.toScoringEvent(m, event), now);
+    }
   }
 
   async onOfferEvent(event: OfferEvent, now = new Date()): Promise<void> {
-    if (event.type !== 'OfferMade' && event.type !== 'OfferExpired') return;
-    const published = await this.dataSource.transaction(async (m) => {
-      if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return [];
-      const { workerId, taskId, offerId } = event.data;
-      if (event.type === 'OfferMade') {
-        await this.store.recordOffer(m, { offerId, taskId, workerId, offeredAt: event.occurredAt });
-        return [];
-      }
-      const record = await this.store.lock(m, workerId);
-      if (!record) throw new DeadLetterError(`worker ${workerId} is not registered`);
-      return this.apply(m, record, { type: 'OfferExpired', eventId: event.eventId, occurredAt: event.occurredAt, taskId }, now);
-    });
-    await this.afterCommit(published);
+    await this.afterCommit(await this.dataSource.transaction((m) => this.offerEventIn(m, event, now)));
   }
 
-  async onTaskPosted(taskId: string, estimatedSeconds: number): Promise<void> {
-    await this.store.recordEstimate(this.dataSource.manager, taskId, estimatedSeconds);
+  /** `onOfferEvent` in the caller's transaction; returns the scores to cache once it commits. */
+  async offerEventIn(m: EntityManager, event: OfferEvent, now: Date): Promise<CachedScore[]> {
+    if (event.type !== 'OfferMade' && event.type !== 'OfferExpired') return [];
+    if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return [];
+    const { workerId, taskId, offerId } = event.data;
+    if (event.type === 'OfferMade') {
+      await this.store.recordOffer(m, { offerId, taskId, workerId, offeredAt: event.occurredAt });
+      return [];
+    }
+    const record = await this.store.lock(m, workerId);
+    if (!record) throw new DeadLetterError(`worker ${workerId} is not registered`);
+    return this.apply(m, record, { type: 'OfferExpired', eventId: event.eventId, occurredAt: event.occurredAt, taskId }, now);
+  }
+
+  /**
+   * A fetched batch of worker or offer events, applied in order by `apply`, up to
+   * MAX_EVENTS_PER_UNIT in one transaction (a refused event sends its chunk back through one
+   * transaction per event, see applyInUnits). Returns the events refused for good.
+   */
+  async onBatch<E>(batch: readonly BatchedEvent<E>[], apply: (m: EntityManager, event: E, now: Date) => Promise<CachedScore[]>): Promise<BatchRejection[]> {
+    return applyInUnits(
+      batch,
+      MAX_EVENTS_PER_UNIT,
+      (chunk) =>
+        this.dataSource.transaction(async (m) => {
+          const now = new Date();
+          const scores: CachedScore[] = [];
+          for (const { event } of chunk) scores.push(...(await apply(m, event, now)));
+          return { scores };
+        }),
+      (outcomes) => this.afterCommit(outcomes.flatMap((o) => o.scores)),
+    );
+  }
+
+  async onTaskPosted(tasks: readonly { taskId: string; estimatedSeconds: number }[]): Promise<void> {
+    await this.store.recordEstimates(this.dataSource.manager, tasks);
   }
 
   /** Rebuilds one worker's state from its evidence under `policy` and republishes the score. */

@@ -1,4 +1,4 @@
-import { sqlRows } from '@clearwork/platform';
+import { insertRows, sqlRows } from '@clearwork/platform';
 import type { Scores, ScoringEvent, WorkerScoreState } from '@clearwork/scoring-core';
 import type { EntityManager } from 'typeorm';
 
@@ -145,8 +145,8 @@ export class ScoreStore {
     return rows[0]?.offered_at.toISOString();
   }
 
-  async recordEstimate(m: EntityManager, taskId: string, seconds: number): Promise<void> {
-    await sqlRows(m, `INSERT INTO scoring.task_estimates (task_id, estimated_seconds) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [taskId, seconds]);
+  async recordEstimates(m: EntityManager, tasks: readonly { taskId: string; estimatedSeconds: number }[]): Promise<void> {
+    await insertRows(m, 'scoring.task_estimates', ['task_id', 'estimated_seconds'], tasks.map((t) => [t.taskId, t.estimatedSeconds]), 'ON CONFLICT DO NOTHING');
   }
 
   async estimateOf(m: EntityManager, taskId: string): Promise<number | undefined> {
