@@ -1,4 +1,4 @@
-import { enqueue, type OutboxEvent, type OutboxRelay } from '@clearwork/platform';
+import { enqueue, type EnqueuedEvent, type OutboxEvent, type OutboxRelay } from '@clearwork/platform';
 import type { DataSource, EntityManager } from 'typeorm';
 import { SCHEMA } from '../config';
 import type { CapacityLedger } from './capacity-ledger';
@@ -13,23 +13,25 @@ export interface UnitScope {
 
 /**
  * Runs `work` in one PostgreSQL transaction whose events go through the outbox: state, decision
- * records and outgoing events commit together or not at all. Redis slots follow the outcome.
+ * records and outgoing events commit together or not at all, and the events are published as
+ * soon as it commits. Redis slots follow the outcome.
  */
 export async function runUnit<T>(dataSource: DataSource, ledger: CapacityLedger, relay: OutboxRelay, work: (scope: UnitScope) => Promise<T>): Promise<T> {
   const claims = new SlotClaims(ledger);
   let result: T;
+  let enqueued: EnqueuedEvent[] = [];
   try {
     result = await dataSource.transaction(async (m) => {
       const events: OutboxEvent[] = [];
       const value = await work({ m, claims, emit: (e) => events.push(...e) });
-      await enqueue(m, SCHEMA, events);
+      enqueued = await enqueue(m, SCHEMA, events);
       return value;
     });
   } catch (error) {
     await claims.rolledBack();
     throw error;
   }
+  relay.committed(enqueued);
   await claims.committed();
-  relay.kick();
   return result;
 }

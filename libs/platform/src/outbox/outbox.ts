@@ -4,6 +4,9 @@ import type { EventPublisher } from '../kafka/event-publisher';
 import type { PlatformMetrics } from '../http/platform-metrics';
 import { sqlName } from '../postgres/sql';
 
+/** How old a row must be before polling publishes it while the eager path is in use. */
+const EAGER_GRACE_MS = 3_000;
+
 /** An event waiting in the outbox to be published. */
 export interface OutboxEvent {
   readonly topic: string;
@@ -22,20 +25,38 @@ export function outboxTableSql(schema: string): string {
   )`;
 }
 
-/** Adds events to the outbox inside the caller's transaction, so they exist exactly when its effects do. */
-export async function enqueue(manager: EntityManager, schema: string, events: readonly OutboxEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await manager.query(
-    `INSERT INTO "${sqlName(schema)}".outbox (topic, key, value)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])`,
-    [events.map((e) => e.topic), events.map((e) => e.key), events.map((e) => JSON.stringify(e.value))],
-  );
+/** An event in the outbox, with the id of its row. */
+export interface EnqueuedEvent extends OutboxEvent {
+  readonly id: string;
 }
 
 /**
- * Publishes committed outbox rows to Kafka in id order and deletes them. One relay at a time per
- * schema holds an advisory lock, so order is kept even with several instances. A crash after the
- * send and before the delete publishes those events again: consumers drop them by eventId.
+ * Adds events to the outbox inside the caller's transaction, so they exist exactly when its
+ * effects do. Returns them with their row ids, in order, for `OutboxRelay.committed`.
+ */
+export async function enqueue(manager: EntityManager, schema: string, events: readonly OutboxEvent[]): Promise<EnqueuedEvent[]> {
+  if (events.length === 0) return [];
+  const rows: { id: string; n: string }[] = await manager.query(
+    `INSERT INTO "${sqlName(schema)}".outbox (topic, key, value)
+     SELECT topic, key, value FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS e(topic, key, value, n) ORDER BY n
+     RETURNING id`,
+    [events.map((e) => e.topic), events.map((e) => e.key), events.map((e) => JSON.stringify(e.value))],
+  );
+  // Ids are drawn in insertion order, which the ORDER BY fixes: sorting them restores the events' order.
+  const ids = rows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return events.map((e, i) => ({ ...e, id: String(ids[i]) }));
+}
+
+/**
+ * Publishes committed outbox rows to Kafka and deletes them. Two paths:
+ * - eager: `committed(events)` right after a transaction commits publishes its events from
+ *   memory, in commit order, and then deletes their rows, with no read of the table on the way;
+ * - polling: rows the eager path did not take (the process died first, or Kafka refused them)
+ *   are published in id order by one relay at a time per schema (an advisory lock). Once the
+ *   eager path is in use, polling takes only rows older than EAGER_GRACE_MS, so it does not
+ *   race the eager publisher of this or another instance for fresh rows.
+ * A crash after the send and before the delete publishes those events again: consumers drop
+ * them by eventId.
  */
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
@@ -43,6 +64,12 @@ export class OutboxRelay {
   private again = false;
   private stopped = false;
   private readonly log = new Logger(OutboxRelay.name);
+  /** Events committed and not yet published by the eager path, in commit order. */
+  private readonly ready: EnqueuedEvent[] = [];
+  /** Ids the eager path holds (queued or being sent): polling leaves them alone. */
+  private readonly held = new Set<string>();
+  private sending?: Promise<void>;
+  private eager = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -82,23 +109,58 @@ export class OutboxRelay {
       });
   }
 
+  /**
+   * Publishes the events of a transaction that has just committed, after those of transactions
+   * that committed before it, then deletes their rows. If Kafka refuses them, the rows stay and
+   * polling publishes them.
+   */
+  committed(events: readonly EnqueuedEvent[]): void {
+    if (events.length === 0 || this.stopped) return;
+    this.eager = true;
+    for (const e of events) {
+      this.ready.push(e);
+      this.held.add(e.id);
+    }
+    this.sending ??= this.sendReady().finally(() => (this.sending = undefined));
+  }
+
+  private async sendReady(): Promise<void> {
+    while (this.ready.length > 0) {
+      const batch = this.ready.splice(0, this.batchSize);
+      const ids = batch.map((e) => e.id);
+      try {
+        await this.publisher.publish(batch.map((e) => ({ topic: e.topic, key: e.key, value: e.value, headers: this.headers })));
+        for (const e of batch) this.metrics.outboxPublished.inc({ topic: e.topic });
+        await this.dataSource.query(`DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [ids]);
+      } catch (error) {
+        // Left in the table: polling publishes them (again, if the send got through), in id order.
+        this.log.warn(`outbox: ${batch.length} events left to polling: ${(error as Error).message}`);
+      } finally {
+        for (const id of ids) this.held.delete(id);
+      }
+    }
+  }
+
   /** Stops polling and publishes what is left, so a graceful shutdown strands nothing. */
   async stop(): Promise<void> {
     if (!this.timer) return;
     clearInterval(this.timer);
-    while (this.running) await new Promise((r) => setTimeout(r, 10));
-    await this.drain().catch((error: Error) => this.log.warn(`outbox not drained at stop: ${error.message}`));
+    while (this.running || this.sending) await (this.sending ?? new Promise((r) => setTimeout(r, 10)));
+    await this.drain(true).catch((error: Error) => this.log.warn(`outbox not drained at stop: ${error.message}`));
     this.stopped = true;
   }
 
-  private async drain(): Promise<void> {
+  private async drain(everything = false): Promise<void> {
     for (;;) {
       const published = await this.dataSource.transaction(async (manager) => {
         const [{ locked }] = await manager.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`outbox:${this.schema}`]);
         if (!locked) return 0;
+        const graceMs = this.eager && !everything ? EAGER_GRACE_MS : 0;
         const rows: { id: string; topic: string; key: string; value: unknown }[] = await manager.query(
-          `SELECT id, topic, key, value FROM "${this.schema}".outbox ORDER BY id LIMIT $1`,
-          [this.batchSize],
+          `SELECT id, topic, key, value FROM "${this.schema}".outbox
+           WHERE ($2 = 0 OR created_at < now() - make_interval(secs => $2 / 1000.0)) AND id <> ALL($3::bigint[])
+           ORDER BY id LIMIT $1`,
+          [this.batchSize, graceMs, [...this.held]],
         );
         if (rows.length === 0) return 0;
         await this.publisher.publish(rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: this.headers })));
