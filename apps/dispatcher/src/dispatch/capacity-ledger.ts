@@ -45,6 +45,14 @@ export class CapacityLedger {
 
   /** Called when a claim finds the counters gone (Redis lost its data), so they are rebuilt at once. */
   onLost?: () => void;
+  /**
+   * Called when a unit that had a claim refused for want of counters has committed: what it left
+   * waiting must be dispatched again once they are rebuilt (a rebuild that finished before the
+   * unit committed could not see it).
+   */
+  onWaitedWhileLost?: () => void;
+  /** Claims refused because the counters were gone, since start. */
+  lostClaims = 0;
 
   /**
    * Takes one slot if the worker has one free; false when at capacity, and also while the
@@ -53,7 +61,10 @@ export class CapacityLedger {
    */
   async claim(workerId: string, capacity: number): Promise<boolean> {
     const result = await this.redis.claimSlot(this.key(workerId), LEDGER_SENTINEL, capacity);
-    if (result === -2) this.onLost?.();
+    if (result === -2) {
+      this.lostClaims++;
+      this.onLost?.();
+    }
     return result >= 0;
   }
 

@@ -36,6 +36,18 @@ export class CapacityReconciler implements OnApplicationBootstrap, OnApplication
   ) {
     this.redis.defineCommand('setIfEquals', { numberOfKeys: 1, lua: SET_IF });
     ledger.onLost = () => void this.reconcile();
+    ledger.onWaitedWhileLost = () => void this.redispatchOnceRebuilt();
+  }
+
+  /** Dispatches waiting tasks again once the counters exist (rebuilding them first if need be). */
+  private async redispatchOnceRebuilt(): Promise<void> {
+    try {
+      for (let i = 0; i < 600 && this.running; i++) await new Promise((r) => setTimeout(r, 50));
+      if (await this.redis.exists(SENTINEL)) await this.lifecycle.redispatchWaiting();
+      else await this.reconcile(); // rebuilds, then dispatches what waits
+    } catch (error) {
+      this.log.warn(`waiting tasks not dispatched again after the capacity rebuild (${(error as Error).message}); they go out when a worker frees a slot or comes online`);
+    }
   }
 
   async onApplicationBootstrap(): Promise<void> {

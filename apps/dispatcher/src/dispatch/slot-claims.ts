@@ -7,8 +7,11 @@ import type { CapacityLedger } from './capacity-ledger';
 export class SlotClaims {
   private readonly claimed: string[] = [];
   private readonly released: string[] = [];
+  private readonly lostClaimsAtStart: number;
 
-  constructor(private readonly ledger: CapacityLedger) {}
+  constructor(private readonly ledger: CapacityLedger) {
+    this.lostClaimsAtStart = ledger.lostClaims;
+  }
 
   async claim(workerId: string, capacity: number): Promise<boolean> {
     const ok = await this.ledger.claim(workerId, capacity);
@@ -23,6 +26,7 @@ export class SlotClaims {
 
   async committed(): Promise<void> {
     await this.ledger.releaseMany(this.released);
+    if (this.ledger.lostClaims !== this.lostClaimsAtStart) this.ledger.onWaitedWhileLost?.();
   }
 
   async rolledBack(): Promise<void> {
