@@ -1,9 +1,12 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS, type OfferEvent, type PolicyEvent, type TaskEvent, type WorkerEvent } from '@clearwork/contracts';
-import { BATCH_HANDLER, type BatchedEvent, type BatchRejection } from '@clearwork/platform';
+import { BATCH_HANDLER, batchHandler, type BatchedEvent, type BatchRejection } from '@clearwork/platform';
 import { PolicyCache } from '../policies/policy-cache';
 import { ScoreKeeper } from '../scores/score-keeper.service';
+
+/** Events per handler call: a call is one unit of work, short enough that the consumer heartbeats between calls well inside its session. */
+const EVENTS_PER_CALL = 200;
 
 /**
  * Everything scoring reads: worker activity, offers (times and expiries), task estimates,
@@ -16,12 +19,12 @@ export class ScoringConsumers {
     @Inject(PolicyCache) private readonly policies: PolicyCache,
   ) {}
 
-  @EventPattern(TOPICS.workerEvents, BATCH_HANDLER)
+  @EventPattern(TOPICS.workerEvents, batchHandler(EVENTS_PER_CALL))
   onWorkerEvents(@Payload() batch: readonly BatchedEvent<WorkerEvent>[]): Promise<BatchRejection[]> {
     return this.keeper.onBatch(batch, (m, event, now) => this.keeper.workerEventIn(m, event, now));
   }
 
-  @EventPattern(TOPICS.offers, BATCH_HANDLER)
+  @EventPattern(TOPICS.offers, batchHandler(EVENTS_PER_CALL))
   onOfferEvents(@Payload() batch: readonly BatchedEvent<OfferEvent>[]): Promise<BatchRejection[]> {
     return this.keeper.onBatch(batch, (m, event, now) => this.keeper.offerEventIn(m, event, now));
   }

@@ -49,6 +49,15 @@ export const BATCH_HANDLER = { batch: true } as const;
 /** The most events one batch call receives; a larger fetch is split. */
 export const MAX_HANDLER_BATCH = 5_000;
 
+/**
+ * `BATCH_HANDLER` for handlers slower per event: at most `maxEvents` per call. The consumer
+ * heartbeats between calls, so a call must stay well inside the session timeout, or the group
+ * takes the partition away and the batch is handled again.
+ */
+export function batchHandler(maxEvents: number): { readonly batch: true; readonly maxEvents: number } {
+  return { batch: true, maxEvents };
+}
+
 export interface KafkaEventServerOptions {
   readonly kafka: Kafka;
   readonly groupId: string;
@@ -156,9 +165,10 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   private async handleWholeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
     const topic = batch.topic as TopicName;
     const handler = this.getHandlerByPattern(topic)!;
-    for (let start = 0; start < batch.messages.length; start += MAX_HANDLER_BATCH) {
+    const perCall = Math.min(MAX_HANDLER_BATCH, (handler.extras as { maxEvents?: number } | undefined)?.maxEvents ?? MAX_HANDLER_BATCH);
+    for (let start = 0; start < batch.messages.length; start += perCall) {
       if (!isRunning() || isStale()) break;
-      const messages = batch.messages.slice(start, start + MAX_HANDLER_BATCH);
+      const messages = batch.messages.slice(start, start + perCall);
       const started = process.hrtime.bigint();
       // Decoding thousands of messages is a long synchronous stretch: it takes its turn and
       // pauses now and then, so replies a handler is waiting for (a commit under way) get through.
