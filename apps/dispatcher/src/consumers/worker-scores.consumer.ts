@@ -1,10 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { TOPICS, type WorkerScoreEvent } from '@clearwork/contracts';
+import { BATCH_HANDLER, type BatchedEvent } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 import { WorkerRegistry } from '../workers/worker-registry';
 
-/** `gig.worker-scores.v1`: the latest score per worker, used for ranking. */
+/** `gig.worker-scores.v1`: the latest score per worker, used for ranking; a fetched batch in one statement. */
 @Controller()
 export class WorkerScoresConsumer {
   constructor(
@@ -12,14 +13,17 @@ export class WorkerScoresConsumer {
     @Inject(WorkerRegistry) private readonly registry: WorkerRegistry,
   ) {}
 
-  @EventPattern(TOPICS.workerScores)
-  async handle(@Payload() event: WorkerScoreEvent): Promise<void> {
-    const { workerId, components, composite, policyVersion } = event.data;
-    const scores = {
-      quality: components.quality.value, latency: components.latency.value, availability: components.availability.value, composite,
-      qualityEvidence: components.quality.evidence,
-    };
+  @EventPattern(TOPICS.workerScores, BATCH_HANDLER)
+  async handle(@Payload() batch: readonly BatchedEvent<WorkerScoreEvent>[]): Promise<void> {
+    const updates = batch.map(({ event }) => {
+      const { workerId, components, composite, policyVersion } = event.data;
+      const scores = {
+        quality: components.quality.value, latency: components.latency.value, availability: components.availability.value, composite,
+        qualityEvidence: components.quality.evidence,
+      };
+      return { workerId, scores, policyVersion };
+    });
     // Scores are a latest-value table: applying one twice has no further effect, so no dedupe is needed.
-    await this.registry.setScores(this.dataSource.manager, workerId, scores, policyVersion);
+    await this.registry.setScoresMany(this.dataSource.manager, updates);
   }
 }

@@ -75,10 +75,15 @@ export class WorkerRegistry {
     return rows.length > 0;
   }
 
-  async setScores(m: EntityManager, workerId: string, scores: Record<string, number>, policyVersion: number): Promise<void> {
-    await sqlRows(m, 
-      `UPDATE dispatcher.workers SET scores = $2, score_policy_version = $3, updated_at = now() WHERE worker_id = $1`,
-      [workerId, JSON.stringify(scores), policyVersion],
+  /** Workers' latest scores, in one statement; a worker given twice keeps the later. */
+  async setScoresMany(m: EntityManager, updates: readonly { workerId: string; scores: Record<string, number>; policyVersion: number }[]): Promise<void> {
+    const latest = new Map(updates.map((u) => [u.workerId, u]));
+    if (latest.size === 0) return;
+    const rows = [...latest.values()];
+    await sqlRows(m,
+      `UPDATE dispatcher.workers w SET scores = u.scores, score_policy_version = u.version, updated_at = now()
+       FROM unnest($1::text[], $2::jsonb[], $3::int[]) AS u(worker_id, scores, version) WHERE w.worker_id = u.worker_id`,
+      [rows.map((r) => r.workerId), rows.map((r) => JSON.stringify(r.scores)), rows.map((r) => r.policyVersion)],
     );
   }
 
