@@ -6,6 +6,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { commitTopicEnds } from '../../test/support/kafka-offsets';
 import { KAFKA_BROKER } from './environment';
 
+/** The most messages one send carries (the outbox publishes at most 500 at a time). */
+const MAX_MESSAGES_PER_SEND = 500;
+
 /**
  * The baseline: the least a Kafka service can do with each task. A bare kafkajs consumer group
  * on gig.tasks.v1 (eachBatch, one partition at a time, as the services consume) that, for each
@@ -36,7 +39,8 @@ async function runPassthrough(deployment: string, groupId: string): Promise<() =
         const data = { offerId: randomUUID(), taskId, workerId: 'passthrough', replica: 1, attempt: 1, expiresAt, decisionId: randomUUID(), payCents: 0, currency: 'EUR' };
         return { key: taskId, value: JSON.stringify({ eventId: randomUUID(), type: 'OfferMade', occurredAt, data }), headers };
       });
-      if (messages.length > 0) await producer.send({ topic: TOPICS.offers, messages });
+      // Sends of at most MAX_MESSAGES_PER_SEND, as the services' outbox does: a larger record batch can exceed the broker's message.max.bytes.
+      for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_SEND) await producer.send({ topic: TOPICS.offers, messages: messages.slice(i, i + MAX_MESSAGES_PER_SEND) });
       await heartbeat();
     },
   });
