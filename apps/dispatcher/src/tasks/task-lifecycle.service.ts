@@ -16,7 +16,9 @@ const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventI
 
 /**
  * The life of a task: posted, offered, accepted or declined or expired, offered again,
- * assigned, waiting, unassignable or cancelled. Every step is one transaction.
+ * assigned, waiting, unassignable or cancelled. Every step happens in a unit of work (one
+ * transaction); the `…In` forms run inside a unit the caller holds, so a batch of events can
+ * share one.
  */
 @Injectable()
 export class TaskLifecycle {
