@@ -121,11 +121,7 @@ export class TaskLifecycle {
     });
   }
 
-  async offerAccepted(event: OfferAccepted, now = new Date()): Promise<void> {
-    await this.unit((scope) => this.offerAcceptedIn(scope, event, now));
-  }
-
-  /** `offerAccepted` inside the caller's unit. */
+  /** A worker accepted an offer: it becomes an assignment (inside the caller's unit). */
   async offerAcceptedIn({ m, emit }: UnitScope, event: OfferAccepted, now: Date): Promise<void> {
     if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return;
     const offer = await this.openOfferFor(m, event.data, now);
@@ -139,11 +135,6 @@ export class TaskLifecycle {
    * A declined offer goes to the next candidate, and frees the worker's slot. Returns the worker
    * whose slot was freed, so the waiting tasks they could do are dispatched again.
    */
-  async offerDeclined(event: OfferDeclined, now = new Date()): Promise<string | undefined> {
-    return this.unit((scope) => this.offerDeclinedIn(scope, event, now));
-  }
-
-  /** `offerDeclined` inside the caller's unit. */
   async offerDeclinedIn(scope: UnitScope, event: OfferDeclined, now: Date): Promise<string | undefined> {
     if (!(await claimEvent(scope.m, SCHEMA, event.eventId, event.type))) return undefined;
     const offer = await this.openOfferFor(scope.m, event.data, now);
@@ -157,11 +148,6 @@ export class TaskLifecycle {
    * A submitted task frees the worker's slot; an abandoned one frees it and goes back to be
    * offered to someone else. Returns the worker whose slot was freed, if any.
    */
-  async assignmentEnded(event: TaskSubmitted | TaskAbandoned, now = new Date()): Promise<string | undefined> {
-    return this.unit((scope) => this.assignmentEndedIn(scope, event, now));
-  }
-
-  /** `assignmentEnded` inside the caller's unit. */
   async assignmentEndedIn(scope: UnitScope, event: TaskSubmitted | TaskAbandoned, now: Date): Promise<string | undefined> {
     if (!(await claimEvent(scope.m, SCHEMA, event.eventId, event.type))) return undefined;
     const { taskId, workerId } = event.data;

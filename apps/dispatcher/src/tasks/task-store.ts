@@ -46,11 +46,6 @@ export type OfferClosing = 'accepted' | 'declined' | 'expired' | 'withdrawn';
 
 /** SQL for tasks, their replicas, offers, assignments and decision records. */
 export class TaskStore {
-  /** Inserts the task and its replicas; false when a task with this id already exists. */
-  async insertTask(m: EntityManager, spec: TaskPostedData, postedAt: string): Promise<boolean> {
-    return (await this.insertTasks(m, [{ spec, postedAt }])).has(spec.taskId);
-  }
-
   /**
    * Inserts tasks and their replicas, two statements for the lot; returns the ids inserted
    * (a task whose id exists already is left as it is). Ids must be distinct.

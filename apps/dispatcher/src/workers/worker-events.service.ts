@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { WorkerEvent } from '@clearwork/contracts';
 import { claimEvent, claimEvents, unclaimEvents } from '@clearwork/platform';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { SCHEMA } from '../config';
 import { WorkerRegistry } from './worker-registry';
 
@@ -17,16 +17,13 @@ type WorkerHeartbeat = Extract<WorkerEvent, { type: 'WorkerHeartbeat' }>;
 @Injectable()
 export class WorkerRegistryUpdates {
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(WorkerRegistry) private readonly registry: WorkerRegistry,
   ) {}
 
-  /** Applies the event once; returns true when it may have made the worker available for waiting tasks. */
-  async apply(event: RegistryEvent): Promise<{ known: boolean; mayTakeWork: boolean }> {
-    return this.dataSource.transaction((m) => this.applyIn(m, event));
-  }
-
-  /** `apply` in the caller's transaction. An unknown worker's event is not recorded as handled. */
+  /**
+   * Applies the event once, in the caller's transaction; `mayTakeWork` when it may have made the
+   * worker available for waiting tasks. An unknown worker's event is not recorded as handled.
+   */
   async applyIn(m: EntityManager, event: RegistryEvent): Promise<{ known: boolean; mayTakeWork: boolean }> {
     if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return { known: true, mayTakeWork: false };
     const { workerId } = event.data;

@@ -36,11 +36,7 @@ export class ScoreKeeper {
     @Inject(OutboxRelay) private readonly relay: OutboxRelay,
   ) {}
 
-  async onWorkerEvent(event: WorkerEvent, now = new Date()): Promise<void> {
-    await this.afterCommit(await this.dataSource.transaction((m) => this.workerEventIn(m, event, now)));
-  }
-
-  /** `onWorkerEvent` in the caller's transaction; returns the scores to cache once it commits. */
+  /** A worker event, in the caller's transaction; returns the scores to cache once it commits. */
   async workerEventIn(m: EntityManager, event: WorkerEvent, now: Date): Promise<CachedScore[]> {
     if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return [];
     const { workerId } = event.data;
@@ -62,11 +58,7 @@ export class ScoreKeeper {
     }
   }
 
-  async onOfferEvent(event: OfferEvent, now = new Date()): Promise<void> {
-    await this.afterCommit(await this.dataSource.transaction((m) => this.offerEventIn(m, event, now)));
-  }
-
-  /** `onOfferEvent` in the caller's transaction; returns the scores to cache once it commits. */
+  /** An offer event (offered times, expiries), in the caller's transaction; returns the scores to cache once it commits. */
   async offerEventIn(m: EntityManager, event: OfferEvent, now: Date): Promise<CachedScore[]> {
     if (event.type !== 'OfferMade' && event.type !== 'OfferExpired') return [];
     if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return [];
