@@ -39,12 +39,13 @@ export function applyFairness(scored: Scored[], f: FairnessInput, queue: string,
   }
   if (f.draw >= f.newcomerShare || scored.length < 2) return;
   const isNewcomer = (s: Scored) => (s.candidate.qualityEvidence ?? 0) < f.newcomerMaxReviews;
-  const top = Math.max(...scored.map((s) => s.finalScore));
+  let top = -Infinity;
+  for (const s of scored) top = Math.max(top, s.finalScore);
   const order = (s: Scored) => tieBreak(taskId, s.candidate.workerId);
-  const newcomers = scored
-    .filter(isNewcomer)
-    .sort((a, b) => b.finalScore - a.finalScore || order(a) - order(b) || (a.candidate.workerId < b.candidate.workerId ? -1 : 1));
-  const best = newcomers[0];
+  const before = (a: Scored, b: Scored) => b.finalScore - a.finalScore || order(a) - order(b) || (a.candidate.workerId < b.candidate.workerId ? -1 : 1);
+  // The best newcomer by the ranking's order, found in one pass.
+  let best: Scored | undefined;
+  for (const s of scored) if (isNewcomer(s) && (!best || before(s, best) < 0)) best = s;
   if (!best || best.finalScore >= top) return;
   const delta = Math.round((top - best.finalScore + 1e-6) * 1e6) / 1e6;
   best.finalScore += delta;

@@ -114,4 +114,26 @@ describe('fairness adjustments', () => {
       }),
     );
   });
+
+  it('with a limit, gives exactly the first entries of the full ranking, ties and fairness included', () => {
+    // Scores on a coarse grid, so many workers tie and the tie hash decides.
+    const arbWorker = fc.record({
+      id: fc.stringMatching(/^w[0-9]{1,4}$/),
+      q: fc.integer({ min: 0, max: 4 }).map((n) => n / 4),
+      evidence: fc.integer({ min: 0, max: 10 }),
+      share: fc.constantFrom(0, 0.1, 0.9),
+      online: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.uniqueArray(arbWorker, { selector: (w) => w.id, maxLength: 60 }), fc.integer({ min: 0, max: 70 }), fc.double({ min: 0, max: 0.999, noNaN: true }), (ws, limit, draw) => {
+        const candidates = ws.map((w) => worker(w.id, { online: w.online, scores: { quality: w.q, latency: 0.5, availability: 0.5 }, qualityEvidence: w.evidence, queueShare: w.share }));
+        const input = { candidates, context, weights, topK: 20, fairness: { ...fairness, draw } };
+        const full = rankCandidates(input);
+        const cut = rankCandidates({ ...input, limit });
+        expect(cut.ranked).toEqual(full.ranked.slice(0, limit));
+        expect(cut.eligible).toBe(full.ranked.length);
+        expect(cut.filteredOut).toEqual(full.filteredOut);
+      }),
+    );
+  });
 });
