@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { PlatformModule, REDIS } from '@clearwork/platform';
 import type Redis from 'ioredis';
+import { DataSource } from 'typeorm';
 import { SCHEMA, type DispatcherConfig } from './config';
 import { PoliciesConsumer } from './consumers/policies.consumer';
 import { TaskEventsConsumer } from './consumers/task-events.consumer';
@@ -15,14 +16,16 @@ import { OfferExpiry } from './dispatch/offer-expiry';
 import { TasksController } from './http/tasks.controller';
 import { Initial1732300000000 } from './migrations/1732300000000-initial';
 import { OfferLookups1732500000000 } from './migrations/1732500000000-offer-lookups';
+import { WorkerChanges1732600000000 } from './migrations/1732600000000-worker-changes';
 import { DispatchPolicy } from './policies/dispatch-policy';
 import { TaskLifecycle } from './tasks/task-lifecycle.service';
 import { TaskStore } from './tasks/task-store';
 import { WorkerRegistryUpdates } from './workers/worker-events.service';
 import { WorkerEventIntake } from './workers/worker-event-intake';
 import { WorkerRegistry } from './workers/worker-registry';
+import { CandidateIndex } from './workers/candidate-index';
 
-export const DISPATCHER_MIGRATIONS = [Initial1732300000000, OfferLookups1732500000000];
+export const DISPATCHER_MIGRATIONS = [Initial1732300000000, OfferLookups1732500000000, WorkerChanges1732600000000];
 
 @Module({})
 export class DispatcherModule {
@@ -33,13 +36,14 @@ export class DispatcherModule {
       controllers: [TaskEventsConsumer, WorkerEventsConsumer, WorkerScoresConsumer, PoliciesConsumer, TasksController],
       providers: [
         WorkerRegistry,
+        { provide: CandidateIndex, inject: [DataSource], useFactory: (dataSource: DataSource) => new CandidateIndex(dataSource) },
         TaskStore,
         { provide: CapacityLedger, inject: [REDIS], useFactory: (redis: Redis) => new CapacityLedger(redis) },
         DispatchPolicy,
         {
           provide: DispatchPlanner,
-          inject: [WorkerRegistry, TaskStore, REDIS, DispatchPolicy],
-          useFactory: (r: WorkerRegistry, s: TaskStore, redis: Redis, p: DispatchPolicy) => new DispatchPlanner(r, s, redis, p),
+          inject: [CandidateIndex, TaskStore, REDIS, DispatchPolicy],
+          useFactory: (index: CandidateIndex, s: TaskStore, redis: Redis, p: DispatchPolicy) => new DispatchPlanner(index, s, redis, p),
         },
         TaskLifecycle,
         WorkerRegistryUpdates,

@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { TOPICS, type DecisionRecordedData, type RankedCandidate, type TaskPostedData } from '@clearwork/contracts';
 import { contentHash } from '@clearwork/audit-core';
 import { decisionDraw, rankCandidates, summariseFiltering, type Candidate, type Ranking } from '@clearwork/matching-core';
 import type { OutboxEvent } from '@clearwork/platform';
 import type { EntityManager } from 'typeorm';
 import type { NewDecision, NewOffer, ReplicaChange, TaskStore } from '../tasks/task-store';
-import type { WorkerRegistry } from '../workers/worker-registry';
+import type { CandidateIndex, PoolMember } from '../workers/candidate-index';
 import type Redis from 'ioredis';
 import type { ActivePolicy, DispatchPolicy } from '../policies/dispatch-policy';
 import type { SlotClaims } from './slot-claims';
@@ -41,6 +41,9 @@ export interface PlanResult {
   readonly selectedWorkerId: string | null;
 }
 
+/** Candidates ranked beyond those recorded, for when the best have just been taken elsewhere. */
+const RANKED_SPARE = 32;
+
 const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventId: randomUUID(), type, occurredAt: now.toISOString(), data });
 
 /**
@@ -50,8 +53,11 @@ const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventI
  * caller's transaction.
  */
 export class DispatchPlanner {
+  /** Each unit's view, by the unit's slot claims (one per unit). */
+  private readonly views = new WeakMap<SlotClaims, DispatchView>();
+
   constructor(
-    private readonly registry: WorkerRegistry,
+    private readonly index: CandidateIndex,
     private readonly store: TaskStore,
     private readonly redis: Redis,
     private readonly policies: DispatchPolicy,
@@ -70,54 +76,45 @@ export class DispatchPlanner {
   /** Candidates for one replica, filtered and ranked under the current policy; nothing is written. */
   async evaluate(m: EntityManager, a: ReplicaAttempt): Promise<Evaluation> {
     const view = await this.view(m, await this.policies.current(), [a], a.now);
-    return this.evaluateIn(view, a);
+    return view.evaluate(a);
   }
 
   /**
-   * What the attempts of one unit need from PostgreSQL and Redis, read once for all of them:
-   * each skill set's pool, the pool's hot state, each queue's recent offers, and who touched each
-   * task. `fresh` names tasks posted in this unit, which no worker has touched yet.
+   * What the attempts of one unit need, read once for all of them: each skill set's pool (from
+   * the in-memory index, brought up to date first), the pool's hot state in Redis, each queue's
+   * recent offers, and who touched each task. `fresh` names tasks posted in this unit, which no
+   * worker has touched yet.
    */
   async view(m: EntityManager, policy: ActivePolicy, attempts: readonly ReplicaAttempt[], now: Date, fresh: ReadonlySet<string> = new Set()): Promise<DispatchView> {
-    const doc = policy.document;
-    const pools = new Map<string, Omit<Candidate, 'activeTasks' | 'queueShare' | 'qualityEvidence'>[]>();
-    const recent = new Map<string, string[]>();
-    for (const { task } of attempts) {
-      const key = skillKey(task.requiredSkills);
-      if (!pools.has(key)) pools.set(key, await this.registry.candidatesFor(m, task.requiredSkills, now, doc.presence.heartbeatTtlSeconds));
-      if (!recent.has(task.queue)) recent.set(task.queue, await this.store.recentOfferees(m, task.queue, doc.fairness.queueShareWindow));
-    }
-    const ids = new Set<string>();
-    for (const pool of pools.values()) for (const w of pool) ids.add(w.workerId);
-    const hot = await readHotState(this.redis, [...ids]);
-    const touched = [...new Set(attempts.map((a) => a.task.taskId))].filter((id) => !fresh.has(id));
-    const touching = await this.store.workersTouchingMany(m, touched);
-    for (const id of fresh) touching.set(id, { onTask: new Set(), declined: new Set() });
-    return new DispatchView(policy, pools, hot, recent, touching, doc.fairness.queueShareWindow);
+    await this.index.refresh();
+    const view = new DispatchView(policy, this.index, now);
+    await this.prepare(m, view, attempts, fresh);
+    return view;
   }
 
-  /** Filters and ranks one replica's candidates as `view` sees them; nothing is read or written. */
-  evaluateIn(view: DispatchView, a: ReplicaAttempt): Evaluation {
-    const { task, replica, attempt } = a;
-    const policy = view.policy;
-    const doc = policy.document;
-    const pool = view.pool(task.requiredSkills);
-    const shares = view.shares(task.queue);
-    const candidates: Candidate[] = pool.map((w) => {
-      const cached = view.hot.scores.get(w.workerId);
-      const scores = cached ? { quality: cached.quality, latency: cached.latency, availability: cached.availability } : w.scores;
-      const qualityEvidence = cached?.qualityEvidence ?? w.scores.qualityEvidence ?? 0;
-      const queueShare = shares.sample > 0 ? (shares.counts.get(w.workerId) ?? 0) / shares.sample : 0;
-      return { ...w, scores, qualityEvidence, queueShare, activeTasks: view.hot.active.get(w.workerId) ?? 0 };
-    });
-    const { onTask, declined } = view.touching(task.taskId);
-    const context = { task: { ...task, excludedWorkerIds: task.excludedWorkerIds ?? [] }, onTask, declined };
-    const ranking = rankCandidates({
-      candidates, context, weights: doc.weights, topK: doc.dispatch.topK,
-      fairness: { ...doc.fairness, queueSample: shares.sample, draw: decisionDraw(task.taskId, replica, attempt) },
-    });
-    const inputDigest = contentHash({ task, replica, attempt, candidates, onTask: [...onTask].sort(), declined: [...declined].sort(), policy: policy.contentHash });
-    return { attempt: a, policy, candidates, ranking, inputDigest };
+  /** The unit's view: made by its first attempt, then extended and kept current by the rest. */
+  private async unitView(m: EntityManager, claims: SlotClaims, a: ReplicaAttempt): Promise<DispatchView> {
+    const policy = await this.policies.current();
+    let view = this.views.get(claims);
+    if (!view || view.policy !== policy) {
+      view = await this.view(m, policy, [a], a.now);
+      this.views.set(claims, view);
+      return view;
+    }
+    await this.prepare(m, view, [a], new Set());
+    return view;
+  }
+
+  /** Loads into `view` what `attempts` need and it lacks; who touched a task already seen is read again. */
+  private async prepare(m: EntityManager, view: DispatchView, attempts: readonly ReplicaAttempt[], fresh: ReadonlySet<string>): Promise<void> {
+    const newIds = view.addPools(attempts.map((a) => a.task.requiredSkills));
+    view.addHot(await readHotState(this.redis, newIds));
+    const queues = [...new Set(attempts.map((a) => a.task.queue))].filter((q) => !view.hasQueue(q));
+    for (const [queue, recent] of await this.store.recentOffereesMany(m, queues, view.window)) view.addQueue(queue, recent);
+    const touched = [...new Set(attempts.map((a) => a.task.taskId))].filter((id) => !fresh.has(id));
+    for (const [taskId, t] of await this.store.workersTouchingMany(m, touched)) view.setTouching(taskId, t);
+    for (const id of fresh) view.setTouching(id, { onTask: new Set(), declined: new Set() });
+    view.sealPools();
   }
 
   /**
@@ -143,17 +140,7 @@ export class DispatchPlanner {
         events.push({ topic: TOPICS.offers, key: a.task.taskId, value: envelope('TaskUnassignable', { taskId: a.task.taskId, replica: a.replica, reasons }, a.now) });
         continue;
       }
-      const evaluation = this.evaluateIn(view, a);
-      let lostRaces = 0;
-      let selected: RankedCandidate | undefined;
-      for (const r of evaluation.ranking.ranked) {
-        if (await claims.claim(r.workerId, capacityOf(evaluation, r.workerId))) {
-          selected = r;
-          break;
-        }
-        lostRaces++;
-      }
-      if (selected) view.offered(a.task.taskId, a.task.queue, selected.workerId);
+      const { evaluation, selected, lostRaces } = await this.claimBest(view, claims, view.evaluate(a));
       events.push(...this.recordInto(writes, evaluation, { selected, lostRaces }).events);
     }
     await writes.flush(m, this.store);
@@ -162,13 +149,31 @@ export class DispatchPlanner {
 
   /** One online attempt: the best-ranked candidate whose capacity slot can be claimed gets the offer. */
   async plan(m: EntityManager, claims: SlotClaims, a: ReplicaAttempt): Promise<PlanResult> {
-    const evaluation = await this.evaluate(m, a);
+    const view = await this.unitView(m, claims, a);
+    const { evaluation, selected, lostRaces } = await this.claimBest(view, claims, view.evaluate(a));
+    return this.record(m, evaluation, { selected, lostRaces });
+  }
+
+  /**
+   * Claims a capacity slot for the best-ranked candidate that still has one, going down the
+   * ranking. The ranking holds the best few; only when every one of them was taken (by other
+   * dispatchers, say) is it extended to everyone eligible.
+   */
+  private async claimBest(view: DispatchView, claims: SlotClaims, first: Evaluation): Promise<{ evaluation: Evaluation; selected?: RankedCandidate; lostRaces: number }> {
+    const { taskId, queue } = first.attempt.task;
+    let evaluation = first;
     let lostRaces = 0;
-    for (const r of evaluation.ranking.ranked) {
-      if (await claims.claim(r.workerId, capacityOf(evaluation, r.workerId))) return this.record(m, evaluation, { selected: r, lostRaces });
-      lostRaces++;
+    for (;;) {
+      for (const r of evaluation.ranking.ranked.slice(lostRaces)) {
+        if (await claims.claim(r.workerId, capacityOf(evaluation, r.workerId))) {
+          view.offered(taskId, queue, r.workerId);
+          return { evaluation, selected: r, lostRaces };
+        }
+        lostRaces++;
+      }
+      if (evaluation.ranking.ranked.length >= evaluation.ranking.eligible) return { evaluation, lostRaces };
+      evaluation = view.evaluate(first.attempt, { everyone: true });
     }
-    return this.record(m, evaluation, { lostRaces });
   }
 
   /**
@@ -248,22 +253,116 @@ export class DispatchPlanner {
  * What the attempts of one unit see: read once, then kept current as the unit makes offers, so
  * a later attempt sees the slot an earlier one took, the queue's shares it moved, and the
  * replica of the same task it gave that worker.
+ *
+ * Each decision's input digest commits to everything its ranking used without serialising
+ * thousands of candidates per attempt: the digest of its pool as the view loaded it (capacity
+ * in use and scores included), of its queue's recent offers as loaded, a running hash of the
+ * offers the unit made before it, and the task, attempt, policy and who touched the task.
  */
 export class DispatchView {
+  private readonly pools = new Map<string, readonly PoolMember[]>();
+  private readonly poolDigests = new Map<string, string>();
+  private readonly unsealed: string[] = [];
+  readonly hot: HotState = { active: new Map(), scores: new Map() };
+  /** Worker ids of each queue's last offers, newest first. */
+  private readonly recent = new Map<string, string[]>();
+  private readonly recentDigests = new Map<string, string>();
   private readonly counts = new Map<string, Map<string, number>>();
+  private readonly touchingByTask = new Map<string, { onTask: Set<string>; declined: Set<string> }>();
+  private readonly loadedIds = new Set<string>();
+  private offerChain = '';
 
   constructor(
     readonly policy: ActivePolicy,
-    private readonly pools: ReadonlyMap<string, readonly Omit<Candidate, 'activeTasks' | 'queueShare' | 'qualityEvidence'>[]>,
-    readonly hot: HotState,
-    /** Worker ids of each queue's last offers, newest first. */
-    private readonly recent: Map<string, string[]>,
-    private readonly touchingByTask: Map<string, { onTask: Set<string>; declined: Set<string> }>,
-    private readonly window: number,
+    private readonly index: CandidateIndex,
+    private readonly now: Date,
   ) {}
 
-  pool(skills: readonly string[]): readonly Omit<Candidate, 'activeTasks' | 'queueShare' | 'qualityEvidence'>[] {
+  get window(): number {
+    return this.policy.document.fairness.queueShareWindow;
+  }
+
+  /** Takes the pools of these skill sets from the index; returns the workers whose hot state is still to be read. */
+  addPools(skillSets: readonly (readonly string[])[]): string[] {
+    const ttl = this.policy.document.presence.heartbeatTtlSeconds;
+    const newIds: string[] = [];
+    for (const skills of skillSets) {
+      const key = skillKey(skills);
+      if (this.pools.has(key)) continue;
+      const pool = this.index.pool(skills, this.now, ttl);
+      this.pools.set(key, pool);
+      this.unsealed.push(key);
+      for (const w of pool) {
+        if (this.loadedIds.has(w.workerId)) continue;
+        this.loadedIds.add(w.workerId);
+        newIds.push(w.workerId);
+      }
+    }
+    return newIds;
+  }
+
+  addHot(hot: HotState): void {
+    for (const [id, n] of hot.active) this.hot.active.set(id, n);
+    for (const [id, s] of hot.scores) this.hot.scores.set(id, s);
+  }
+
+  hasQueue(queue: string): boolean {
+    return this.recent.has(queue);
+  }
+
+  addQueue(queue: string, recent: string[]): void {
+    this.recent.set(queue, recent);
+    this.recentDigests.set(queue, contentHash(recent));
+  }
+
+  setTouching(taskId: string, t: { onTask: Set<string>; declined: Set<string> }): void {
+    this.touchingByTask.set(taskId, t);
+  }
+
+  /** Fixes the digests of the pools loaded since the last call, as they are now. */
+  sealPools(): void {
+    for (const key of this.unsealed.splice(0)) {
+      this.poolDigests.set(key, contentHash(this.pools.get(key)!.map((w) => this.candidate(w, 0))));
+    }
+  }
+
+  pool(skills: readonly string[]): readonly PoolMember[] {
     return this.pools.get(skillKey(skills)) ?? [];
+  }
+
+  /**
+   * Filters and ranks one replica's candidates as the view sees them; nothing is read or written.
+   * The ranking holds the best RANKED_SPARE beyond what the record and a batch need, or everyone
+   * eligible when asked.
+   */
+  evaluate(a: ReplicaAttempt, { everyone = false } = {}): Evaluation {
+    const { task, replica, attempt } = a;
+    const policy = this.policy;
+    const doc = policy.document;
+    const key = skillKey(task.requiredSkills);
+    const shares = this.shares(task.queue);
+    const candidates: Candidate[] = (this.pools.get(key) ?? []).map((w) =>
+      this.candidate(w, shares.sample > 0 ? (shares.counts.get(w.workerId) ?? 0) / shares.sample : 0));
+    const { onTask, declined } = this.touching(task.taskId);
+    const context = { task: { ...task, excludedWorkerIds: task.excludedWorkerIds ?? [] }, onTask, declined };
+    const ranking = rankCandidates({
+      candidates, context, weights: doc.weights, topK: doc.dispatch.topK,
+      limit: everyone ? undefined : Math.max(doc.dispatch.topK, doc.dispatch.batch.candidatesPerTask) + RANKED_SPARE,
+      fairness: { ...doc.fairness, queueSample: shares.sample, draw: decisionDraw(task.taskId, replica, attempt) },
+    });
+    const inputDigest = contentHash({
+      task, replica, attempt, policy: policy.contentHash,
+      pool: this.poolDigests.get(key) ?? null, recentOffers: this.recentDigests.get(task.queue) ?? null, offersBefore: this.offerChain,
+      onTask: [...onTask].sort(), declined: [...declined].sort(),
+    });
+    return { attempt: a, policy, candidates, ranking, inputDigest };
+  }
+
+  private candidate(w: PoolMember, queueShare: number): Candidate {
+    const cached = this.hot.scores.get(w.workerId);
+    const scores = cached ? { quality: cached.quality, latency: cached.latency, availability: cached.availability } : w.scores;
+    const qualityEvidence = cached?.qualityEvidence ?? w.scores.qualityEvidence ?? 0;
+    return { ...w, scores, qualityEvidence, queueShare, activeTasks: this.hot.active.get(w.workerId) ?? 0 };
   }
 
   /** Each worker's count among the queue's last `window` offers, and how many offers that window holds. */
@@ -286,6 +385,7 @@ export class DispatchView {
 
   /** An offer was made in this unit: the worker holds one more task, and it counts in the queue's window. */
   offered(taskId: string, queue: string, workerId: string): void {
+    this.offerChain = createHash('sha256').update(`${this.offerChain}\n${taskId}\t${queue}\t${workerId}`).digest('hex');
     this.hot.active.set(workerId, (this.hot.active.get(workerId) ?? 0) + 1);
     this.touching(taskId).onTask.add(workerId);
     const counts = this.shares(queue).counts;

@@ -1,17 +1,5 @@
 import { sqlRows } from '@clearwork/platform';
-import type { Candidate } from '@clearwork/matching-core';
 import type { EntityManager } from 'typeorm';
-
-interface WorkerRow {
-  worker_id: string;
-  skills: string[];
-  languages: string[];
-  qualifications: string[];
-  capacity: number;
-  online: boolean;
-  suspended: boolean;
-  scores: Record<string, number>;
-}
 
 /** Profile fields a registration or update may set; absent fields are left as they are. */
 export interface ProfilePatch {
@@ -90,29 +78,5 @@ export class WorkerRegistry {
   async capacityOf(m: EntityManager, workerId: string): Promise<number | undefined> {
     const rows: { capacity: number }[] = await sqlRows(m, `SELECT capacity FROM dispatcher.workers WHERE worker_id = $1`, [workerId]);
     return rows[0]?.capacity;
-  }
-
-  /**
-   * Workers worth considering for a task: those with every required skill, found through the
-   * skill index rather than a scan. Capacity in use is filled in by the caller from Redis.
-   */
-  async candidatesFor(m: EntityManager, requiredSkills: readonly string[], now: Date, heartbeatTtlSeconds: number): Promise<Omit<Candidate, 'activeTasks'>[]> {
-    // Presence lapses when heartbeats stop for the policy's TTL, whether or not anything else arrived.
-    const rows: WorkerRow[] = await sqlRows(m,
-      `SELECT worker_id, skills, languages, qualifications, capacity, suspended, scores,
-              online AND last_seen_at >= $2::timestamptz - make_interval(secs => $3) AS online
-       FROM dispatcher.workers WHERE skills @> $1::text[] ORDER BY worker_id LIMIT 5000`,
-      [requiredSkills, now.toISOString(), heartbeatTtlSeconds],
-    );
-    return rows.map((r) => ({
-      workerId: r.worker_id,
-      skills: r.skills,
-      languages: r.languages,
-      qualifications: r.qualifications,
-      capacity: r.capacity,
-      online: r.online,
-      suspended: r.suspended,
-      scores: r.scores,
-    }));
   }
 }

@@ -1,0 +1,151 @@
+import type { Candidate } from '@clearwork/matching-core';
+import { sqlRows } from '@clearwork/platform';
+import type { DataSource } from 'typeorm';
+
+/** A worker as a dispatch attempt sees it before Redis adds capacity in use and fresh scores. */
+export type PoolMember = Omit<Candidate, 'activeTasks' | 'queueShare' | 'qualityEvidence'>;
+
+interface IndexedWorker {
+  readonly workerId: string;
+  readonly skills: readonly string[];
+  readonly languages: readonly string[];
+  readonly qualifications: readonly string[];
+  readonly capacity: number;
+  readonly online: boolean;
+  readonly lastSeenMs: number | null;
+  readonly suspended: boolean;
+  readonly scores: Readonly<Record<string, number>>;
+}
+
+interface ChangedRow {
+  xmin: string;
+  worker_id: string | null;
+  skills: string[];
+  languages: string[];
+  qualifications: string[];
+  capacity: number;
+  online: boolean;
+  last_seen_at: Date | null;
+  suspended: boolean;
+  scores: Record<string, number>;
+}
+
+/**
+ * The worker registry held in memory, so a dispatch attempt finds its candidates without
+ * reading thousands of rows: every worker with the task's skills, not the first few thousand
+ * by id. PostgreSQL stays the truth, shared by every dispatcher process; `refresh` reads only
+ * the rows changed since the last one (see migration WorkerChanges1732600000000), so it costs
+ * one indexed read when nothing changed. A refresh requested while another runs waits for the
+ * next one, which starts after the request: whatever committed before a unit asked is seen.
+ * Workers are never deleted, so a row that disappears is not looked for.
+ */
+export class CandidateIndex {
+  private readonly workers = new Map<string, IndexedWorker>();
+  private readonly bySkill = new Map<string, Set<string>>();
+  /** Pools by skill set, sorted by worker id; dropped when any worker's skills change. */
+  private readonly pools = new Map<string, string[]>();
+  /** The xmin of the last refresh's snapshot: rows written by it or later transactions are read again. */
+  private seenBefore = '0';
+  private running?: Promise<void>;
+  private next?: Promise<void>;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  get size(): number {
+    return this.workers.size;
+  }
+
+  /** Brings the index up to what PostgreSQL has committed by the time of the call. */
+  refresh(): Promise<void> {
+    if (this.next) return this.next;
+    if (!this.running) return this.start();
+    this.next = this.running.catch(() => undefined).then(() => {
+      this.next = undefined;
+      return this.start();
+    });
+    return this.next;
+  }
+
+  /**
+   * Everyone with all of `skills`, ordered by worker id, as of `now`: presence lapses when
+   * heartbeats stopped longer than `heartbeatTtlSeconds` ago, whatever else arrived.
+   */
+  pool(skills: readonly string[], now: Date, heartbeatTtlSeconds: number): PoolMember[] {
+    const seenSince = now.getTime() - heartbeatTtlSeconds * 1000;
+    return this.poolIds(skills).map((id) => {
+      const w = this.workers.get(id)!;
+      return {
+        workerId: w.workerId,
+        skills: w.skills,
+        languages: w.languages,
+        qualifications: w.qualifications,
+        capacity: w.capacity,
+        online: w.online && w.lastSeenMs !== null && w.lastSeenMs >= seenSince,
+        suspended: w.suspended,
+        scores: w.scores,
+      };
+    });
+  }
+
+  private poolIds(skills: readonly string[]): string[] {
+    const key = JSON.stringify([...skills].sort());
+    let ids = this.pools.get(key);
+    if (ids) return ids;
+    if (skills.length === 0) {
+      ids = [...this.workers.keys()];
+    } else {
+      const sets = skills.map((s) => this.bySkill.get(s) ?? new Set<string>()).sort((a, b) => a.size - b.size);
+      ids = [...sets[0]].filter((id) => sets.every((s) => s.has(id)));
+    }
+    ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    this.pools.set(key, ids);
+    return ids;
+  }
+
+  private start(): Promise<void> {
+    this.running = this.load().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async load(): Promise<void> {
+    // One statement, so the xmin and the rows come from the same snapshot; the LEFT JOIN returns the xmin even when nothing changed.
+    const rows = await sqlRows<ChangedRow>(this.dataSource.manager,
+      `SELECT s.xmin::text AS xmin, w.worker_id, w.skills, w.languages, w.qualifications, w.capacity, w.online, w.last_seen_at, w.suspended, w.scores
+       FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s
+       LEFT JOIN dispatcher.workers w ON w.changed_xid >= $1::xid8`,
+      [this.seenBefore],
+    );
+    for (const r of rows) if (r.worker_id !== null) this.put(r);
+    this.seenBefore = rows[0].xmin;
+  }
+
+  private put(r: ChangedRow): void {
+    const before = this.workers.get(r.worker_id!);
+    const worker: IndexedWorker = {
+      workerId: r.worker_id!,
+      skills: r.skills,
+      languages: r.languages,
+      qualifications: r.qualifications,
+      capacity: r.capacity,
+      online: r.online,
+      lastSeenMs: r.last_seen_at ? new Date(r.last_seen_at).getTime() : null,
+      suspended: r.suspended,
+      scores: r.scores,
+    };
+    this.workers.set(worker.workerId, worker);
+    if (before && sameSkills(before.skills, worker.skills)) return;
+    for (const s of before?.skills ?? []) this.bySkill.get(s)?.delete(worker.workerId);
+    for (const s of worker.skills) {
+      let set = this.bySkill.get(s);
+      if (!set) this.bySkill.set(s, (set = new Set()));
+      set.add(worker.workerId);
+    }
+    this.pools.clear();
+  }
+}
+
+function sameSkills(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
+}

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { openDataSource } from '@clearwork/platform';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { DISPATCHER_MIGRATIONS } from '../apps/dispatcher/src/dispatcher.module';
+import { CandidateIndex } from '../apps/dispatcher/src/workers/candidate-index';
+import { createScratchDatabase, requireRealServers } from './support/servers';
+
+/**
+ * The dispatcher's in-memory worker registry against a real PostgreSQL: it reads only changed
+ * rows, yet never misses a change committed by a transaction that was still open when it last
+ * looked (the case a timestamp watermark gets wrong).
+ */
+describe('CandidateIndex', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let dataSource: DataSource;
+  let writer: Client;
+  const now = new Date();
+  const ids = (index: CandidateIndex, skills: string[]) => index.pool(skills, now, 60).map((w) => w.workerId);
+  const add = (id: string, skills: string[], lastSeen: Date | null = now) =>
+    writer.query(`INSERT INTO dispatcher.workers (worker_id, skills, capacity, online, last_seen_at) VALUES ($1, $2, 1, true, $3)`, [id, skills, lastSeen]);
+
+  beforeAll(async () => {
+    await requireRealServers();
+    db = await createScratchDatabase(`cw_index_${randomBytes(4).toString('hex')}`);
+    dataSource = await openDataSource({ url: db.url, schema: 'dispatcher', migrations: DISPATCHER_MIGRATIONS });
+    writer = new Client({ connectionString: db.url });
+    await writer.connect();
+  });
+
+  afterAll(async () => {
+    await writer?.end();
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  it('finds every worker with the skills, sees changes once committed, and misses none that committed late', async () => {
+    const index = new CandidateIndex(dataSource);
+    await index.refresh();
+    expect(index.size).toBe(0);
+
+    await add('w-a', ['label', 'audio']);
+    await add('w-b', ['label']);
+    await add('w-stale', ['label'], new Date(now.getTime() - 120_000));
+    await index.refresh();
+    expect(ids(index, ['label'])).toEqual(['w-a', 'w-b', 'w-stale']);
+    expect(ids(index, ['audio', 'label'])).toEqual(['w-a']);
+    expect(index.pool(['label'], now, 60).find((w) => w.workerId === 'w-stale')!.online).toBe(false);
+
+    // A transaction takes its id, changes w-b and stays open while others commit and the index looks.
+    const slow = new Client({ connectionString: db.url });
+    await slow.connect();
+    try {
+      await slow.query('BEGIN');
+      await slow.query(`UPDATE dispatcher.workers SET skills = '{label,audio}' WHERE worker_id = 'w-b'`);
+      await add('w-c', ['audio']);
+      await index.refresh();
+      expect(ids(index, ['audio'])).toEqual(['w-a', 'w-c']);
+      await slow.query('COMMIT');
+    } finally {
+      await slow.end();
+    }
+    await index.refresh();
+    expect(ids(index, ['audio'])).toEqual(['w-a', 'w-b', 'w-c']);
+
+    // Scores and suspension changed by any statement are seen too.
+    await writer.query(`UPDATE dispatcher.workers SET suspended = true, scores = '{"quality":0.9}' WHERE worker_id = 'w-a'`);
+    await index.refresh();
+    const a = index.pool(['label'], now, 60).find((w) => w.workerId === 'w-a')!;
+    expect(a).toMatchObject({ suspended: true, scores: { quality: 0.9 } });
+  });
+
+  it('reads only what changed: a refresh after no change returns no rows', async () => {
+    const index = new CandidateIndex(dataSource);
+    await index.refresh();
+    const before = index.size;
+    const counted = await dataSource.query(`SELECT count(*)::int AS n FROM dispatcher.workers`);
+    expect(before).toBe(counted[0].n);
+    const { rows } = await writer.query(`SELECT count(*)::int AS n FROM dispatcher.workers WHERE changed_xid >= pg_snapshot_xmin(pg_current_snapshot())`);
+    expect(rows[0].n).toBe(0);
+  });
+});
