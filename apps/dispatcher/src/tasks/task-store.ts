@@ -137,6 +137,20 @@ export class TaskStore {
     return touching;
   }
 
+  /** `recentOfferees` of several queues in one statement. */
+  async recentOffereesMany(m: EntityManager, queues: readonly string[], window: number): Promise<Map<string, string[]>> {
+    const recent = new Map(queues.map((q) => [q, [] as string[]]));
+    if (queues.length === 0) return recent;
+    const rows = await sqlRows<{ queue: string; worker_id: string }>(m,
+      `SELECT q.queue, o.worker_id FROM unnest($1::text[]) AS q(queue)
+       CROSS JOIN LATERAL (SELECT worker_id, created_at FROM dispatcher.offers WHERE queue = q.queue ORDER BY created_at DESC LIMIT $2) o
+       ORDER BY q.queue, o.created_at DESC`,
+      [queues, window],
+    );
+    for (const r of rows) recent.get(r.queue)!.push(r.worker_id);
+    return recent;
+  }
+
   /** The workers of the queue's last `window` offers, newest first (a worker once per offer). */
   async recentOfferees(m: EntityManager, queue: string, window: number): Promise<string[]> {
     const rows = await sqlRows<{ worker_id: string }>(m,
@@ -233,14 +247,25 @@ export class TaskStore {
   }
 
   /**
-   * Waiting replicas that at least one of `workerIds` has every required skill for, highest
-   * priority then oldest, locked (skipping those another transaction holds).
+   * Waiting replicas that at least one of `workerIds` could be offered now, highest priority
+   * then oldest, locked (skipping those another transaction holds). "Could" applies the hard
+   * rules that need no Redis: present and not suspended, every skill and qualification, a
+   * language in common, not excluded, never offered the task before. A replica none of them
+   * could take is left alone rather than attempted again to the same end, which under load
+   * would re-record the same waiting decision every time anyone freed a slot.
    */
   async lockWaitingForAny(m: EntityManager, workerIds: readonly string[], limit: number): Promise<{ taskId: string; replica: number }[]> {
     const rows: { task_id: string; replica: number }[] = await sqlRows(m,
       `SELECT r.task_id, r.replica FROM dispatcher.task_replicas r JOIN dispatcher.tasks t USING (task_id)
        WHERE r.state = 'waiting'
-         AND EXISTS (SELECT 1 FROM dispatcher.workers w WHERE w.worker_id = ANY($1::text[]) AND t.required_skills <@ w.skills)
+         AND EXISTS (
+           SELECT 1 FROM dispatcher.workers w
+           WHERE w.worker_id = ANY($1::text[]) AND w.online AND NOT w.suspended
+             AND t.required_skills <@ w.skills
+             AND (jsonb_array_length(COALESCE(t.spec->'languages', '[]')) = 0 OR (t.spec->'languages') ?| w.languages)
+             AND COALESCE(t.spec->'requiredQualifications', '[]') <@ to_jsonb(w.qualifications)
+             AND NOT COALESCE(t.spec->'excludedWorkerIds', '[]') ? w.worker_id
+             AND NOT EXISTS (SELECT 1 FROM dispatcher.offers o WHERE o.task_id = r.task_id AND o.worker_id = w.worker_id))
        ORDER BY r.priority DESC, r.posted_at, r.task_id, r.replica LIMIT $2 FOR UPDATE OF r SKIP LOCKED`,
       [workerIds, limit],
     );
