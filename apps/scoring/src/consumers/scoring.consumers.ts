@@ -21,12 +21,12 @@ export class ScoringConsumers {
 
   @EventPattern(TOPICS.workerEvents, batchHandler(EVENTS_PER_CALL))
   onWorkerEvents(@Payload() batch: readonly BatchedEvent<WorkerEvent>[]): Promise<BatchRejection[]> {
-    return this.keeper.onBatch(batch, (m, event, now) => this.keeper.workerEventIn(m, event, now));
+    return this.keeper.onBatch(batch, (m, events, now) => this.keeper.workerEventsIn(m, events, now));
   }
 
   @EventPattern(TOPICS.offers, batchHandler(EVENTS_PER_CALL))
   onOfferEvents(@Payload() batch: readonly BatchedEvent<OfferEvent>[]): Promise<BatchRejection[]> {
-    return this.keeper.onBatch(batch, (m, event, now) => this.keeper.offerEventIn(m, event, now));
+    return this.keeper.onBatch(batch, (m, events, now) => this.keeper.offerEventsIn(m, events, now));
   }
 
   @EventPattern(TOPICS.tasks, BATCH_HANDLER)

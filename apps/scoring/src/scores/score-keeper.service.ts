@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TOPICS, type CachedScore, type OfferEvent, type WorkerEvent, type WorkerScored } from '@clearwork/contracts';
-import { applyInUnits, claimEvent, DeadLetterError, enqueue, OutboxRelay, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
+import { applyInUnits, claimEvents, DeadLetterError, enqueue, OutboxRelay, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
 import {
   changesOf, evolve, isOnline, NEW_WORKER, observationsOf, scoreOf,
   type PolicyDocument, type Scores, type ScoringEvent, type WorkerScoreState,
@@ -11,6 +11,7 @@ import { SCHEMA } from '../config';
 import { PolicyCache } from '../policies/policy-cache';
 import { ScoreCache } from './score-cache';
 import { ScoreStore, type HistoryEntry, type WorkerRecord } from './score-store';
+import { ScoreUnit } from './score-unit';
 
 /** Clock skew tolerated on `occurredAt` before an event is refused as coming from the future. */
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
@@ -36,60 +37,82 @@ export class ScoreKeeper {
     @Inject(OutboxRelay) private readonly relay: OutboxRelay,
   ) {}
 
-  /** A worker event, in the caller's transaction; returns the scores to cache once it commits. */
-  async workerEventIn(m: EntityManager, event: WorkerEvent, now: Date): Promise<CachedScore[]> {
-    if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return [];
-    const { workerId } = event.data;
-    if (event.type === 'WorkerRegistered') return this.register(m, event, now);
-    const record = await this.store.lock(m, workerId);
-    if (!record) throw new DeadLetterError(`worker ${workerId} is not registered; send WorkerRegistered first`);
-    switch (event.type) {
-      case 'WorkerProfileUpdated': {
-        const { workerId: _w, ...patch } = event.data;
-        await this.store.setProfile(m, workerId, patch);
-        return [];
-      }
-      case 'WorkerSuspended':
-      case 'WorkerReinstated':
-        await this.store.setSuspended(m, workerId, event.type === 'WorkerSuspended');
-        return [];
-      default:
-        return this.apply(m, record, await this.toScoringEvent(m, event), now);
-    }
+  /** Worker events in order, in the caller's transaction; the unit returned holds their writes. */
+  async workerEventsIn(m: EntityManager, events: readonly WorkerEvent[], now: Date): Promise<ScoreUnit> {
+    const claimed = await claimEvents(m, SCHEMA, events);
+    const fresh = events.filter((e) => claimed.delete(e.eventId.toLowerCase()));
+    const unit = new ScoreUnit(m, this.store);
+    await unit.load({
+      workerIds: fresh.map((e) => e.data.workerId),
+      offerIds: fresh.flatMap((e) => (e.type === 'OfferAccepted' || e.type === 'OfferDeclined' ? [e.data.offerId] : [])),
+      taskIds: fresh.flatMap((e) => (e.type === 'TaskSubmitted' ? [e.data.taskId] : [])),
+    });
+    for (const event of fresh) await this.workerEvent(unit, event, now);
+    return unit;
   }
 
-  /** An offer event (offered times, expiries), in the caller's transaction; returns the scores to cache once it commits. */
-  async offerEventIn(m: EntityManager, event: OfferEvent, now: Date): Promise<CachedScore[]> {
-    if (event.type !== 'OfferMade' && event.type !== 'OfferExpired') return [];
-    if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return [];
-    const { workerId, taskId, offerId } = event.data;
-    if (event.type === 'OfferMade') {
-      await this.store.recordOffer(m, { offerId, taskId, workerId, offeredAt: event.occurredAt });
-      return [];
+  /** Offer events in order (offered times, expiries), in the caller's transaction. */
+  async offerEventsIn(m: EntityManager, events: readonly OfferEvent[], now: Date): Promise<ScoreUnit> {
+    const relevant = events.filter((e): e is Extract<OfferEvent, { type: 'OfferMade' | 'OfferExpired' }> => e.type === 'OfferMade' || e.type === 'OfferExpired');
+    const claimed = await claimEvents(m, SCHEMA, relevant);
+    const fresh = relevant.filter((e) => claimed.delete(e.eventId.toLowerCase()));
+    const unit = new ScoreUnit(m, this.store);
+    await unit.load({ workerIds: fresh.flatMap((e) => (e.type === 'OfferExpired' ? [e.data.workerId] : [])), offerIds: [], taskIds: [] });
+    for (const event of fresh) {
+      const { workerId, taskId, offerId } = event.data;
+      if (event.type === 'OfferMade') {
+        unit.recordOffer({ offerId, taskId, workerId, offeredAt: event.occurredAt });
+        continue;
+      }
+      const record = unit.record(workerId);
+      if (!record) throw new DeadLetterError(`worker ${workerId} is not registered`);
+      await this.apply(unit, record, { type: 'OfferExpired', eventId: event.eventId, occurredAt: event.occurredAt, taskId }, now);
     }
-    const record = await this.store.lock(m, workerId);
-    if (!record) throw new DeadLetterError(`worker ${workerId} is not registered`);
-    return this.apply(m, record, { type: 'OfferExpired', eventId: event.eventId, occurredAt: event.occurredAt, taskId }, now);
+    return unit;
   }
 
   /**
-   * A fetched batch of worker or offer events, applied in order by `apply`, up to
+   * A fetched batch of worker or offer events, applied in order by `applyAll`, up to
    * MAX_EVENTS_PER_UNIT in one transaction (a refused event sends its chunk back through one
    * transaction per event, see applyInUnits). Returns the events refused for good.
    */
-  async onBatch<E>(batch: readonly BatchedEvent<E>[], apply: (m: EntityManager, event: E, now: Date) => Promise<CachedScore[]>): Promise<BatchRejection[]> {
+  async onBatch<E>(batch: readonly BatchedEvent<E>[], applyAll: (m: EntityManager, events: readonly E[], now: Date) => Promise<ScoreUnit>): Promise<BatchRejection[]> {
     return applyInUnits(
       batch,
       MAX_EVENTS_PER_UNIT,
       (chunk) =>
         this.dataSource.transaction(async (m) => {
-          const now = new Date();
-          const scores: CachedScore[] = [];
-          for (const { event } of chunk) scores.push(...(await apply(m, event, now)));
-          return { scores };
+          const unit = await applyAll(m, chunk.map((i) => i.event), new Date());
+          const enqueued = await unit.write();
+          return { scores: unit.scores, enqueued };
         }),
-      (outcomes) => this.afterCommit(outcomes.flatMap((o) => o.scores)),
+      async (outcomes) => {
+        this.relay.committed(outcomes.flatMap((o) => o.enqueued));
+        await this.cache.put(outcomes.flatMap((o) => o.scores));
+      },
     );
+  }
+
+  private async workerEvent(unit: ScoreUnit, event: WorkerEvent, now: Date): Promise<void> {
+    const { workerId } = event.data;
+    if (event.type === 'WorkerRegistered') return this.register(unit, event, now);
+    const record = unit.record(workerId);
+    if (!record) throw new DeadLetterError(`worker ${workerId} is not registered; send WorkerRegistered first`);
+    switch (event.type) {
+      case 'WorkerProfileUpdated': {
+        const { workerId: _w, ...patch } = event.data;
+        await unit.writePending();
+        await this.store.setProfile(unit.m, workerId, patch);
+        return;
+      }
+      case 'WorkerSuspended':
+      case 'WorkerReinstated':
+        await unit.writePending();
+        await this.store.setSuspended(unit.m, workerId, event.type === 'WorkerSuspended');
+        return;
+      default:
+        return this.apply(unit, record, this.toScoringEvent(unit, event), now);
+    }
   }
 
   async onTaskPosted(tasks: readonly { taskId: string; estimatedSeconds: number }[]): Promise<void> {
@@ -135,28 +158,26 @@ export class ScoreKeeper {
     await this.cache.put(scores);
   }
 
-  private async register(m: EntityManager, event: Extract<WorkerEvent, { type: 'WorkerRegistered' }>, now: Date): Promise<CachedScore[]> {
-    const policy = await this.policies.current();
+  private async register(unit: ScoreUnit, event: Extract<WorkerEvent, { type: 'WorkerRegistered' }>, now: Date): Promise<void> {
     const { workerId, ...profile } = event.data;
+    if (unit.record(workerId)) {
+      // Registering again updates the profile; scores are kept.
+      await unit.writePending();
+      await this.store.setProfile(unit.m, workerId, profile);
+      return;
+    }
+    const policy = await this.policies.current();
     const state = evolve(policy.document, NEW_WORKER, { type: 'WorkerRegistered', eventId: event.eventId, occurredAt: event.occurredAt });
     const scores = scoreOf(policy.document, state, now.getTime());
-    const created = await this.store.create(m, {
-      workerId, profile, registeredAt: event.occurredAt, state, policyVersion: policy.version, scores, online: false, lastSeenAt: null,
-    });
-    if (!created) {
-      // Registering again updates the profile; scores are kept.
-      await this.store.setProfile(m, workerId, profile);
-      return [];
-    }
-    await this.store.addHistory(m, [{
+    unit.create({ workerId, profile, registeredAt: event.occurredAt, state, policyVersion: policy.version, scores, online: false, lastSeenAt: null });
+    unit.addHistory([{
       workerId, eventId: event.eventId, eventType: event.type, taskId: null, occurredAt: event.occurredAt,
       policyVersion: policy.version, changes: { quality: 0, latency: 0, availability: 0, composite: 0 }, scores, note: 'registered: starting scores',
     }]);
-    await enqueue(m, SCHEMA, [scoredEvent(workerId, policy.version, scores, event.eventId, now)]);
-    return [cached(workerId, policy.version, scores, now)];
+    unit.emit(scoredEvent(workerId, policy.version, scores, event.eventId, now), cached(workerId, policy.version, scores, now));
   }
 
-  private async apply(m: EntityManager, record: WorkerRecord, e: ScoringEvent, now: Date): Promise<CachedScore[]> {
+  private async apply(unit: ScoreUnit, record: WorkerRecord, e: ScoringEvent, now: Date): Promise<void> {
     const policy = await this.policies.current();
     const doc = policy.document;
     const at = Date.parse(e.occurredAt);
@@ -164,7 +185,10 @@ export class ScoreKeeper {
       throw new DeadLetterError(`occurredAt ${e.occurredAt} is in the future (more than 5 minutes ahead of ${now.toISOString()})`);
     }
     let state = record.state;
-    if (record.policyVersion < policy.version) state = await this.rebuild(m, record, doc);
+    if (record.policyVersion < policy.version) {
+      await unit.writePending(); // the rebuild reads the evidence
+      state = await this.rebuild(unit.m, record, doc);
+    }
     const isEvidence = Object.keys(observationsOf(doc, e)).length > 0;
     const tooOld = at < now.getTime() - doc.maxEventAgeDays * DAY_MS;
     const entries: HistoryEntry[] = [];
@@ -172,20 +196,19 @@ export class ScoreKeeper {
     if (tooOld && isEvidence) {
       entries.push(historyOf(record.workerId, e, policy.version, zeroChanges(), record.scores, `ignored: older than ${doc.maxEventAgeDays} days when it arrived`));
     } else {
-      if (isEvidence) await this.store.addEvidence(m, record.workerId, e);
+      if (isEvidence) unit.addEvidence(record.workerId, e);
       next = evolve(doc, state, e);
     }
     const scores = scoreOf(doc, next, now.getTime());
     const online = isOnline(doc, next, now.getTime());
     const presenceChanged = online !== record.online;
     const updated: WorkerRecord = { ...record, state: next, scores, policyVersion: policy.version, online, lastSeenAt: lastSeen(next) };
-    await this.store.save(m, updated);
-    if (!isEvidence && !presenceChanged && record.policyVersion === policy.version) return [];
+    unit.save(updated);
+    if (!isEvidence && !presenceChanged && record.policyVersion === policy.version) return;
     const changes = isEvidence && !tooOld ? changesOf(doc, state, next, at) : diffScores(record.scores, scores);
     if (entries.length === 0) entries.push(historyOf(record.workerId, e, policy.version, changes, scores));
-    await this.store.addHistory(m, entries);
-    await enqueue(m, SCHEMA, [scoredEvent(record.workerId, policy.version, scores, e.eventId, now)]);
-    return [cached(record.workerId, policy.version, scores, now)];
+    unit.addHistory(entries);
+    unit.emit(scoredEvent(record.workerId, policy.version, scores, e.eventId, now), cached(record.workerId, policy.version, scores, now));
   }
 
   private async rebuild(m: EntityManager, record: WorkerRecord, policy: PolicyDocument): Promise<WorkerScoreState> {
@@ -194,7 +217,7 @@ export class ScoreKeeper {
     return evidence.reduce((s, e) => evolve(policy, s, e), base);
   }
 
-  private async toScoringEvent(m: EntityManager, event: Exclude<WorkerEvent, { type: 'WorkerRegistered' | 'WorkerProfileUpdated' | 'WorkerSuspended' | 'WorkerReinstated' }>): Promise<ScoringEvent> {
+  private toScoringEvent(unit: ScoreUnit, event: Exclude<WorkerEvent, { type: 'WorkerRegistered' | 'WorkerProfileUpdated' | 'WorkerSuspended' | 'WorkerReinstated' }>): ScoringEvent {
     const base = { eventId: event.eventId, occurredAt: event.occurredAt };
     switch (event.type) {
       case 'WorkerWentOnline':
@@ -204,12 +227,12 @@ export class ScoreKeeper {
       case 'TaskReviewed':
         return { ...base, type: event.type, taskId: event.data.taskId, verdict: event.data.verdict, gold: event.data.gold };
       case 'TaskSubmitted':
-        return { ...base, type: event.type, taskId: event.data.taskId, durationSeconds: event.data.durationSeconds, estimatedSeconds: await this.store.estimateOf(m, event.data.taskId) };
+        return { ...base, type: event.type, taskId: event.data.taskId, durationSeconds: event.data.durationSeconds, estimatedSeconds: unit.estimateOf(event.data.taskId) };
       case 'TaskAbandoned':
         return { ...base, type: event.type, taskId: event.data.taskId, reason: event.data.reason };
       case 'OfferAccepted':
       case 'OfferDeclined': {
-        const offeredAt = await this.store.offeredAt(m, event.data.offerId);
+        const offeredAt = unit.offerTime(event.data.offerId);
         const responseSeconds = offeredAt ? Math.max(0, (Date.parse(event.occurredAt) - Date.parse(offeredAt)) / 1000) : undefined;
         const reason = event.type === 'OfferDeclined' ? event.data.reason : undefined;
         return { ...base, type: event.type, taskId: event.data.taskId, responseSeconds, reason };

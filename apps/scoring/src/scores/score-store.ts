@@ -51,18 +51,16 @@ export class ScoreStore {
     return rows[0] && toRecord(rows[0]);
   }
 
+  /** Several workers' rows, locked in id order (so two transactions cannot deadlock on them). */
+  async lockMany(m: EntityManager, workerIds: readonly string[]): Promise<WorkerRecord[]> {
+    if (workerIds.length === 0) return [];
+    const rows = await sqlRows<Row>(m, `SELECT * FROM scoring.worker_state WHERE worker_id = ANY($1::text[]) ORDER BY worker_id FOR UPDATE`, [workerIds]);
+    return rows.map(toRecord);
+  }
+
   async find(m: EntityManager, workerId: string): Promise<WorkerRecord | undefined> {
     const rows = await sqlRows<Row>(m, `SELECT * FROM scoring.worker_state WHERE worker_id = $1`, [workerId]);
     return rows[0] && toRecord(rows[0]);
-  }
-
-  async create(m: EntityManager, r: WorkerRecord & { profile: unknown }): Promise<boolean> {
-    const rows = await sqlRows(m,
-      `INSERT INTO scoring.worker_state (worker_id, profile, registered_at, state, policy_version, scores, online, last_seen_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING worker_id`,
-      [r.workerId, JSON.stringify(r.profile), r.registeredAt, JSON.stringify(r.state), r.policyVersion, JSON.stringify(r.scores), r.online, r.lastSeenAt],
-    );
-    return rows.length === 1;
   }
 
   async save(m: EntityManager, r: WorkerRecord): Promise<void> {
@@ -81,25 +79,14 @@ export class ScoreStore {
     await sqlRows(m, `UPDATE scoring.worker_state SET suspended = $2, updated_at = now() WHERE worker_id = $1`, [workerId, suspended]);
   }
 
-  async addEvidence(m: EntityManager, workerId: string, e: ScoringEvent): Promise<void> {
-    await sqlRows(m, `INSERT INTO scoring.evidence (event_id, worker_id, type, occurred_at, input) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, [
-      e.eventId, workerId, e.type, e.occurredAt, JSON.stringify(e),
-    ]);
-  }
-
   async evidenceOf(m: EntityManager, workerId: string): Promise<ScoringEvent[]> {
     const rows = await sqlRows<{ input: ScoringEvent }>(m, `SELECT input FROM scoring.evidence WHERE worker_id = $1 ORDER BY occurred_at, event_id`, [workerId]);
     return rows.map((r) => r.input);
   }
 
   async addHistory(m: EntityManager, entries: readonly HistoryEntry[]): Promise<void> {
-    for (const h of entries) {
-      await sqlRows(m,
-        `INSERT INTO scoring.score_history (worker_id, event_id, event_type, task_id, occurred_at, policy_version, changes, scores, note)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [h.workerId, h.eventId, h.eventType, h.taskId, h.occurredAt, h.policyVersion, JSON.stringify(h.changes), JSON.stringify(h.scores), h.note ?? null],
-      );
-    }
+    await insertRows(m, 'scoring.score_history', ['worker_id', 'event_id', 'event_type', 'task_id', 'occurred_at', 'policy_version', 'changes', 'scores', 'note'],
+      entries.map((h) => [h.workerId, h.eventId, h.eventType, h.taskId, h.occurredAt, h.policyVersion, h.changes, h.scores, h.note ?? null]));
   }
 
   /** The latest history entries that moved `component`, newest first. */
@@ -134,23 +121,21 @@ export class ScoreStore {
     return rows.map((r) => r.worker_id);
   }
 
-  async recordOffer(m: EntityManager, o: { offerId: string; taskId: string; workerId: string; offeredAt: string }): Promise<void> {
-    await sqlRows(m, `INSERT INTO scoring.offers (offer_id, task_id, worker_id, offered_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
-      o.offerId, o.taskId, o.workerId, o.offeredAt,
-    ]);
+  /** When each of these offers was made, as far as this service saw them. */
+  async offeredAtMany(m: EntityManager, offerIds: readonly string[]): Promise<Map<string, string>> {
+    if (offerIds.length === 0) return new Map();
+    const rows = await sqlRows<{ offer_id: string; offered_at: Date }>(m, `SELECT offer_id, offered_at FROM scoring.offers WHERE offer_id = ANY($1::text[])`, [offerIds]);
+    return new Map(rows.map((r) => [r.offer_id, r.offered_at.toISOString()]));
   }
 
-  async offeredAt(m: EntityManager, offerId: string): Promise<string | undefined> {
-    const rows = await sqlRows<{ offered_at: Date }>(m, `SELECT offered_at FROM scoring.offers WHERE offer_id = $1`, [offerId]);
-    return rows[0]?.offered_at.toISOString();
+  async estimatesOf(m: EntityManager, taskIds: readonly string[]): Promise<Map<string, number>> {
+    if (taskIds.length === 0) return new Map();
+    const rows = await sqlRows<{ task_id: string; estimated_seconds: number }>(m, `SELECT task_id, estimated_seconds FROM scoring.task_estimates WHERE task_id = ANY($1::text[])`, [taskIds]);
+    return new Map(rows.map((r) => [r.task_id, r.estimated_seconds]));
   }
 
   async recordEstimates(m: EntityManager, tasks: readonly { taskId: string; estimatedSeconds: number }[]): Promise<void> {
     await insertRows(m, 'scoring.task_estimates', ['task_id', 'estimated_seconds'], tasks.map((t) => [t.taskId, t.estimatedSeconds]), 'ON CONFLICT DO NOTHING');
   }
 
-  async estimateOf(m: EntityManager, taskId: string): Promise<number | undefined> {
-    const rows = await sqlRows<{ estimated_seconds: number }>(m, `SELECT estimated_seconds FROM scoring.task_estimates WHERE task_id = $1`, [taskId]);
-    return rows[0]?.estimated_seconds;
-  }
 }

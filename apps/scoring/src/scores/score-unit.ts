@@ -1,0 +1,116 @@
+import type { CachedScore } from '@clearwork/contracts';
+import { enqueue, insertRows, sqlRows, type EnqueuedEvent, type OutboxEvent } from '@clearwork/platform';
+import type { ScoringEvent } from '@clearwork/scoring-core';
+import type { EntityManager } from 'typeorm';
+import { SCHEMA } from '../config';
+import type { HistoryEntry, ScoreStore, WorkerRecord } from './score-store';
+
+/**
+ * The work of a batch of events in one transaction, done in memory between one read and one
+ * write per table: the workers' rows are read (and locked) together with the offer times and
+ * task estimates the events need, each event is applied to the rows in memory in order, and
+ * then new workers, changed states, evidence, history, offers and outgoing events are written
+ * with a statement each. A step that must run its own SQL (a profile patch, a rebuild that
+ * reads evidence) writes what is pending first, so it sees every earlier event of the batch.
+ */
+export class ScoreUnit {
+  private readonly records = new Map<string, WorkerRecord>();
+  private readonly created = new Map<string, WorkerRecord & { profile: unknown }>();
+  private readonly changed = new Set<string>();
+  private readonly offeredAt = new Map<string, string>();
+  private readonly estimates = new Map<string, number>();
+  private evidence: { workerId: string; e: ScoringEvent }[] = [];
+  private history: HistoryEntry[] = [];
+  private offers: { offerId: string; taskId: string; workerId: string; offeredAt: string }[] = [];
+  private readonly outbox: OutboxEvent[] = [];
+  /** Scores to put in Redis once the transaction commits. */
+  readonly scores: CachedScore[] = [];
+
+  constructor(
+    readonly m: EntityManager,
+    private readonly store: ScoreStore,
+  ) {}
+
+  /** Reads what the batch's events need: the workers' rows (locked), offer times and task estimates. */
+  async load(need: { workerIds: readonly string[]; offerIds: readonly string[]; taskIds: readonly string[] }): Promise<void> {
+    for (const r of await this.store.lockMany(this.m, [...new Set(need.workerIds)])) this.records.set(r.workerId, r);
+    for (const [id, at] of await this.store.offeredAtMany(this.m, [...new Set(need.offerIds)])) this.offeredAt.set(id, at);
+    for (const [id, s] of await this.store.estimatesOf(this.m, [...new Set(need.taskIds)])) this.estimates.set(id, s);
+  }
+
+  record(workerId: string): WorkerRecord | undefined {
+    return this.records.get(workerId);
+  }
+
+  offerTime(offerId: string): string | undefined {
+    return this.offeredAt.get(offerId);
+  }
+
+  estimateOf(taskId: string): number | undefined {
+    return this.estimates.get(taskId);
+  }
+
+  create(r: WorkerRecord & { profile: unknown }): void {
+    this.records.set(r.workerId, r);
+    this.created.set(r.workerId, r);
+  }
+
+  save(r: WorkerRecord): void {
+    this.records.set(r.workerId, r);
+    const created = this.created.get(r.workerId);
+    if (created) this.created.set(r.workerId, { ...r, profile: created.profile });
+    else this.changed.add(r.workerId);
+  }
+
+  addEvidence(workerId: string, e: ScoringEvent): void {
+    this.evidence.push({ workerId, e });
+  }
+
+  addHistory(entries: readonly HistoryEntry[]): void {
+    this.history.push(...entries);
+  }
+
+  recordOffer(o: { offerId: string; taskId: string; workerId: string; offeredAt: string }): void {
+    this.offers.push(o);
+    this.offeredAt.set(o.offerId, o.offeredAt);
+  }
+
+  emit(event: OutboxEvent, score: CachedScore): void {
+    this.outbox.push(event);
+    this.scores.push(score);
+  }
+
+  /** Writes the rows pending so far (not the outgoing events), for a step about to run SQL of its own. */
+  async writePending(): Promise<void> {
+    const created = [...this.created.values()];
+    this.created.clear();
+    await insertRows(this.m, 'scoring.worker_state', ['worker_id', 'profile', 'registered_at', 'state', 'policy_version', 'scores', 'online', 'last_seen_at'],
+      created.map((r) => [r.workerId, r.profile, r.registeredAt, r.state, r.policyVersion, r.scores, r.online, r.lastSeenAt]), 'ON CONFLICT DO NOTHING');
+    const changed = [...this.changed].map((id) => this.records.get(id)!);
+    this.changed.clear();
+    if (changed.length > 0) {
+      await sqlRows(this.m,
+        `UPDATE scoring.worker_state w SET state = u.state, policy_version = u.policy_version, scores = u.scores, online = u.online,
+           last_seen_at = u.last_seen_at, updated_at = now()
+         FROM json_populate_recordset(NULL::scoring.worker_state, $1::json) u WHERE w.worker_id = u.worker_id`,
+        [JSON.stringify(changed.map((r) => ({
+          worker_id: r.workerId, state: r.state, policy_version: r.policyVersion, scores: r.scores, online: r.online, last_seen_at: r.lastSeenAt,
+        })))],
+      );
+    }
+    await insertRows(this.m, 'scoring.evidence', ['event_id', 'worker_id', 'type', 'occurred_at', 'input'],
+      this.evidence.map(({ workerId, e }) => [e.eventId, workerId, e.type, e.occurredAt, e]), 'ON CONFLICT DO NOTHING');
+    this.evidence = [];
+    await this.store.addHistory(this.m, this.history);
+    this.history = [];
+    await insertRows(this.m, 'scoring.offers', ['offer_id', 'task_id', 'worker_id', 'offered_at'],
+      this.offers.map((o) => [o.offerId, o.taskId, o.workerId, o.offeredAt]), 'ON CONFLICT DO NOTHING');
+    this.offers = [];
+  }
+
+  /** Writes everything, the outgoing events through the outbox last; returns them for the relay. */
+  async write(): Promise<EnqueuedEvent[]> {
+    await this.writePending();
+    return enqueue(this.m, SCHEMA, this.outbox);
+  }
+}
