@@ -4,6 +4,7 @@ import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { TaskLifecycle } from '../tasks/task-lifecycle.service';
 import { CapacityLedger, LEDGER_SENTINEL as SENTINEL } from './capacity-ledger';
+import { UNIT_DEADLINE_MS } from './dispatch-unit';
 
 const SET_IF = `
 if (redis.call('GET', KEYS[1]) or '0') == ARGV[1] then
@@ -12,10 +13,16 @@ if (redis.call('GET', KEYS[1]) or '0') == ARGV[1] then
 end
 return 0`;
 
+/** A counter above PostgreSQL's count is corrected only after disagreeing, unchanged, this long. */
+const DOWNWARD_AFTER_MS = UNIT_DEADLINE_MS + 10_000;
+
 /**
  * Keeps the Redis capacity counters equal to what PostgreSQL says workers hold (open offers and
- * unfinished assignments). A counter that disagrees twice in a row, unchanged, is corrected
- * with compare-and-set, so a claim in flight is never overwritten; if Redis lost its data (the
+ * unfinished assignments). A counter below the count is corrected when it disagrees twice in a
+ * row, unchanged. One above it may be a claim whose unit has not committed yet, so it is
+ * corrected only once the same disagreement has lasted longer than any unit may run (see
+ * UNIT_DEADLINE_MS); correcting it earlier would hand out a slot that unit is about to use.
+ * Corrections are compare-and-set, so a claim made meanwhile is never overwritten; if Redis lost its data (the
  * sentinel key is gone) every counter is rebuilt at once before anything else. Claims are refused
  * until then (the first refused one asks for the rebuild), and afterwards the tasks that waited
  * meanwhile are dispatched again.
@@ -23,7 +30,8 @@ return 0`;
 @Injectable()
 export class CapacityReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
-  private suspects = new Map<string, string>();
+  /** Counters seen disagreeing: how, and since when. */
+  private suspects = new Map<string, { key: string; since: number }>();
   private running = false;
   private readonly log = new Logger(CapacityReconciler.name);
 
@@ -72,18 +80,21 @@ export class CapacityReconciler implements OnApplicationBootstrap, OnApplication
       const ids = new Set([...truth.keys(), ...(await this.countedWorkers())]);
       const list = [...ids];
       const values = list.length ? await this.redis.mget(...list.map((id) => `active:${id}`)) : [];
-      const next = new Map<string, string>();
+      const next = new Map<string, { key: string; since: number }>();
       for (let i = 0; i < list.length; i++) {
         const id = list[i];
         const have = values[i] ?? '0';
         const want = String(truth.get(id) ?? 0);
         if (have === want) continue;
         const key = `${have}->${want}`;
-        if (this.suspects.get(id) === key) {
+        const seen = this.suspects.get(id);
+        const since = seen?.key === key ? seen.since : Date.now();
+        const due = Number(have) > Number(want) ? Date.now() - since >= DOWNWARD_AFTER_MS : seen?.key === key;
+        if (due) {
           const fixed = await (this.redis as Redis & { setIfEquals(k: string, a: string, b: string): Promise<number> }).setIfEquals(`active:${id}`, have, want);
           if (fixed) this.log.warn(`capacity of ${id} corrected from ${have} to ${want}`);
         } else {
-          next.set(id, key);
+          next.set(id, { key, since });
         }
       }
       this.suspects = next;

@@ -6,7 +6,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * the oldest transaction still running when it read (its snapshot's xmin): every change it has
  * not yet seen was made by that transaction or a later one, committed or not at the time. The
  * skill index goes: candidates are no longer searched in SQL, and without it a heartbeat's
- * update touches one index less.
+ * update touches one index less. Offers and assignments are dated by the clock when written.
  */
 export class WorkerChanges1732600000000 implements MigrationInterface {
   name = 'WorkerChanges1732600000000';
@@ -19,9 +19,15 @@ export class WorkerChanges1732600000000 implements MigrationInterface {
     await q.query(`CREATE TRIGGER workers_changed BEFORE UPDATE ON dispatcher.workers
       FOR EACH ROW EXECUTE FUNCTION dispatcher.mark_worker_changed()`);
     await q.query(`DROP INDEX IF EXISTS dispatcher.workers_skills_gin`);
+    // Offers and assignments are dated when their row is written, not when the transaction began:
+    // a long unit that claimed a slot late must not appear to have held it from its start.
+    await q.query(`ALTER TABLE dispatcher.offers ALTER COLUMN created_at SET DEFAULT clock_timestamp()`);
+    await q.query(`ALTER TABLE dispatcher.assignments ALTER COLUMN assigned_at SET DEFAULT clock_timestamp()`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE dispatcher.assignments ALTER COLUMN assigned_at SET DEFAULT now()`);
+    await q.query(`ALTER TABLE dispatcher.offers ALTER COLUMN created_at SET DEFAULT now()`);
     await q.query(`CREATE INDEX IF NOT EXISTS workers_skills_gin ON dispatcher.workers USING gin (skills)`);
     await q.query(`DROP TRIGGER IF EXISTS workers_changed ON dispatcher.workers`);
     await q.query(`DROP FUNCTION IF EXISTS dispatcher.mark_worker_changed()`);

@@ -178,7 +178,7 @@ export class TaskStore {
   }
 
   async closeOffer(m: EntityManager, offerId: string, state: OfferClosing): Promise<void> {
-    await sqlRows(m, `UPDATE dispatcher.offers SET state = $2, closed_at = now() WHERE offer_id = $1`, [offerId, state]);
+    await sqlRows(m, `UPDATE dispatcher.offers SET state = $2, closed_at = clock_timestamp() WHERE offer_id = $1`, [offerId, state]);
   }
 
   async openOffersOf(m: EntityManager, taskId: string): Promise<OpenOffer[]> {
@@ -218,7 +218,7 @@ export class TaskStore {
    */
   async finishAssignment(m: EntityManager, taskId: string, workerId: string, outcome: 'submitted' | 'abandoned' | 'cancelled'): Promise<number | undefined> {
     const rows: { replica: number }[] = await sqlRows(m, 
-      `UPDATE dispatcher.assignments SET finished_at = now(), outcome = $3
+      `UPDATE dispatcher.assignments SET finished_at = clock_timestamp(), outcome = $3
        WHERE task_id = $1 AND worker_id = $2 AND finished_at IS NULL RETURNING replica`,
       [taskId, workerId, outcome],
     );
