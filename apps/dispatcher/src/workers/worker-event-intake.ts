@@ -3,12 +3,10 @@ import type { WorkerEvent } from '@clearwork/contracts';
 import { applyInUnits, DeadLetterError, type BatchedEvent, type BatchRejection, type UnitOutcome } from '@clearwork/platform';
 import type { UnitScope } from '../dispatch/dispatch-unit';
 import { TaskLifecycle } from '../tasks/task-lifecycle.service';
-import { WorkerRegistryUpdates, type RegistryEvent } from './worker-events.service';
+import { isPresenceEvent, WorkerRegistryUpdates, type PresenceEvent } from './worker-events.service';
 
 /** Events in one unit at most: a longer batch is split, so each transaction stays short. */
 const MAX_EVENTS_PER_UNIT = 200;
-
-type WorkerHeartbeat = Extract<WorkerEvent, { type: 'WorkerHeartbeat' }>;
 
 interface Applied extends UnitOutcome {
   readonly rejections: BatchRejection[];
@@ -20,9 +18,9 @@ const notRegistered = (workerId: string) => new DeadLetterError(`worker ${worker
 
 /**
  * `gig.worker-events.v1` a fetched batch at a time. The events of a batch are applied in order
- * in one unit of work (one transaction, one outbox write, one publish), runs of heartbeats in a
- * statement each way; then the waiting tasks that the freed or newly present workers could do
- * are dispatched again, once for the lot. If one event is refused (an answer to an offer that is
+ * in one unit of work (one transaction, one outbox write, one publish), runs of registrations
+ * and presence events in a statement each way; then the waiting tasks that the freed or newly
+ * present workers could do are dispatched again, once for the lot. If one event is refused (an answer to an offer that is
  * no longer open, say), the unit is rolled back and its events are applied one unit each, so the
  * refused one is dead-lettered and the others land as they would have alone.
  */
@@ -47,32 +45,39 @@ export class WorkerEventIntake {
     );
   }
 
-  /** Applies events in order in the caller's unit; throws a DeadLetterError for any but a heartbeat. */
+  /** Applies events in order in the caller's unit; throws a DeadLetterError for any but a presence event. */
   private async applyAll(scope: UnitScope, chunk: readonly BatchedEvent<WorkerEvent>[], now: Date): Promise<Applied> {
     const applied: Applied = { rejections: [], mayTakeWork: new Set() };
-    let beats: BatchedEvent<WorkerHeartbeat>[] = [];
-    const flushBeats = async () => {
-      if (beats.length === 0) return;
-      const unknown = new Set(await this.registry.heartbeats(scope.m, beats.map((b) => b.event)));
-      for (const item of beats) if (unknown.has(item.event)) applied.rejections.push({ item, error: notRegistered(item.event.data.workerId) });
-      beats = [];
+    let run: BatchedEvent<PresenceEvent>[] = [];
+    let inRun = new Set<string>();
+    const flushRun = async () => {
+      if (run.length === 0) return;
+      const { unknown, mayTakeWork } = await this.registry.presenceIn(scope.m, run.map((b) => b.event));
+      const refused = new Set<WorkerEvent>(unknown);
+      for (const item of run) if (refused.has(item.event)) applied.rejections.push({ item, error: notRegistered(item.event.data.workerId) });
+      for (const id of mayTakeWork) applied.mayTakeWork.add(id);
+      run = [];
+      inRun = new Set();
     };
     for (const item of chunk) {
       const { event } = item;
-      if (event.type === 'WorkerHeartbeat') {
-        beats.push(item as BatchedEvent<WorkerHeartbeat>);
+      if (isPresenceEvent(event)) {
+        // A registration after presence events of the same worker starts a new run, so those are judged before it.
+        if (event.type === 'WorkerRegistered' && inRun.has(event.data.workerId)) await flushRun();
+        run.push(item as BatchedEvent<PresenceEvent>);
+        inRun.add(event.data.workerId);
         continue;
       }
-      await flushBeats();
+      await flushRun();
       const freed = await this.applyOne(scope, event, now);
       if (freed) applied.mayTakeWork.add(freed);
     }
-    await flushBeats();
+    await flushRun();
     return applied;
   }
 
   /** Applies one event; returns the worker who may now take more work, if any. */
-  private async applyOne(scope: UnitScope, event: Exclude<WorkerEvent, WorkerHeartbeat>, now: Date): Promise<string | undefined> {
+  private async applyOne(scope: UnitScope, event: Exclude<WorkerEvent, PresenceEvent>, now: Date): Promise<string | undefined> {
     switch (event.type) {
       case 'OfferAccepted':
         await this.lifecycle.offerAcceptedIn(scope, event, now);
@@ -85,7 +90,7 @@ export class WorkerEventIntake {
       case 'TaskReviewed':
         return undefined; // scoring's concern
       default: {
-        const { known, mayTakeWork } = await this.registry.applyIn(scope.m, event as RegistryEvent);
+        const { known, mayTakeWork } = await this.registry.applyIn(scope.m, event);
         if (!known) throw notRegistered(event.data.workerId);
         return mayTakeWork ? event.data.workerId : undefined;
       }

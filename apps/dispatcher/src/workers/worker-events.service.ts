@@ -5,15 +5,19 @@ import type { EntityManager } from 'typeorm';
 import { SCHEMA } from '../config';
 import { WorkerRegistry } from './worker-registry';
 
-/** The events that change who can be offered work: profile, presence and suspension. */
-export type RegistryEvent = Extract<
-  WorkerEvent,
-  { type: 'WorkerRegistered' | 'WorkerProfileUpdated' | 'WorkerWentOnline' | 'WorkerWentOffline' | 'WorkerHeartbeat' | 'WorkerSuspended' | 'WorkerReinstated' }
->;
+/** The events that change who can be offered work one by one: profile and suspension. */
+export type RegistryEvent = Extract<WorkerEvent, { type: 'WorkerProfileUpdated' | 'WorkerSuspended' | 'WorkerReinstated' }>;
 
-type WorkerHeartbeat = Extract<WorkerEvent, { type: 'WorkerHeartbeat' }>;
+/** Registrations and presence, applied a run at a time (see `presenceIn`). */
+export type PresenceEvent = Extract<WorkerEvent, { type: 'WorkerRegistered' | 'WorkerWentOnline' | 'WorkerWentOffline' | 'WorkerHeartbeat' }>;
 
-/** Keeps the shared worker registry current. Returns whether the worker may now take more work. */
+const PRESENCE_TYPES: ReadonlySet<string> = new Set(['WorkerRegistered', 'WorkerWentOnline', 'WorkerWentOffline', 'WorkerHeartbeat']);
+
+export function isPresenceEvent(event: WorkerEvent): event is PresenceEvent {
+  return PRESENCE_TYPES.has(event.type);
+}
+
+/** Keeps the shared worker registry current. */
 @Injectable()
 export class WorkerRegistryUpdates {
   constructor(
@@ -29,18 +33,8 @@ export class WorkerRegistryUpdates {
     const { workerId } = event.data;
     let result: { known: boolean; mayTakeWork: boolean };
     switch (event.type) {
-      case 'WorkerRegistered':
-        await this.registry.register(m, workerId, event.data);
-        return { known: true, mayTakeWork: true };
       case 'WorkerProfileUpdated':
         result = { known: await this.registry.update(m, workerId, event.data), mayTakeWork: true };
-        break;
-      case 'WorkerWentOnline':
-      case 'WorkerHeartbeat':
-        result = { known: await this.registry.setPresence(m, workerId, true, event.occurredAt), mayTakeWork: event.type === 'WorkerWentOnline' };
-        break;
-      case 'WorkerWentOffline':
-        result = { known: await this.registry.setPresence(m, workerId, false, event.occurredAt), mayTakeWork: false };
         break;
       case 'WorkerSuspended':
         result = { known: await this.registry.setSuspended(m, workerId, true), mayTakeWork: false };
@@ -54,16 +48,23 @@ export class WorkerRegistryUpdates {
   }
 
   /**
-   * Heartbeats in one statement each way: the events are claimed together and every known
-   * worker's presence refreshed together. Returns the heartbeats of unknown workers, which are
-   * not recorded as handled.
+   * A run of registrations and presence events (online, offline, heartbeats) in a statement each
+   * way: the events are claimed together, the registrations written together, then every known
+   * worker takes the presence of its last event. The caller ends a run before a registration of
+   * a worker the run already holds presence events for, so those are judged as they came.
+   * Returns the events of unknown workers, which are not recorded as handled, and the workers
+   * who may now take work (registered, or come online).
    */
-  async heartbeats(m: EntityManager, events: readonly WorkerHeartbeat[]): Promise<WorkerHeartbeat[]> {
+  async presenceIn(m: EntityManager, events: readonly PresenceEvent[]): Promise<{ unknown: PresenceEvent[]; mayTakeWork: Set<string> }> {
     const claimed = await claimEvents(m, SCHEMA, events);
     const fresh = events.filter((e) => claimed.delete(e.eventId.toLowerCase()));
-    const known = await this.registry.seenMany(m, fresh.map((e) => ({ workerId: e.data.workerId, at: e.occurredAt })));
-    const unknown = fresh.filter((e) => !known.has(e.data.workerId));
+    const registrations = fresh.flatMap((e) => (e.type === 'WorkerRegistered' ? [e.data] : []));
+    await this.registry.registerMany(m, registrations);
+    const presence = fresh.filter((e) => e.type !== 'WorkerRegistered');
+    const known = await this.registry.presenceMany(m, presence.map((e) => ({ workerId: e.data.workerId, online: e.type !== 'WorkerWentOffline', at: e.occurredAt })));
+    const unknown = presence.filter((e) => !known.has(e.data.workerId));
     await unclaimEvents(m, SCHEMA, unknown.map((e) => e.eventId));
-    return unknown;
+    const cameOnline = presence.filter((e) => e.type === 'WorkerWentOnline' && known.has(e.data.workerId));
+    return { unknown, mayTakeWork: new Set([...registrations, ...cameOnline.map((e) => e.data)].map((d) => d.workerId)) };
   }
 }

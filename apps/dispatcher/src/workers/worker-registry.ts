@@ -11,12 +11,16 @@ export interface ProfilePatch {
 
 /** The dispatcher's view of workers in PostgreSQL, shared by every dispatcher instance. */
 export class WorkerRegistry {
-  async register(m: EntityManager, workerId: string, p: Required<ProfilePatch>): Promise<void> {
-    await sqlRows(m, 
+  /** Registrations in one statement; a worker given twice keeps the later profile. */
+  async registerMany(m: EntityManager, regs: readonly ({ workerId: string } & Required<ProfilePatch>)[]): Promise<void> {
+    const latest = [...new Map(regs.map((r) => [r.workerId, r])).values()];
+    if (latest.length === 0) return;
+    await sqlRows(m,
       `INSERT INTO dispatcher.workers (worker_id, skills, languages, qualifications, capacity)
-       VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (worker_id) DO UPDATE SET skills = $2, languages = $3, qualifications = $4, capacity = $5, updated_at = now()`,
-      [workerId, p.skills, p.languages, p.qualifications, p.capacity],
+       SELECT worker_id, skills, languages, qualifications, capacity FROM json_populate_recordset(NULL::dispatcher.workers, $1::json)
+       ON CONFLICT (worker_id) DO UPDATE SET skills = EXCLUDED.skills, languages = EXCLUDED.languages,
+         qualifications = EXCLUDED.qualifications, capacity = EXCLUDED.capacity, updated_at = now()`,
+      [JSON.stringify(latest.map((r) => ({ worker_id: r.workerId, skills: r.skills, languages: r.languages, qualifications: r.qualifications, capacity: r.capacity })))],
     );
   }
 
@@ -31,26 +35,24 @@ export class WorkerRegistry {
     return rows.length > 0;
   }
 
-  async setPresence(m: EntityManager, workerId: string, online: boolean, at: string): Promise<boolean> {
-    const rows: unknown[] = await sqlRows(m, 
-      `UPDATE dispatcher.workers SET online = $2, last_seen_at = GREATEST(last_seen_at, $3::timestamptz), updated_at = now()
-       WHERE worker_id = $1 RETURNING worker_id`,
-      [workerId, online, at],
-    );
-    return rows.length > 0;
-  }
-
   /**
-   * Heartbeats of many workers in one statement: each known worker is online and seen at the
-   * latest of its times. Returns the workers that are known.
+   * Presence of many workers in one statement, given in event order: each known worker takes the
+   * presence of its last event and is seen at the latest of its times. Returns the workers that
+   * are known.
    */
-  async seenMany(m: EntityManager, beats: readonly { workerId: string; at: string }[]): Promise<Set<string>> {
-    if (beats.length === 0) return new Set();
+  async presenceMany(m: EntityManager, events: readonly { workerId: string; online: boolean; at: string }[]): Promise<Set<string>> {
+    const latest = new Map<string, { online: boolean; at: string }>();
+    for (const e of events) {
+      const before = latest.get(e.workerId);
+      latest.set(e.workerId, { online: e.online, at: before && Date.parse(before.at) > Date.parse(e.at) ? before.at : e.at });
+    }
+    if (latest.size === 0) return new Set();
+    const ids = [...latest.keys()];
     const rows = await sqlRows<{ worker_id: string }>(m,
-      `UPDATE dispatcher.workers w SET online = true, last_seen_at = GREATEST(w.last_seen_at, b.at), updated_at = now()
-       FROM (SELECT worker_id, max(at) AS at FROM unnest($1::text[], $2::timestamptz[]) AS u(worker_id, at) GROUP BY worker_id) b
-       WHERE w.worker_id = b.worker_id RETURNING w.worker_id`,
-      [beats.map((b) => b.workerId), beats.map((b) => b.at)],
+      `UPDATE dispatcher.workers w SET online = u.online, last_seen_at = GREATEST(w.last_seen_at, u.at), updated_at = now()
+       FROM unnest($1::text[], $2::boolean[], $3::timestamptz[]) AS u(worker_id, online, at)
+       WHERE w.worker_id = u.worker_id RETURNING w.worker_id`,
+      [ids, ids.map((id) => latest.get(id)!.online), ids.map((id) => latest.get(id)!.at)],
     );
     return new Set(rows.map((r) => r.worker_id));
   }
