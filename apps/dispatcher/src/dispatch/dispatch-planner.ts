@@ -5,7 +5,7 @@ import { decisionDraw, rankCandidates, summariseFiltering, type Candidate, type 
 import type { OutboxEvent } from '@clearwork/platform';
 import type { EntityManager } from 'typeorm';
 import type { NewDecision, NewOffer, ReplicaChange, TaskStore } from '../tasks/task-store';
-import type { CandidateIndex, PoolMember } from '../workers/candidate-index';
+import type { CandidateIndex } from '../workers/candidate-index';
 import type Redis from 'ioredis';
 import type { ActivePolicy, DispatchPolicy } from '../policies/dispatch-policy';
 import type { SlotClaims } from './slot-claims';
@@ -260,16 +260,16 @@ export class DispatchPlanner {
  * offers the unit made before it, and the task, attempt, policy and who touched the task.
  */
 export class DispatchView {
-  private readonly pools = new Map<string, readonly PoolMember[]>();
+  /** One candidate per worker, shared by every pool holding them, kept current as the unit makes offers. */
+  private readonly byWorker = new Map<string, MutableCandidate>();
+  private readonly pools = new Map<string, MutableCandidate[]>();
   private readonly poolDigests = new Map<string, string>();
   private readonly unsealed: string[] = [];
-  readonly hot: HotState = { active: new Map(), scores: new Map() };
   /** Worker ids of each queue's last offers, newest first. */
   private readonly recent = new Map<string, string[]>();
   private readonly recentDigests = new Map<string, string>();
   private readonly counts = new Map<string, Map<string, number>>();
   private readonly touchingByTask = new Map<string, { onTask: Set<string>; declined: Set<string> }>();
-  private readonly loadedIds = new Set<string>();
   private offerChain = '';
 
   constructor(
@@ -289,21 +289,33 @@ export class DispatchView {
     for (const skills of skillSets) {
       const key = skillKey(skills);
       if (this.pools.has(key)) continue;
-      const pool = this.index.pool(skills, this.now, ttl);
+      const pool = this.index.pool(skills, this.now, ttl).map((w) => {
+        let c = this.byWorker.get(w.workerId);
+        if (!c) {
+          c = { ...w, qualityEvidence: w.scores.qualityEvidence ?? 0, queueShare: 0, activeTasks: 0 };
+          this.byWorker.set(w.workerId, c);
+          newIds.push(w.workerId);
+        }
+        return c;
+      });
       this.pools.set(key, pool);
       this.unsealed.push(key);
-      for (const w of pool) {
-        if (this.loadedIds.has(w.workerId)) continue;
-        this.loadedIds.add(w.workerId);
-        newIds.push(w.workerId);
-      }
     }
     return newIds;
   }
 
+  /** Capacity in use and current scores from Redis; a worker without a cached score keeps the one in PostgreSQL. */
   addHot(hot: HotState): void {
-    for (const [id, n] of hot.active) this.hot.active.set(id, n);
-    for (const [id, s] of hot.scores) this.hot.scores.set(id, s);
+    for (const [id, n] of hot.active) {
+      const c = this.byWorker.get(id);
+      if (c) c.activeTasks = n;
+    }
+    for (const [id, cached] of hot.scores) {
+      const c = this.byWorker.get(id);
+      if (!c) continue;
+      c.scores = { quality: cached.quality, latency: cached.latency, availability: cached.availability };
+      c.qualityEvidence = cached.qualityEvidence ?? c.qualityEvidence;
+    }
   }
 
   hasQueue(queue: string): boolean {
@@ -319,15 +331,19 @@ export class DispatchView {
     this.touchingByTask.set(taskId, t);
   }
 
-  /** Fixes the digests of the pools loaded since the last call, as they are now. */
+  /**
+   * Fixes the digests of the pools loaded since the last call, as they are now: SHA-256 over one
+   * line per candidate, in worker id order, of every field the rules and scores read.
+   */
   sealPools(): void {
     for (const key of this.unsealed.splice(0)) {
-      this.poolDigests.set(key, contentHash(this.pools.get(key)!.map((w) => this.candidate(w, 0))));
+      const hash = createHash('sha256');
+      for (const c of this.pools.get(key)!) {
+        const { quality, latency, availability } = c.scores;
+        hash.update(`${c.workerId}\t${c.capacity}\t${c.activeTasks}\t${c.online ? 1 : 0}\t${c.suspended ? 1 : 0}\t${quality}\t${latency}\t${availability}\t${c.qualityEvidence}\t${c.skills.join(',')}\t${c.languages.join(',')}\t${c.qualifications.join(',')}\n`);
+      }
+      this.poolDigests.set(key, hash.digest('hex'));
     }
-  }
-
-  pool(skills: readonly string[]): readonly PoolMember[] {
-    return this.pools.get(skillKey(skills)) ?? [];
   }
 
   /**
@@ -341,8 +357,8 @@ export class DispatchView {
     const doc = policy.document;
     const key = skillKey(task.requiredSkills);
     const shares = this.shares(task.queue);
-    const candidates: Candidate[] = (this.pools.get(key) ?? []).map((w) =>
-      this.candidate(w, shares.sample > 0 ? (shares.counts.get(w.workerId) ?? 0) / shares.sample : 0));
+    const candidates = this.pools.get(key) ?? [];
+    for (const c of candidates) c.queueShare = shares.sample > 0 ? (shares.counts.get(c.workerId) ?? 0) / shares.sample : 0;
     const { onTask, declined } = this.touching(task.taskId);
     const context = { task: { ...task, excludedWorkerIds: task.excludedWorkerIds ?? [] }, onTask, declined };
     const ranking = rankCandidates({
@@ -356,13 +372,6 @@ export class DispatchView {
       onTask: [...onTask].sort(), declined: [...declined].sort(),
     });
     return { attempt: a, policy, candidates, ranking, inputDigest };
-  }
-
-  private candidate(w: PoolMember, queueShare: number): Candidate {
-    const cached = this.hot.scores.get(w.workerId);
-    const scores = cached ? { quality: cached.quality, latency: cached.latency, availability: cached.availability } : w.scores;
-    const qualityEvidence = cached?.qualityEvidence ?? w.scores.qualityEvidence ?? 0;
-    return { ...w, scores, qualityEvidence, queueShare, activeTasks: this.hot.active.get(w.workerId) ?? 0 };
   }
 
   /** Each worker's count among the queue's last `window` offers, and how many offers that window holds. */
@@ -386,7 +395,8 @@ export class DispatchView {
   /** An offer was made in this unit: the worker holds one more task, and it counts in the queue's window. */
   offered(taskId: string, queue: string, workerId: string): void {
     this.offerChain = createHash('sha256').update(`${this.offerChain}\n${taskId}\t${queue}\t${workerId}`).digest('hex');
-    this.hot.active.set(workerId, (this.hot.active.get(workerId) ?? 0) + 1);
+    const c = this.byWorker.get(workerId);
+    if (c) c.activeTasks++;
     this.touching(taskId).onTask.add(workerId);
     const counts = this.shares(queue).counts;
     const recent = this.recent.get(queue) ?? [];
@@ -399,6 +409,9 @@ export class DispatchView {
     }
   }
 }
+
+/** A candidate as a view holds it: capacity in use and queue share change as the unit goes. */
+type MutableCandidate = { -readonly [K in keyof Candidate]: Candidate[K] };
 
 /** Rows a unit's attempts write, gathered so each table gets one statement. */
 export class RecordWrites {
