@@ -9,6 +9,9 @@ import { DispatchPlanner } from '../dispatch/dispatch-planner';
 import { runUnit, type UnitScope } from '../dispatch/dispatch-unit';
 import { TaskStore, type OpenOffer } from './task-store';
 
+/** Waiting replicas attempted again in one unit at most, so a burst of freed workers cannot make a unit long. */
+const MAX_REDISPATCH_PER_UNIT = 50;
+
 /** Tasks posted in one unit at most: a longer run is split, so each transaction stays short. */
 const MAX_POSTED_PER_UNIT = 200;
 
@@ -121,14 +124,37 @@ export class TaskLifecycle {
     });
   }
 
-  /** A worker accepted an offer: it becomes an assignment (inside the caller's unit). */
-  async offerAcceptedIn({ m, emit }: UnitScope, event: OfferAccepted, now: Date): Promise<void> {
-    if (!(await claimEvent(m, SCHEMA, event.eventId, event.type))) return;
-    const offer = await this.openOfferFor(m, event.data, now);
-    await this.store.closeOffer(m, offer.offerId, 'accepted');
-    await this.store.insertAssignment(m, offer);
-    await this.store.setReplica(m, offer.taskId, offer.replica, 'assigned', { workerId: offer.workerId });
-    emit([{ topic: TOPICS.offers, key: offer.taskId, value: envelope('TaskAssigned', { taskId: offer.taskId, workerId: offer.workerId, offerId: offer.offerId, replica: offer.replica }, now) }]);
+  /**
+   * Acceptances and submissions, in the caller's unit, with a statement or two per table for the
+   * lot: each accepted offer becomes an assignment, each submitted assignment ends and frees the
+   * worker's slot. The caller keeps a submission out of a run that accepts the same task for the
+   * same worker later, so each is judged as it came. An acceptance of an offer that is not open
+   * (or not this worker's) is refused with a DeadLetterError, as it would be alone. Returns the
+   * workers whose slots were freed.
+   */
+  async answersIn({ m, emit, claims }: UnitScope, events: readonly (OfferAccepted | TaskSubmitted)[], now: Date): Promise<string[]> {
+    const claimed = await claimEvents(m, SCHEMA, events);
+    const fresh = events.filter((e) => claimed.delete(e.eventId.toLowerCase()));
+    const accepts = fresh.filter((e): e is OfferAccepted => e.type === 'OfferAccepted');
+    const offers = await this.store.lockOffers(m, accepts.map((e) => e.data.offerId));
+    const accepted: OpenOffer[] = [];
+    for (const e of accepts) {
+      const offer = openOffer(offers.get(e.data.offerId), e.data, now);
+      offers.set(offer.offerId, { ...offer, state: 'accepted' }); // a second acceptance in this run finds it taken
+      accepted.push(offer);
+    }
+    await this.store.closeOffers(m, accepted.map((o) => o.offerId), 'accepted');
+    await this.store.insertAssignments(m, accepted);
+    await this.store.setReplicas(m, accepted.map((o) => ({ taskId: o.taskId, replica: o.replica, state: 'assigned', workerId: o.workerId })));
+    emit(accepted.map((o) => ({
+      topic: TOPICS.offers, key: o.taskId, value: envelope('TaskAssigned', { taskId: o.taskId, workerId: o.workerId, offerId: o.offerId, replica: o.replica }, now),
+    })));
+    const ends = new Map<string, { taskId: string; workerId: string }>();
+    for (const e of fresh) if (e.type === 'TaskSubmitted') ends.set(`${e.data.taskId}\t${e.data.workerId}`, e.data);
+    const finished = await this.store.finishAssignments(m, [...ends.values()], 'submitted');
+    const freed = [...finished.keys()].map((key) => ends.get(key)!.workerId);
+    for (const workerId of freed) claims.releaseAfterCommit(workerId);
+    return freed;
   }
 
   /**
@@ -145,19 +171,17 @@ export class TaskLifecycle {
   }
 
   /**
-   * A submitted task frees the worker's slot; an abandoned one frees it and goes back to be
-   * offered to someone else. Returns the worker whose slot was freed, if any.
+   * An abandoned task frees the worker's slot and goes back to be offered to someone else.
+   * Returns the worker whose slot was freed, if any.
    */
-  async assignmentEndedIn(scope: UnitScope, event: TaskSubmitted | TaskAbandoned, now: Date): Promise<string | undefined> {
+  async abandonedIn(scope: UnitScope, event: TaskAbandoned, now: Date): Promise<string | undefined> {
     if (!(await claimEvent(scope.m, SCHEMA, event.eventId, event.type))) return undefined;
     const { taskId, workerId } = event.data;
-    const replica = await this.store.finishAssignment(scope.m, taskId, workerId, event.type === 'TaskSubmitted' ? 'submitted' : 'abandoned');
+    const replica = await this.store.finishAssignment(scope.m, taskId, workerId, 'abandoned');
     if (replica === undefined) return undefined;
     scope.claims.releaseAfterCommit(workerId);
-    if (event.type === 'TaskAbandoned') {
-      await this.store.setReplica(scope.m, taskId, replica, 'waiting', { workerId: null });
-      await this.attempt(scope, taskId, replica, now);
-    }
+    await this.store.setReplica(scope.m, taskId, replica, 'waiting', { workerId: null });
+    await this.attempt(scope, taskId, replica, now);
     return workerId;
   }
 
@@ -182,7 +206,7 @@ export class TaskLifecycle {
       }
       return due.length;
     });
-    for (const workerId of freed) await this.redispatchWaitingFor(workerId, now);
+    await this.redispatchWaitingForMany([...freed], now);
     return expired;
   }
 
@@ -196,23 +220,23 @@ export class TaskLifecycle {
     });
   }
 
-  /** When a worker comes online or frees a slot, waiting tasks they could do are dispatched again. */
-  async redispatchWaitingFor(workerId: string, now = new Date(), limit = 10): Promise<void> {
-    await this.redispatchWaitingForMany([workerId], now, limit);
-  }
-
   /**
-   * `redispatchWaitingFor` for many workers in one unit: the waiting replicas any of them could
-   * do (up to `limit` per worker), highest priority and oldest first. When nothing waits, as under
-   * normal load, it costs one indexed read.
+   * When workers come online or free slots, waiting tasks they could do are dispatched again:
+   * the waiting replicas any of them could be offered, highest priority and oldest first, as many
+   * as their capacities add up to (more could not all go to them, and each attempt records a
+   * decision), at most MAX_REDISPATCH_PER_UNIT a unit. When nothing waits, as under normal load,
+   * it costs one indexed read.
    */
-  async redispatchWaitingForMany(workerIds: readonly string[], now = new Date(), limit = 10): Promise<void> {
+  async redispatchWaitingForMany(workerIds: readonly string[], now = new Date()): Promise<void> {
     if (workerIds.length === 0 || !(await this.store.anyWaiting(this.dataSource.manager))) return;
-    await this.unit(async (scope) => {
-      for (const { taskId, replica } of await this.store.lockWaitingForAny(scope.m, workerIds, limit * workerIds.length)) {
-        await this.attempt(scope, taskId, replica, now);
-      }
-    });
+    for (let i = 0; i < workerIds.length; i += MAX_REDISPATCH_PER_UNIT) {
+      const some = workerIds.slice(i, i + MAX_REDISPATCH_PER_UNIT);
+      await this.unit(async (scope) => {
+        for (const { taskId, replica } of await this.store.lockWaitingForAny(scope.m, some, MAX_REDISPATCH_PER_UNIT)) {
+          await this.attempt(scope, taskId, replica, now);
+        }
+      });
+    }
   }
 
   /** Dispatches waiting tasks again, highest priority and oldest first (after capacity was rebuilt, say). */
@@ -227,14 +251,7 @@ export class TaskLifecycle {
   }
 
   private async openOfferFor(m: UnitScope['m'], data: { offerId: string; workerId: string; taskId: string }, now: Date): Promise<OpenOffer> {
-    const offer = await this.store.lockOffer(m, data.offerId);
-    if (!offer || offer.workerId !== data.workerId || offer.taskId !== data.taskId) {
-      throw new DeadLetterError(`offer ${data.offerId} for task ${data.taskId} was not made to worker ${data.workerId}`);
-    }
-    if (offer.state !== 'open' || offer.expiresAt.getTime() <= now.getTime()) {
-      throw new DeadLetterError(`offer ${data.offerId} is no longer open (${offer.state === 'open' ? 'expired' : offer.state})`);
-    }
-    return offer;
+    return openOffer(await this.store.lockOffer(m, data.offerId), data, now);
   }
 
   /** Makes the next attempt for one replica, or gives up under the policy. */
@@ -258,6 +275,17 @@ export class TaskLifecycle {
     emit(result.events);
     if (result.selectedWorkerId) this.log.debug(`task ${taskId}#${replica} attempt ${attempt} offered to ${result.selectedWorkerId}`);
   }
+}
+
+/** The offer an answer names, if it is open and was made to that worker for that task; otherwise the answer is refused. */
+function openOffer(offer: (OpenOffer & { state: string }) | undefined, data: { offerId: string; workerId: string; taskId: string }, now: Date): OpenOffer {
+  if (!offer || offer.workerId !== data.workerId || offer.taskId !== data.taskId) {
+    throw new DeadLetterError(`offer ${data.offerId} for task ${data.taskId} was not made to worker ${data.workerId}`);
+  }
+  if (offer.state !== 'open' || offer.expiresAt.getTime() <= now.getTime()) {
+    throw new DeadLetterError(`offer ${data.offerId} is no longer open (${offer.state === 'open' ? 'expired' : offer.state})`);
+  }
+  return offer;
 }
 
 function postedTwice(taskId: string): DeadLetterError {

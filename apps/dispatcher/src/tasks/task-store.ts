@@ -37,7 +37,8 @@ export interface ReplicaChange {
   readonly taskId: string;
   readonly replica: number;
   readonly state: ReplicaState;
-  readonly attempts: number;
+  /** Left as it is when absent. */
+  readonly attempts?: number;
   readonly workerId?: string | null;
 }
 
@@ -110,12 +111,12 @@ export class TaskStore {
   async setReplicas(m: EntityManager, changes: readonly ReplicaChange[]): Promise<void> {
     if (changes.length === 0) return;
     await sqlRows(m,
-      `UPDATE dispatcher.task_replicas r SET state = u.state, attempts = u.attempts,
+      `UPDATE dispatcher.task_replicas r SET state = u.state, attempts = COALESCE(u.attempts, r.attempts),
          worker_id = CASE WHEN u.set_worker THEN u.worker_id ELSE r.worker_id END
        FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::boolean[]) AS u(task_id, replica, state, attempts, worker_id, set_worker)
        WHERE r.task_id = u.task_id AND r.replica = u.replica`,
       [
-        changes.map((c) => c.taskId), changes.map((c) => c.replica), changes.map((c) => c.state), changes.map((c) => c.attempts),
+        changes.map((c) => c.taskId), changes.map((c) => c.replica), changes.map((c) => c.state), changes.map((c) => c.attempts ?? null),
         changes.map((c) => c.workerId ?? null), changes.map((c) => c.workerId !== undefined),
       ],
     );
@@ -177,6 +178,19 @@ export class TaskStore {
     return r && { offerId: r.offer_id, taskId: r.task_id, replica: r.replica, attempt: r.attempt, workerId: r.worker_id, expiresAt: r.expires_at, state: r.state };
   }
 
+  /** Several offers, locked in id order; those not found are absent from the map. */
+  async lockOffers(m: EntityManager, offerIds: readonly string[]): Promise<Map<string, OpenOffer & { state: string }>> {
+    if (offerIds.length === 0) return new Map();
+    const rows: { offer_id: string; task_id: string; replica: number; attempt: number; worker_id: string; expires_at: Date; state: string }[] =
+      await sqlRows(m, `SELECT * FROM dispatcher.offers WHERE offer_id = ANY($1::text[]) ORDER BY offer_id FOR UPDATE`, [offerIds]);
+    return new Map(rows.map((r) => [r.offer_id, { offerId: r.offer_id, taskId: r.task_id, replica: r.replica, attempt: r.attempt, workerId: r.worker_id, expiresAt: r.expires_at, state: r.state }]));
+  }
+
+  async closeOffers(m: EntityManager, offerIds: readonly string[], state: OfferClosing): Promise<void> {
+    if (offerIds.length === 0) return;
+    await sqlRows(m, `UPDATE dispatcher.offers SET state = $2, closed_at = clock_timestamp() WHERE offer_id = ANY($1::text[])`, [offerIds, state]);
+  }
+
   async closeOffer(m: EntityManager, offerId: string, state: OfferClosing): Promise<void> {
     await sqlRows(m, `UPDATE dispatcher.offers SET state = $2, closed_at = clock_timestamp() WHERE offer_id = $1`, [offerId, state]);
   }
@@ -210,6 +224,27 @@ export class TaskStore {
       `INSERT INTO dispatcher.assignments (task_id, replica, worker_id, offer_id) VALUES ($1, $2, $3, $4)`,
       [o.taskId, o.replica, o.workerId, o.offerId],
     );
+  }
+
+  /** Records assignments in one statement; the primary key on (task, replica) makes a second one impossible. */
+  async insertAssignments(m: EntityManager, offers: readonly OpenOffer[]): Promise<void> {
+    await insertRows(m, 'dispatcher.assignments', ['task_id', 'replica', 'worker_id', 'offer_id'], offers.map((o) => [o.taskId, o.replica, o.workerId, o.offerId]));
+  }
+
+  /**
+   * `finishAssignment` for several (task, worker) pairs in one statement, each pair at most once;
+   * returns the replica of each pair that held an open assignment, keyed `taskId\tworkerId`.
+   */
+  async finishAssignments(m: EntityManager, ends: readonly { taskId: string; workerId: string }[], outcome: 'submitted' | 'abandoned'): Promise<Map<string, number>> {
+    if (ends.length === 0) return new Map();
+    const rows = await sqlRows<{ task_id: string; worker_id: string; replica: number }>(m,
+      `UPDATE dispatcher.assignments a SET finished_at = clock_timestamp(), outcome = $3
+       FROM unnest($1::text[], $2::text[]) AS u(task_id, worker_id)
+       WHERE a.task_id = u.task_id AND a.worker_id = u.worker_id AND a.finished_at IS NULL
+       RETURNING a.task_id, a.worker_id, a.replica`,
+      [ends.map((e) => e.taskId), ends.map((e) => e.workerId), outcome],
+    );
+    return new Map(rows.map((r) => [`${r.task_id}\t${r.worker_id}`, r.replica]));
   }
 
   /**
@@ -248,7 +283,8 @@ export class TaskStore {
 
   /**
    * Waiting replicas that at least one of `workerIds` could be offered now, highest priority
-   * then oldest, locked (skipping those another transaction holds). "Could" applies the hard
+   * then oldest, as many as their capacities add up to (at most `limit`), locked (skipping
+   * those another transaction holds). "Could" applies the hard
    * rules that need no Redis: present and not suspended, every skill and qualification, a
    * language in common, not excluded, never offered the task before. A replica none of them
    * could take is left alone rather than attempted again to the same end, which under load
@@ -266,7 +302,8 @@ export class TaskStore {
              AND COALESCE(t.spec->'requiredQualifications', '[]') <@ to_jsonb(w.qualifications)
              AND NOT COALESCE(t.spec->'excludedWorkerIds', '[]') ? w.worker_id
              AND NOT EXISTS (SELECT 1 FROM dispatcher.offers o WHERE o.task_id = r.task_id AND o.worker_id = w.worker_id))
-       ORDER BY r.priority DESC, r.posted_at, r.task_id, r.replica LIMIT $2 FOR UPDATE OF r SKIP LOCKED`,
+       ORDER BY r.priority DESC, r.posted_at, r.task_id, r.replica
+       LIMIT least($2, (SELECT sum(capacity) FROM dispatcher.workers WHERE worker_id = ANY($1::text[]))) FOR UPDATE OF r SKIP LOCKED`,
       [workerIds, limit],
     );
     return rows.map((r) => ({ taskId: r.task_id, replica: r.replica }));

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { WorkerEvent } from '@clearwork/contracts';
+import type { OfferAccepted, TaskReviewed, TaskSubmitted, WorkerEvent } from '@clearwork/contracts';
 import { applyInUnits, DeadLetterError, type BatchedEvent, type BatchRejection, type UnitOutcome } from '@clearwork/platform';
 import type { UnitScope } from '../dispatch/dispatch-unit';
 import { TaskLifecycle } from '../tasks/task-lifecycle.service';
@@ -45,50 +45,59 @@ export class WorkerEventIntake {
     );
   }
 
-  /** Applies events in order in the caller's unit; throws a DeadLetterError for any but a presence event. */
+  /**
+   * Applies events in order in the caller's unit, consecutive ones of a kind together: runs of
+   * registrations and presence events, and runs of acceptances and submissions. A run is cut
+   * where applying it together could differ from applying it in order (a registration after the
+   * same worker's presence events; an acceptance after a submission of the same task by the same
+   * worker). Throws a DeadLetterError for a refused event, except an unknown worker's presence.
+   */
   private async applyAll(scope: UnitScope, chunk: readonly BatchedEvent<WorkerEvent>[], now: Date): Promise<Applied> {
     const applied: Applied = { rejections: [], mayTakeWork: new Set() };
-    let run: BatchedEvent<PresenceEvent>[] = [];
-    let inRun = new Set<string>();
-    const flushRun = async () => {
-      if (run.length === 0) return;
-      const { unknown, mayTakeWork } = await this.registry.presenceIn(scope.m, run.map((b) => b.event));
-      const refused = new Set<WorkerEvent>(unknown);
-      for (const item of run) if (refused.has(item.event)) applied.rejections.push({ item, error: notRegistered(item.event.data.workerId) });
-      for (const id of mayTakeWork) applied.mayTakeWork.add(id);
-      run = [];
-      inRun = new Set();
+    let presence: BatchedEvent<PresenceEvent>[] = [];
+    let answers: (OfferAccepted | TaskSubmitted)[] = [];
+    const inRun = new Set<string>();
+    const flush = async () => {
+      if (presence.length > 0) {
+        const { unknown, mayTakeWork } = await this.registry.presenceIn(scope.m, presence.map((b) => b.event));
+        const refused = new Set<WorkerEvent>(unknown);
+        for (const item of presence) if (refused.has(item.event)) applied.rejections.push({ item, error: notRegistered(item.event.data.workerId) });
+        for (const id of mayTakeWork) applied.mayTakeWork.add(id);
+      }
+      if (answers.length > 0) for (const id of await this.lifecycle.answersIn(scope, answers, now)) applied.mayTakeWork.add(id);
+      presence = [];
+      answers = [];
+      inRun.clear();
     };
     for (const item of chunk) {
       const { event } = item;
+      if (event.type === 'TaskReviewed') continue; // scoring's concern
       if (isPresenceEvent(event)) {
-        // A registration after presence events of the same worker starts a new run, so those are judged before it.
-        if (event.type === 'WorkerRegistered' && inRun.has(event.data.workerId)) await flushRun();
-        run.push(item as BatchedEvent<PresenceEvent>);
+        if (answers.length > 0 || (event.type === 'WorkerRegistered' && inRun.has(event.data.workerId))) await flush();
+        presence.push(item as BatchedEvent<PresenceEvent>);
         inRun.add(event.data.workerId);
-        continue;
+      } else if (event.type === 'OfferAccepted' || event.type === 'TaskSubmitted') {
+        const key = `${event.data.taskId}\t${event.data.workerId}`;
+        if (presence.length > 0 || (event.type === 'OfferAccepted' && inRun.has(key))) await flush();
+        answers.push(event);
+        if (event.type === 'TaskSubmitted') inRun.add(key);
+      } else {
+        await flush();
+        const freed = await this.applyOne(scope, event, now);
+        if (freed) applied.mayTakeWork.add(freed);
       }
-      await flushRun();
-      const freed = await this.applyOne(scope, event, now);
-      if (freed) applied.mayTakeWork.add(freed);
     }
-    await flushRun();
+    await flush();
     return applied;
   }
 
   /** Applies one event; returns the worker who may now take more work, if any. */
-  private async applyOne(scope: UnitScope, event: Exclude<WorkerEvent, PresenceEvent>, now: Date): Promise<string | undefined> {
+  private async applyOne(scope: UnitScope, event: Exclude<WorkerEvent, PresenceEvent | OfferAccepted | TaskSubmitted | TaskReviewed>, now: Date): Promise<string | undefined> {
     switch (event.type) {
-      case 'OfferAccepted':
-        await this.lifecycle.offerAcceptedIn(scope, event, now);
-        return undefined;
       case 'OfferDeclined':
         return this.lifecycle.offerDeclinedIn(scope, event, now);
-      case 'TaskSubmitted':
       case 'TaskAbandoned':
-        return this.lifecycle.assignmentEndedIn(scope, event, now);
-      case 'TaskReviewed':
-        return undefined; // scoring's concern
+        return this.lifecycle.abandonedIn(scope, event, now);
       default: {
         const { known, mayTakeWork } = await this.registry.applyIn(scope.m, event);
         if (!known) throw notRegistered(event.data.workerId);
