@@ -71,19 +71,22 @@ export class CapacityReconciler implements OnApplicationBootstrap, OnApplication
     if (this.running) return;
     this.running = true;
     try {
+      // Redis is read on both sides of PostgreSQL: a counter that moved meanwhile (a claim or a
+      // release in flight) is not judged this round.
+      const counted = await this.countedWorkers();
+      const before = await this.counters(counted);
       const truth = await this.truth();
       if (!(await this.redis.exists(SENTINEL))) {
         await this.rebuild(truth);
         await this.lifecycle.redispatchWaiting();
         return;
       }
-      const ids = new Set([...truth.keys(), ...(await this.countedWorkers())]);
-      const list = [...ids];
-      const values = list.length ? await this.redis.mget(...list.map((id) => `active:${id}`)) : [];
+      const list = [...new Set([...truth.keys(), ...counted])];
+      const after = await this.counters(list);
       const next = new Map<string, { key: string; since: number }>();
-      for (let i = 0; i < list.length; i++) {
-        const id = list[i];
-        const have = values[i] ?? '0';
+      for (const id of list) {
+        const have = after.get(id)!;
+        if (have !== (before.get(id) ?? '0')) continue;
         const want = String(truth.get(id) ?? 0);
         if (have === want) continue;
         const key = `${have}->${want}`;
@@ -122,6 +125,12 @@ export class CapacityReconciler implements OnApplicationBootstrap, OnApplication
          UNION ALL SELECT worker_id FROM dispatcher.assignments WHERE finished_at IS NULL) held
        GROUP BY worker_id`);
     return new Map(rows.map((r) => [r.worker_id, Number(r.n)]));
+  }
+
+  /** Current counters of these workers ('0' where there is none), in one round trip. */
+  private async counters(ids: readonly string[]): Promise<Map<string, string>> {
+    const values = ids.length ? await this.redis.mget(...ids.map((id) => `active:${id}`)) : [];
+    return new Map(ids.map((id, i) => [id, values[i] ?? '0']));
   }
 
   /** Workers with a counter in Redis (SCAN sees raw keys, so the configured prefix is added and removed here). */
