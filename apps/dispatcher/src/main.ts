@@ -5,5 +5,5 @@ import { DispatcherModule } from './dispatcher.module';
 
 runMain(async () => {
   const config = loadDispatcherConfig();
-  await runService({ service: 'dispatcher', module: DispatcherModule.register(config), config, port: config.DISPATCHER_PORT });
+  await runService({ service: 'dispatcher', module: DispatcherModule.register(config), config, port: config.DISPATCHER_PORT, partitionsConcurrently: config.DISPATCHER_CONSUMER_CONCURRENCY });
 });

@@ -3,6 +3,8 @@ import { BaseConfig, loadConfig } from '@clearwork/platform';
 
 export const ScoringConfig = BaseConfig.extend({
   SCORING_PORT: z.coerce.number().int().min(1).max(65535).default(3002),
+  /** Partitions consumed at once, so a task waits behind another partition's batch (worker events, say) no longer than it must. */
+  SCORING_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
 });
 export type ScoringConfig = z.infer<typeof ScoringConfig> & { JWT_SECRET: string };
 

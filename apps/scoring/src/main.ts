@@ -5,5 +5,5 @@ import { ScoringModule } from './scoring.module';
 
 runMain(async () => {
   const config = loadScoringConfig();
-  await runService({ service: 'scoring', module: ScoringModule.register(config), config, port: config.SCORING_PORT });
+  await runService({ service: 'scoring', module: ScoringModule.register(config), config, port: config.SCORING_PORT, partitionsConcurrently: config.SCORING_CONSUMER_CONCURRENCY });
 });
