@@ -138,7 +138,7 @@ export class TaskStore {
     return touching;
   }
 
-  /** `recentOfferees` of several queues in one statement. */
+  /** For each queue, the workers of its last `window` offers, newest first (a worker once per offer), in one statement. */
   async recentOffereesMany(m: EntityManager, queues: readonly string[], window: number): Promise<Map<string, string[]>> {
     const recent = new Map(queues.map((q) => [q, [] as string[]]));
     if (queues.length === 0) return recent;
@@ -150,15 +150,6 @@ export class TaskStore {
     );
     for (const r of rows) recent.get(r.queue)!.push(r.worker_id);
     return recent;
-  }
-
-  /** The workers of the queue's last `window` offers, newest first (a worker once per offer). */
-  async recentOfferees(m: EntityManager, queue: string, window: number): Promise<string[]> {
-    const rows = await sqlRows<{ worker_id: string }>(m,
-      `SELECT worker_id FROM dispatcher.offers WHERE queue = $1 ORDER BY created_at DESC LIMIT $2`,
-      [queue, window],
-    );
-    return rows.map((r) => r.worker_id);
   }
 
   async offersMade(m: EntityManager, taskId: string, replica: number): Promise<number> {
@@ -216,14 +207,6 @@ export class TaskStore {
   async nextExpiry(m: EntityManager): Promise<Date | undefined> {
     const rows: { next: Date | null }[] = await sqlRows(m, `SELECT min(expires_at) AS next FROM dispatcher.offers WHERE state = 'open'`);
     return rows[0]?.next ?? undefined;
-  }
-
-  /** Records the assignment; the primary key on (task, replica) makes a second one impossible. */
-  async insertAssignment(m: EntityManager, o: OpenOffer): Promise<void> {
-    await sqlRows(m, 
-      `INSERT INTO dispatcher.assignments (task_id, replica, worker_id, offer_id) VALUES ($1, $2, $3, $4)`,
-      [o.taskId, o.replica, o.workerId, o.offerId],
-    );
   }
 
   /** Records assignments in one statement; the primary key on (task, replica) makes a second one impossible. */

@@ -76,9 +76,4 @@ export class WorkerRegistry {
       [rows.map((r) => r.workerId), rows.map((r) => JSON.stringify(r.scores)), rows.map((r) => r.policyVersion)],
     );
   }
-
-  async capacityOf(m: EntityManager, workerId: string): Promise<number | undefined> {
-    const rows: { capacity: number }[] = await sqlRows(m, `SELECT capacity FROM dispatcher.workers WHERE worker_id = $1`, [workerId]);
-    return rows[0]?.capacity;
-  }
 }
