@@ -5,17 +5,8 @@ import type { DataSource } from 'typeorm';
 /** A worker as a dispatch attempt sees it before Redis adds capacity in use and fresh scores. */
 export type PoolMember = Omit<Candidate, 'activeTasks' | 'queueShare' | 'qualityEvidence'>;
 
-interface IndexedWorker {
-  readonly workerId: string;
-  readonly skills: readonly string[];
-  readonly languages: readonly string[];
-  readonly qualifications: readonly string[];
-  readonly capacity: number;
-  readonly online: boolean;
-  readonly lastSeenMs: number | null;
-  readonly suspended: boolean;
-  readonly scores: Readonly<Record<string, number>>;
-}
+/** A worker as the index holds it: `online` is the stored flag, which lapses with `lastSeenMs` (see `pool`). */
+type IndexedWorker = PoolMember & { readonly lastSeenMs: number | null };
 
 interface ChangedRow {
   xmin: string;
