@@ -58,6 +58,9 @@ describe('walking skeleton through real Kafka, PostgreSQL and Redis', () => {
     }, { what: 'OfferMade' });
     expect(offer.data).toMatchObject({ workerId: ready.data.workerId, replica: 1, attempt: 1, payCents: 250, currency: 'EUR' });
     expect(Date.parse(offer.data.expiresAt)).toBeGreaterThan(Date.now());
+    // Its round trips to Kafka are counted by client and request type on /metrics.
+    expect(await engine.metric('dispatcher', 'clearwork_kafka_requests_total', { client: 'consumer', api: 'Fetch' })).toBeGreaterThan(0);
+    expect(await engine.metric('dispatcher', 'clearwork_kafka_requests_total', { client: 'producer', api: 'Produce' })).toBeGreaterThan(0);
 
     const [decision] = await eventually(() => {
       const decisions = probe.events(TOPICS.decisions, 'DecisionRecorded', (d) => d.taskId === task.data.taskId);

@@ -37,6 +37,8 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
     groupId: `${config.KAFKA_GROUP_PREFIX}.${options.service}`,
     fromBeginning: config.KAFKA_FROM_BEGINNING,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
+    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
     publisher: app.get(EventPublisher),
     metrics: app.get(PlatformMetrics),
     partitionsConcurrently: options.partitionsConcurrently,

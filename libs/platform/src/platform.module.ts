@@ -82,9 +82,10 @@ export class PlatformModule {
         },
         {
           provide: PRODUCER,
-          inject: [KAFKA],
-          useFactory: async (kafka: Kafka) => {
+          inject: [KAFKA, PlatformMetrics],
+          useFactory: async (kafka: Kafka, metrics: PlatformMetrics) => {
             const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+            producer.on(producer.events.REQUEST, (e) => metrics.kafkaRequests.inc({ client: 'producer', api: e.payload.apiName }));
             await producer.connect();
             return producer;
           },

@@ -44,6 +44,13 @@ export const BaseConfig = z.object({
   KAFKA_FROM_BEGINNING: flag.default(true),
   /** How long the group waits for a silent member before giving its partitions to others. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
+  /**
+   * A fetch returns once this many bytes are ready or KAFKA_FETCH_MAX_WAIT_MS has passed: more
+   * events per batch, so per-batch work (a transaction, a publish) is shared, for at most that
+   * much added latency.
+   */
+  KAFKA_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(64 * 1024 * 1024).default(1),
+  KAFKA_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(30_000).default(5_000),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/postgres'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379/0'),
   /** Prefix of every Redis key, so that deployments sharing one Redis stay apart. */

@@ -7,6 +7,7 @@ export class PlatformMetrics {
   readonly deadLetters: Counter<'topic' | 'kind'>;
   readonly messageDuration: Histogram<'topic'>;
   readonly outboxPublished: Counter<'topic'>;
+  readonly kafkaRequests: Counter<'client' | 'api'>;
 
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
@@ -34,6 +35,12 @@ export class PlatformMetrics {
       name: 'clearwork_outbox_published_total',
       help: 'Events published from the transactional outbox, by topic',
       labelNames: ['topic'],
+      registers: [this.registry],
+    });
+    this.kafkaRequests = new Counter({
+      name: 'clearwork_kafka_requests_total',
+      help: 'Requests sent to the Kafka brokers, by client (consumer, producer) and API (Fetch, Produce, OffsetCommit, Heartbeat…)',
+      labelNames: ['client', 'api'],
       registers: [this.registry],
     });
   }

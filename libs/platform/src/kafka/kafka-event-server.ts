@@ -63,6 +63,9 @@ export interface KafkaEventServerOptions {
   readonly groupId: string;
   readonly fromBeginning: boolean;
   readonly sessionTimeoutMs: number;
+  /** A fetch waits for this many bytes, or for `fetchMaxWaitMs` (kafkajs's defaults: 1 byte, 5 s). */
+  readonly fetchMinBytes?: number;
+  readonly fetchMaxWaitMs?: number;
   readonly publisher: EventPublisher;
   readonly metrics: PlatformMetrics;
   /** Partitions handled at once (order is kept within each); more lets batch handlers group their work. */
@@ -118,6 +121,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     const consumer = this.options.kafka.consumer({
       groupId: this.options.groupId,
       sessionTimeout: this.options.sessionTimeoutMs,
+      minBytes: this.options.fetchMinBytes ?? 1,
+      maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 5_000,
       heartbeatInterval: Math.min(3_000, Math.floor(this.options.sessionTimeoutMs / 3)),
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 30_000 },
       ...(this.options.fetchBytesPerPartition
@@ -128,6 +133,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.joined = true;
     });
+    consumer.on(consumer.events.REQUEST, (e) => this.options.metrics.kafkaRequests.inc({ client: 'consumer', api: e.payload.apiName }));
     consumer.on(consumer.events.CRASH, (event) => {
       this.joined = false;
       this.log.error(`consumer ${this.options.groupId} crashed: ${event.payload.error.message}; restarting`);
