@@ -1,0 +1,103 @@
+/*
+ * The outbox relay against a real PostgreSQL: the eager path publishes each committed
+ * transaction's events in commit order and deletes their rows together shortly after; events
+ * the publisher refused stay and are published by polling once past the grace period; a stop
+ * deletes what was published and publishes what was left. The publisher here is a recorder
+ * (the relay's own interface, not Kafka): what is under test is the relay's use of the table.
+ */
+import { randomUUID } from 'node:crypto';
+import { enqueue, EventPublisher, openDataSource, outboxTableSql, OutboxRelay, PlatformMetrics, sqlRows, type OutgoingMessage } from '@clearwork/platform';
+import type { DataSource } from 'typeorm';
+import { eventually } from './support/eventually';
+import { createScratchDatabase, requireRealServers } from './support/servers';
+
+const SCHEMA = 'relaytest';
+
+class RecordingPublisher extends EventPublisher {
+  readonly sent: OutgoingMessage[] = [];
+  refuse = false;
+  constructor() {
+    super(undefined as never);
+  }
+  override async publish(messages: readonly OutgoingMessage[]): Promise<void> {
+    if (this.refuse) throw new Error('broker unavailable');
+    this.sent.push(...messages);
+  }
+}
+
+describe('outbox relay against a real PostgreSQL', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    await requireRealServers();
+    db = await createScratchDatabase(`clearwork_outbox_${Date.now()}`);
+    dataSource = await openDataSource({ url: db.url, schema: SCHEMA, migrations: [] });
+    await dataSource.query(outboxTableSql(SCHEMA));
+  }, 60_000);
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  const rowsLeft = async () => Number((await sqlRows<{ n: string }>(dataSource.manager, `SELECT count(*) AS n FROM ${SCHEMA}.outbox`))[0].n);
+  const events = (n: number) => Array.from({ length: n }, (_, i) => ({ topic: 't', key: `k${i}`, value: { eventId: randomUUID(), n: i } }));
+
+  /** Enqueues in a transaction of its own and hands the committed events to the relay, as a unit does. */
+  async function commit(relay: OutboxRelay, batch: ReturnType<typeof events>): Promise<void> {
+    const enqueued = await dataSource.transaction((m) => enqueue(m, SCHEMA, batch));
+    relay.committed(enqueued);
+  }
+
+  it('publishes committed events in commit order and deletes their rows together soon after', async () => {
+    const publisher = new RecordingPublisher();
+    const relay = new OutboxRelay(dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
+    relay.start();
+    try {
+      const first = events(3);
+      const second = events(2);
+      await commit(relay, first);
+      await commit(relay, second);
+      await eventually(() => expect(publisher.sent.map((m) => (m.value as { eventId: string }).eventId)).toEqual([...first, ...second].map((e) => e.value.eventId)));
+      await eventually(async () => expect(await rowsLeft()).toBe(0), { timeoutMs: 5_000, what: 'the published rows to be deleted' });
+      expect(publisher.sent).toHaveLength(5); // polling never published them a second time
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('leaves refused events to polling, which publishes them once past the grace period', async () => {
+    const publisher = new RecordingPublisher();
+    const relay = new OutboxRelay(dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
+    relay.start();
+    try {
+      await commit(relay, events(1)); // the eager path is now in use
+      await eventually(() => expect(publisher.sent).toHaveLength(1));
+      publisher.refuse = true;
+      const refused = events(2);
+      await commit(relay, refused);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await rowsLeft()).toBeGreaterThanOrEqual(2);
+      publisher.refuse = false;
+      await eventually(() => expect(publisher.sent.slice(1).map((m) => (m.value as { eventId: string }).eventId)).toEqual(refused.map((e) => e.value.eventId)), {
+        timeoutMs: 10_000, what: 'polling to publish the refused events',
+      });
+      await eventually(async () => expect(await rowsLeft()).toBe(0), { timeoutMs: 5_000, what: 'their rows to be deleted' });
+    } finally {
+      await relay.stop();
+    }
+  }, 30_000);
+
+  it('on stop, deletes what it published and publishes what is left', async () => {
+    const publisher = new RecordingPublisher();
+    const relay = new OutboxRelay(dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
+    relay.start();
+    await commit(relay, events(4));
+    // A row committed without reaching the eager path (its process died between commit and publish).
+    await dataSource.transaction((m) => enqueue(m, SCHEMA, events(1)));
+    await relay.stop();
+    expect(publisher.sent).toHaveLength(5);
+    expect(await rowsLeft()).toBe(0);
+  });
+});
