@@ -9,7 +9,7 @@ import type { CandidateIndex } from '../workers/candidate-index';
 import type Redis from 'ioredis';
 import type { ActivePolicy, DispatchPolicy } from '../policies/dispatch-policy';
 import type { SlotClaims } from './slot-claims';
-import { readHotState, type HotState } from './worker-hot-state';
+import { HotStateReader, type HotState } from './worker-hot-state';
 
 export interface ReplicaAttempt {
   readonly task: TaskPostedData;
@@ -55,13 +55,16 @@ const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventI
 export class DispatchPlanner {
   /** Each unit's view, by the unit's slot claims (one per unit). */
   private readonly views = new WeakMap<SlotClaims, DispatchView>();
+  private readonly hot: HotStateReader;
 
   constructor(
     private readonly index: CandidateIndex,
     private readonly store: TaskStore,
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly policies: DispatchPolicy,
-  ) {}
+  ) {
+    this.hot = new HotStateReader(redis);
+  }
 
   /** When to give up on a replica, under the current policy. */
   async limits(): Promise<{ maxAttempts: number; maxWaitSeconds: number }> {
@@ -108,7 +111,7 @@ export class DispatchPlanner {
   /** Loads into `view` what `attempts` need and it lacks; who touched a task already seen is read again. */
   private async prepare(m: EntityManager, view: DispatchView, attempts: readonly ReplicaAttempt[], fresh: ReadonlySet<string>): Promise<void> {
     const newIds = view.addPools(attempts.map((a) => a.task.requiredSkills));
-    view.addHot(await readHotState(this.redis, newIds));
+    view.addHot(await this.hot.read(newIds));
     const queues = [...new Set(attempts.map((a) => a.task.queue))].filter((q) => !view.hasQueue(q));
     for (const [queue, recent] of await this.store.recentOffereesMany(m, queues, view.window)) view.addQueue(queue, recent);
     const touched = [...new Set(attempts.map((a) => a.task.taskId))].filter((id) => !fresh.has(id));
