@@ -5,7 +5,7 @@ import { decisionDraw, rankCandidates, summariseFiltering, type Candidate, type 
 import type { OutboxEvent } from '@clearwork/platform';
 import type { EntityManager } from 'typeorm';
 import type { NewDecision, NewOffer, ReplicaChange, TaskStore } from '../tasks/task-store';
-import type { CandidateIndex } from '../workers/candidate-index';
+import { isOnline, type CandidateIndex, type IndexedWorker } from '../workers/candidate-index';
 import type Redis from 'ioredis';
 import type { ActivePolicy, DispatchPolicy } from '../policies/dispatch-policy';
 import type { SlotClaims } from './slot-claims';
@@ -265,6 +265,8 @@ export class DispatchPlanner {
 export class DispatchView {
   /** One candidate per worker, shared by every pool holding them, kept current as the unit makes offers. */
   private readonly byWorker = new Map<string, MutableCandidate>();
+  /** The index's entry each candidate was made from, for the unchanging parts of its digest line. */
+  private readonly sources = new Map<string, IndexedWorker>();
   private readonly pools = new Map<string, MutableCandidate[]>();
   private readonly poolDigests = new Map<string, string>();
   private readonly unsealed: string[] = [];
@@ -292,11 +294,16 @@ export class DispatchView {
     for (const skills of skillSets) {
       const key = skillKey(skills);
       if (this.pools.has(key)) continue;
-      const pool = this.index.pool(skills, this.now, ttl).map((w) => {
+      const pool = this.index.members(skills).map((w) => {
         let c = this.byWorker.get(w.workerId);
         if (!c) {
-          c = { ...w, qualityEvidence: w.scores.qualityEvidence ?? 0, queueShare: 0, activeTasks: 0 };
+          c = {
+            workerId: w.workerId, skills: w.skills, languages: w.languages, qualifications: w.qualifications, capacity: w.capacity,
+            online: isOnline(w, this.now, ttl), suspended: w.suspended, scores: w.scores,
+            qualityEvidence: w.scores.qualityEvidence ?? 0, queueShare: 0, activeTasks: 0,
+          };
           this.byWorker.set(w.workerId, c);
+          this.sources.set(w.workerId, w);
           newIds.push(w.workerId);
         }
         return c;
@@ -343,7 +350,8 @@ export class DispatchView {
       const hash = createHash('sha256');
       for (const c of this.pools.get(key)!) {
         const { quality, latency, availability } = c.scores;
-        hash.update(`${c.workerId}\t${c.capacity}\t${c.activeTasks}\t${c.online ? 1 : 0}\t${c.suspended ? 1 : 0}\t${quality}\t${latency}\t${availability}\t${c.qualityEvidence}\t${c.skills.join(',')}\t${c.languages.join(',')}\t${c.qualifications.join(',')}\n`);
+        const w = this.sources.get(c.workerId)!;
+        hash.update(`${w.digestHead}\t${c.activeTasks}\t${c.online ? 1 : 0}\t${c.suspended ? 1 : 0}\t${quality}\t${latency}\t${availability}\t${c.qualityEvidence}\t${w.digestTail}\n`);
       }
       this.poolDigests.set(key, hash.digest('hex'));
     }

@@ -5,8 +5,13 @@ import type { DataSource } from 'typeorm';
 /** A worker as a dispatch attempt sees it before Redis adds capacity in use and fresh scores. */
 export type PoolMember = Omit<Candidate, 'activeTasks' | 'queueShare' | 'qualityEvidence'>;
 
-/** A worker as the index holds it: `online` is the stored flag, which lapses with `lastSeenMs` (see `pool`). */
-type IndexedWorker = PoolMember & { readonly lastSeenMs: number | null };
+/**
+ * A worker as the index holds it: `online` is the stored flag, which lapses with `lastSeenMs`
+ * (see `isOnline`). `digestHead` and `digestTail` are the parts of the worker's line in a pool
+ * digest that change only with the row (see `DispatchView.sealPools`), kept so a unit does not
+ * rebuild them for every member of its pool.
+ */
+export type IndexedWorker = PoolMember & { readonly lastSeenMs: number | null; readonly digestHead: string; readonly digestTail: string };
 
 interface ChangedRow {
   xmin: string;
@@ -62,20 +67,21 @@ export class CandidateIndex {
    * heartbeats stopped longer than `heartbeatTtlSeconds` ago, whatever else arrived.
    */
   pool(skills: readonly string[], now: Date, heartbeatTtlSeconds: number): PoolMember[] {
-    const seenSince = now.getTime() - heartbeatTtlSeconds * 1000;
-    return this.poolIds(skills).map((id) => {
-      const w = this.workers.get(id)!;
-      return {
-        workerId: w.workerId,
-        skills: w.skills,
-        languages: w.languages,
-        qualifications: w.qualifications,
-        capacity: w.capacity,
-        online: w.online && w.lastSeenMs !== null && w.lastSeenMs >= seenSince,
-        suspended: w.suspended,
-        scores: w.scores,
-      };
-    });
+    return this.members(skills).map((w) => ({
+      workerId: w.workerId,
+      skills: w.skills,
+      languages: w.languages,
+      qualifications: w.qualifications,
+      capacity: w.capacity,
+      online: isOnline(w, now, heartbeatTtlSeconds),
+      suspended: w.suspended,
+      scores: w.scores,
+    }));
+  }
+
+  /** Everyone with all of `skills`, ordered by worker id, as the index holds them (not copied: read only). */
+  members(skills: readonly string[]): readonly IndexedWorker[] {
+    return this.poolIds(skills).map((id) => this.workers.get(id)!);
   }
 
   private poolIds(skills: readonly string[]): string[] {
@@ -124,6 +130,8 @@ export class CandidateIndex {
       lastSeenMs: r.last_seen_at ? new Date(r.last_seen_at).getTime() : null,
       suspended: r.suspended,
       scores: r.scores,
+      digestHead: `${r.worker_id}\t${r.capacity}`,
+      digestTail: `${r.skills.join(',')}\t${r.languages.join(',')}\t${r.qualifications.join(',')}`,
     };
     this.workers.set(worker.workerId, worker);
     if (before && sameSkills(before.skills, worker.skills)) return;
@@ -135,6 +143,11 @@ export class CandidateIndex {
     }
     this.pools.clear();
   }
+}
+
+/** Present at `now`: marked online, with a heartbeat within `heartbeatTtlSeconds`. */
+export function isOnline(w: IndexedWorker, now: Date, heartbeatTtlSeconds: number): boolean {
+  return w.online && w.lastSeenMs !== null && w.lastSeenMs >= now.getTime() - heartbeatTtlSeconds * 1000;
 }
 
 function sameSkills(a: readonly string[], b: readonly string[]): boolean {
