@@ -1,6 +1,6 @@
 /*
  * The outbox relay against a real PostgreSQL: the eager path publishes each committed
- * transaction's events in commit order and deletes their rows together shortly after; events
+ * transaction's events in commit order and deletes their rows; events
  * the publisher refused stay and are published by polling once past the grace period; a stop
  * deletes what was published and publishes what was left. The publisher here is a recorder
  * (the relay's own interface, not Kafka): what is under test is the relay's use of the table.
@@ -50,7 +50,7 @@ describe('outbox relay against a real PostgreSQL', () => {
     relay.committed(enqueued);
   }
 
-  it('publishes committed events in commit order and deletes their rows together soon after', async () => {
+  it('publishes committed events in commit order and deletes their rows', async () => {
     const publisher = new RecordingPublisher();
     const relay = new OutboxRelay(dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
     relay.start();

@@ -8,8 +8,6 @@ import { sqlName } from '../postgres/sql';
 const EAGER_GRACE_MS = 3_000;
 /** How often polling looks for stranded rows while the eager path is in use (it takes none younger than the grace anyway). */
 const EAGER_POLL_MS = 1_000;
-/** Published rows are deleted together, at most this long after publishing (one statement for many transactions' events). */
-const DELETE_DELAY_MS = 250;
 
 /** An event waiting in the outbox to be published. */
 export interface OutboxEvent {
@@ -59,9 +57,9 @@ export async function enqueue(manager: EntityManager, schema: string, events: re
  *   are published in id order by one relay at a time per schema (an advisory lock). Once the
  *   eager path is in use, polling takes only rows older than EAGER_GRACE_MS, so it does not
  *   race the eager publisher of this or another instance for fresh rows.
- * Rows the eager path published are deleted together within DELETE_DELAY_MS, one statement for
- * the events of many transactions, and polling leaves them alone meanwhile. A crash after the
- * send and before the delete publishes those events again: consumers drop them by eventId.
+ * A crash after the send and before the delete publishes those events again: consumers drop
+ * them by eventId. (Deleting published rows later, together, was tried: it saves a statement per
+ * unit but widens that window, and a dispatcher killed in it re-published its offers.)
  */
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
@@ -76,10 +74,6 @@ export class OutboxRelay {
   private sending?: Promise<void>;
   private eager = false;
   private lastPoll = 0;
-  /** Ids published by the eager path whose rows are still to be deleted (still held). */
-  private readonly published: string[] = [];
-  private deleteTimer?: NodeJS.Timeout;
-  private deleting?: Promise<void>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -145,40 +139,14 @@ export class OutboxRelay {
       try {
         await this.publisher.publish(batch.map((e) => ({ topic: e.topic, key: e.key, value: e.value, headers: this.headers })));
         for (const e of batch) this.metrics.outboxPublished.inc({ topic: e.topic });
-        this.published.push(...ids);
-        this.deleteSoon();
+        await this.dataSource.query(`DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [ids]);
       } catch (error) {
         // Left in the table: polling publishes them (again, if the send got through), in id order.
         this.log.warn(`outbox: ${batch.length} events left to polling: ${(error as Error).message}`);
+      } finally {
         for (const id of ids) this.held.delete(id);
       }
     }
-  }
-
-  /** Deletes the rows of what the eager path published; if that fails, they stay held and the next try takes them. */
-  private deletePublished(): Promise<void> {
-    this.deleting ??= (async () => {
-      const ids = this.published.splice(0);
-      if (ids.length === 0) return;
-      try {
-        await this.dataSource.query(`DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [ids]);
-        for (const id of ids) this.held.delete(id);
-      } catch (error) {
-        this.published.unshift(...ids);
-        this.log.warn(`outbox: deleting ${ids.length} published rows will be retried: ${(error as Error).message}`);
-      }
-    })().finally(() => {
-      this.deleting = undefined;
-      if (this.published.length > 0 && !this.stopped) this.deleteSoon();
-    });
-    return this.deleting;
-  }
-
-  private deleteSoon(): void {
-    this.deleteTimer ??= setTimeout(() => {
-      this.deleteTimer = undefined;
-      void this.deletePublished();
-    }, DELETE_DELAY_MS);
   }
 
   /** Stops polling and publishes what is left, so a graceful shutdown strands nothing. */
@@ -186,10 +154,6 @@ export class OutboxRelay {
     if (!this.timer) return;
     clearInterval(this.timer);
     while (this.running || this.sending) await (this.sending ?? new Promise((r) => setTimeout(r, 10)));
-    await this.deleting;
-    await this.deletePublished();
-    clearTimeout(this.deleteTimer);
-    this.deleteTimer = undefined;
     await this.drain(true).catch((error: Error) => this.log.warn(`outbox not drained at stop: ${error.message}`));
     this.stopped = true;
   }
