@@ -3,7 +3,7 @@ import { openDataSource } from '@clearwork/platform';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { DISPATCHER_MIGRATIONS } from '../apps/dispatcher/src/dispatcher.module';
-import { CandidateIndex } from '../apps/dispatcher/src/workers/candidate-index';
+import { CandidateIndex, isOnline } from '../apps/dispatcher/src/workers/candidate-index';
 import { createScratchDatabase, requireRealServers } from './support/servers';
 
 /**
@@ -16,7 +16,8 @@ describe('CandidateIndex', () => {
   let dataSource: DataSource;
   let writer: Client;
   const now = new Date();
-  const ids = (index: CandidateIndex, skills: string[]) => index.pool(skills, now, 60).map((w) => w.workerId);
+  const ids = (index: CandidateIndex, skills: string[]) => index.members(skills).map((w) => w.workerId);
+  const member = (index: CandidateIndex, id: string) => index.members(['label']).find((w) => w.workerId === id)!;
   const add = (id: string, skills: string[], lastSeen: Date | null = now) =>
     writer.query(`INSERT INTO dispatcher.workers (worker_id, skills, capacity, online, last_seen_at) VALUES ($1, $2, 1, true, $3)`, [id, skills, lastSeen]);
 
@@ -45,7 +46,8 @@ describe('CandidateIndex', () => {
     await index.refresh();
     expect(ids(index, ['label'])).toEqual(['w-a', 'w-b', 'w-stale']);
     expect(ids(index, ['audio', 'label'])).toEqual(['w-a']);
-    expect(index.pool(['label'], now, 60).find((w) => w.workerId === 'w-stale')!.online).toBe(false);
+    expect(isOnline(member(index, 'w-stale'), now, 60)).toBe(false);
+    expect(isOnline(member(index, 'w-a'), now, 60)).toBe(true);
 
     // A transaction takes its id, changes w-b and stays open while others commit and the index looks.
     const slow = new Client({ connectionString: db.url });
@@ -66,7 +68,7 @@ describe('CandidateIndex', () => {
     // Scores and suspension changed by any statement are seen too.
     await writer.query(`UPDATE dispatcher.workers SET suspended = true, scores = '{"quality":0.9}' WHERE worker_id = 'w-a'`);
     await index.refresh();
-    const a = index.pool(['label'], now, 60).find((w) => w.workerId === 'w-a')!;
+    const a = member(index, 'w-a');
     expect(a).toMatchObject({ suspended: true, scores: { quality: 0.9 } });
   });
 

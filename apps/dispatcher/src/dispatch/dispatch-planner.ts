@@ -263,10 +263,11 @@ export class DispatchPlanner {
  * offers the unit made before it, and the task, attempt, policy and who touched the task.
  */
 export class DispatchView {
-  /** One candidate per worker, shared by every pool holding them, kept current as the unit makes offers. */
-  private readonly byWorker = new Map<string, MutableCandidate>();
-  /** The index's entry each candidate was made from, for the unchanging parts of its digest line. */
-  private readonly sources = new Map<string, IndexedWorker>();
+  /**
+   * One candidate per worker, shared by every pool holding them, kept current as the unit makes
+   * offers; with the index's entry it was made from, for the unchanging parts of its digest line.
+   */
+  private readonly byWorker = new Map<string, { candidate: MutableCandidate; source: IndexedWorker }>();
   private readonly pools = new Map<string, MutableCandidate[]>();
   private readonly poolDigests = new Map<string, string>();
   private readonly unsealed: string[] = [];
@@ -295,18 +296,16 @@ export class DispatchView {
       const key = skillKey(skills);
       if (this.pools.has(key)) continue;
       const pool = this.index.members(skills).map((w) => {
-        let c = this.byWorker.get(w.workerId);
-        if (!c) {
-          c = {
-            workerId: w.workerId, skills: w.skills, languages: w.languages, qualifications: w.qualifications, capacity: w.capacity,
-            online: isOnline(w, this.now, ttl), suspended: w.suspended, scores: w.scores,
-            qualityEvidence: w.scores.qualityEvidence ?? 0, queueShare: 0, activeTasks: 0,
-          };
-          this.byWorker.set(w.workerId, c);
-          this.sources.set(w.workerId, w);
-          newIds.push(w.workerId);
-        }
-        return c;
+        const known = this.byWorker.get(w.workerId);
+        if (known) return known.candidate;
+        const candidate: MutableCandidate = {
+          workerId: w.workerId, skills: w.skills, languages: w.languages, qualifications: w.qualifications, capacity: w.capacity,
+          online: isOnline(w, this.now, ttl), suspended: w.suspended, scores: w.scores,
+          qualityEvidence: w.scores.qualityEvidence ?? 0, queueShare: 0, activeTasks: 0,
+        };
+        this.byWorker.set(w.workerId, { candidate, source: w });
+        newIds.push(w.workerId);
+        return candidate;
       });
       this.pools.set(key, pool);
       this.unsealed.push(key);
@@ -317,11 +316,11 @@ export class DispatchView {
   /** Capacity in use and current scores from Redis; a worker without a cached score keeps the one in PostgreSQL. */
   addHot(hot: HotState): void {
     for (const [id, n] of hot.active) {
-      const c = this.byWorker.get(id);
+      const c = this.byWorker.get(id)?.candidate;
       if (c) c.activeTasks = n;
     }
     for (const [id, cached] of hot.scores) {
-      const c = this.byWorker.get(id);
+      const c = this.byWorker.get(id)?.candidate;
       if (!c) continue;
       c.scores = { quality: cached.quality, latency: cached.latency, availability: cached.availability };
       c.qualityEvidence = cached.qualityEvidence ?? c.qualityEvidence;
@@ -350,7 +349,7 @@ export class DispatchView {
       const hash = createHash('sha256');
       for (const c of this.pools.get(key)!) {
         const { quality, latency, availability } = c.scores;
-        const w = this.sources.get(c.workerId)!;
+        const w = this.byWorker.get(c.workerId)!.source;
         hash.update(`${w.digestHead}\t${c.activeTasks}\t${c.online ? 1 : 0}\t${c.suspended ? 1 : 0}\t${quality}\t${latency}\t${availability}\t${c.qualityEvidence}\t${w.digestTail}\n`);
       }
       this.poolDigests.set(key, hash.digest('hex'));
@@ -406,7 +405,7 @@ export class DispatchView {
   /** An offer was made in this unit: the worker holds one more task, and it counts in the queue's window. */
   offered(taskId: string, queue: string, workerId: string): void {
     this.offerChain = createHash('sha256').update(`${this.offerChain}\n${taskId}\t${queue}\t${workerId}`).digest('hex');
-    const c = this.byWorker.get(workerId);
+    const c = this.byWorker.get(workerId)?.candidate;
     if (c) c.activeTasks++;
     this.touching(taskId).onTask.add(workerId);
     const counts = this.shares(queue).counts;

@@ -62,23 +62,6 @@ export class CandidateIndex {
     return this.next;
   }
 
-  /**
-   * Everyone with all of `skills`, ordered by worker id, as of `now`: presence lapses when
-   * heartbeats stopped longer than `heartbeatTtlSeconds` ago, whatever else arrived.
-   */
-  pool(skills: readonly string[], now: Date, heartbeatTtlSeconds: number): PoolMember[] {
-    return this.members(skills).map((w) => ({
-      workerId: w.workerId,
-      skills: w.skills,
-      languages: w.languages,
-      qualifications: w.qualifications,
-      capacity: w.capacity,
-      online: isOnline(w, now, heartbeatTtlSeconds),
-      suspended: w.suspended,
-      scores: w.scores,
-    }));
-  }
-
   /** Everyone with all of `skills`, ordered by worker id, as the index holds them (not copied: read only). */
   members(skills: readonly string[]): readonly IndexedWorker[] {
     return this.poolIds(skills).map((id) => this.workers.get(id)!);
