@@ -39,6 +39,7 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
     fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
+    commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
     publisher: app.get(EventPublisher),
     metrics: app.get(PlatformMetrics),
     partitionsConcurrently: options.partitionsConcurrently,

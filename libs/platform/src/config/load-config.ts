@@ -51,6 +51,12 @@ export const BaseConfig = z.object({
    */
   KAFKA_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(64 * 1024 * 1024).default(1),
   KAFKA_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(30_000).default(5_000),
+  /**
+   * Handled positions are committed to Kafka together at most this often (0: after every fetched
+   * batch, one request per batch). A process that dies re-reads at most this much, which its
+   * idempotent handlers skip.
+   */
+  KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/postgres'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379/0'),
   /** Prefix of every Redis key, so that deployments sharing one Redis stay apart. */

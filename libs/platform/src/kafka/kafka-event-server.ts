@@ -8,6 +8,7 @@ import { inTurn, pauseIfDue } from './cpu-turns';
 import { isDeadLetterVerdict, type DeadLetterError, type DeadLetterVerdict } from './dead-letter-error';
 import { decodeMessage, type DecodeFailure } from './decode-message';
 import type { EventPublisher } from './event-publisher';
+import { OffsetCommits } from './offset-commits';
 
 /** What a handler learns about the message besides the event itself. */
 export class KafkaEventContext extends BaseRpcContext<[topic: string, partition: number, offset: string, key: string | null]> {
@@ -66,6 +67,8 @@ export interface KafkaEventServerOptions {
   /** A fetch waits for this many bytes, or for `fetchMaxWaitMs` (kafkajs's defaults: 1 byte, 5 s). */
   readonly fetchMinBytes?: number;
   readonly fetchMaxWaitMs?: number;
+  /** Handled positions are committed together at most this often (0: after every batch); see OffsetCommits. */
+  readonly commitIntervalMs?: number;
   readonly publisher: EventPublisher;
   readonly metrics: PlatformMetrics;
   /** Partitions handled at once (order is kept within each); more lets batch handlers group their work. */
@@ -83,7 +86,12 @@ export interface KafkaEventServerOptions {
  */
 export class KafkaEventServer extends Server implements CustomTransportStrategy {
   private consumer?: Consumer;
+  private commits?: OffsetCommits;
   private joined = false;
+  /** Set by `close`: batches stop being taken up, so the last positions can be committed before the group is left. */
+  private closing = false;
+  private active = 0;
+  private readonly idleWaiters: (() => void)[] = [];
   private readonly log = new Logger(KafkaEventServer.name);
 
   constructor(private readonly options: KafkaEventServerOptions) {
@@ -99,11 +107,20 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     this.start().then(() => callback(), callback);
   }
 
+  /** Lets the batches in hand finish, commits their positions, then leaves the group. */
   async close(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
     this.joined = false;
+    this.closing = true;
+    await this.idle();
+    await this.commits?.flush();
+    this.commits?.stop();
     await consumer?.disconnect();
+  }
+
+  private idle(): Promise<void> {
+    return this.active === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   on(): never {
@@ -116,6 +133,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   }
 
   private async start(): Promise<void> {
+    this.closing = false;
     const topics = [...this.messageHandlers.keys()];
     if (topics.length === 0) return;
     const consumer = this.options.kafka.consumer({
@@ -130,9 +148,18 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         : {}),
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
+    const commits = new OffsetCommits(
+      (offsets) => consumer.commitOffsets(offsets),
+      this.options.commitIntervalMs ?? 500,
+      (error) => this.log.warn(`committing consumed offsets of ${this.options.groupId} failed (${error.message}); they are committed with the next ones`),
+    );
+    this.commits = commits;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      commits.assigned(e.payload.memberAssignment);
       this.joined = true;
     });
+    // Positions handled under the old assignment are committed before partitions may move.
+    consumer.on(consumer.events.REBALANCING, () => void commits.flush());
     consumer.on(consumer.events.REQUEST, (e) => this.options.metrics.kafkaRequests.inc({ client: 'consumer', api: e.payload.apiName }));
     consumer.on(consumer.events.CRASH, (event) => {
       this.joined = false;
@@ -141,7 +168,8 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: this.options.fromBeginning });
     await consumer.run({
-      autoCommit: true,
+      // Committed by OffsetCommits, not after every batch.
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
       eachBatch: (payload) => this.handleBatch(payload),
@@ -150,30 +178,43 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
-    const topic = batch.topic as TopicName;
-    const handler = this.getHandlerByPattern(topic);
-    if ((handler?.extras as { batch?: boolean } | undefined)?.batch) {
-      await this.handleWholeBatch(payload);
-      return;
+    if (this.closing) return;
+    this.active++;
+    try {
+      const handler = this.getHandlerByPattern(payload.batch.topic);
+      if ((handler?.extras as { batch?: boolean } | undefined)?.batch) await this.handleWholeBatch(payload);
+      else await this.handleEachMessage(payload);
+    } finally {
+      if (--this.active === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
+  }
+
+  /** The partition's events up to `offset` are handled: the next fetch starts after it, and the position is committed soon. */
+  private handled({ batch, resolveOffset }: EachBatchPayload, offset: string): void {
+    resolveOffset(offset);
+    this.commits?.consumed(batch.topic, batch.partition, offset);
+  }
+
+  private async handleEachMessage(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale } = payload;
+    const topic = batch.topic as TopicName;
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
+      if (!isRunning() || isStale() || this.closing) break;
       const started = process.hrtime.bigint();
       await this.handleMessage(topic, batch.partition, message);
-      resolveOffset(message.offset);
+      this.handled(payload, message.offset);
       this.options.metrics.messageDuration.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9);
       await heartbeat();
     }
-    await commitOffsetsIfNecessary();
   }
 
-  private async handleWholeBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+  private async handleWholeBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale } = payload;
     const topic = batch.topic as TopicName;
     const handler = this.getHandlerByPattern(topic)!;
     const perCall = Math.min(MAX_HANDLER_BATCH, (handler.extras as { maxEvents?: number } | undefined)?.maxEvents ?? MAX_HANDLER_BATCH);
     for (let start = 0; start < batch.messages.length; start += perCall) {
-      if (!isRunning() || isStale()) break;
+      if (!isRunning() || isStale() || this.closing) break;
       const messages = batch.messages.slice(start, start + perCall);
       const started = process.hrtime.bigint();
       // Decoding thousands of messages is a long synchronous stretch: it takes its turn and
@@ -206,11 +247,10 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         }
         this.options.metrics.messagesConsumed.inc({ topic, outcome: 'processed' }, events.length - rejections.length);
       }
-      resolveOffset(messages[messages.length - 1].offset);
+      this.handled(payload, messages[messages.length - 1].offset);
       this.options.metrics.messageDuration.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9 / messages.length);
       await heartbeat();
     }
-    await commitOffsetsIfNecessary();
   }
 
   private async handleMessage(topic: TopicName, partition: number, message: KafkaMessage): Promise<void> {
