@@ -1,6 +1,7 @@
 import type { ConsumerLag } from './consumer-lag';
 import type { LatencySummary } from './latency-histogram';
 import type { OpenLoopGenerator } from './open-loop';
+import { cpuShares, cpuSnapshot } from './process-cpu';
 import { progress, thousands } from './report';
 
 /** What the capacity search tries, in tasks per second (capped by --max-rate). */
@@ -44,6 +45,8 @@ export interface WindowResult {
   readonly lagBound: Record<string, number>;
   readonly trafficPerSecond: Record<string, number>;
   readonly benchCpuShare: number;
+  /** Share of a core each process group used over the measured part (services, PostgreSQL, broker, Redis, this process), and their total. */
+  readonly cpu: Record<string, number>;
   readonly kept: boolean;
   readonly reasons: readonly string[];
 }
@@ -59,6 +62,7 @@ export async function runWindow(sut: SystemUnderTest, w: { label: string; kind: 
   const window = sut.generator.begin(w.label, w.rate, w.warmupSeconds * 1_000);
   await sleep(w.warmupSeconds * 1_000);
   const endsBefore = await sut.lag.ends();
+  const cpuBefore = cpuSnapshot();
   const measuredFrom = Date.now();
   const end = measuredFrom + (w.seconds - w.warmupSeconds) * 1_000;
   const lagMax: Record<string, number> = {};
@@ -66,6 +70,7 @@ export async function runWindow(sut: SystemUnderTest, w: { label: string; kind: 
     await sleep(Math.min(LAG_SAMPLE_MS, end - Date.now()));
     for (const [group, lag] of Object.entries(await sut.lag.lag())) lagMax[group] = Math.max(lagMax[group] ?? 0, lag);
   }
+  const cpu = cpuShares(cpuBefore, cpuSnapshot());
   sut.generator.stopPosting();
   const measuredSeconds = (Date.now() - measuredFrom) / 1_000;
   const trafficPerSecond = sut.lag.traffic(endsBefore, await sut.lag.ends(), measuredSeconds);
@@ -96,6 +101,7 @@ export async function runWindow(sut: SystemUnderTest, w: { label: string; kind: 
     lagBound,
     trafficPerSecond,
     benchCpuShare: Math.round(window.cpuShare * 100) / 100,
+    cpu,
     kept: reasons.length === 0,
     reasons,
   };
@@ -106,7 +112,8 @@ function describe(sut: SystemUnderTest, r: WindowResult): string {
   return (
     `[${sut.name}] ${r.label}: posted ${thousands(r.posted)}, waited ${thousands(r.waited)}, unanswered ${thousands(r.unanswered)}; ` +
     `end to end p50 ${r.endToEnd.p50Ms} / p99 ${r.endToEnd.p99Ms} / max ${r.endToEnd.maxMs} ms; decision p99 ${r.decision.p99Ms} ms; ` +
-    `max lag ${lag}; generator lag p99 ${r.generatorLag.p99Ms} ms${r.generatorBehind ? ' (BEHIND)' : ''}, bench CPU ${Math.round(r.benchCpuShare * 100)}%`
+    `max lag ${lag}; generator lag p99 ${r.generatorLag.p99Ms} ms${r.generatorBehind ? ' (BEHIND)' : ''}, bench CPU ${Math.round(r.benchCpuShare * 100)}%; ` +
+    `CPU (cores) ${Object.entries(r.cpu).map(([g, c]) => `${g} ${c}`).join(', ')}`
   );
 }
 

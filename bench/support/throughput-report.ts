@@ -30,6 +30,15 @@ export function printSteps(phases: readonly PhaseResult[]): void {
     p.steps.map((s) => [p.system, s.rate, s.posted, s.waited, s.unanswered, s.endToEnd.p50Ms, s.endToEnd.p99Ms, s.endToEnd.maxMs, s.decision.p99Ms, s.generatorLag.p99Ms, worstLag(s), s.kept ? 'kept up' : `no: ${s.reasons.join('; ')}`]),
   );
   printTable(['system', 'rate/s', 'posted', 'waited', 'unanswered', 'e2e p50 ms', 'e2e p99 ms', 'e2e max ms', 'decision p99 ms', 'gen lag p99 ms', 'max lag / bound (msgs)', 'verdict'], rows);
+  printCpu(phases);
+}
+
+const CPU_GROUPS = ['dispatcher', 'scoring', 'audit', 'postgres', 'kafka', 'redis', 'passthrough', 'bench', 'total'];
+
+/** CPU per process group over each step's measured half, in cores (read from /proc). */
+function printCpu(phases: readonly PhaseResult[]): void {
+  const rows = phases.flatMap((p) => p.steps.map((s) => [p.system, s.rate, ...CPU_GROUPS.map((g) => s.cpu?.[g] ?? '-')]));
+  printTable(['CPU, cores', 'rate/s', ...CPU_GROUPS], rows);
 }
 
 export function printLevels(phases: readonly PhaseResult[]): void {
