@@ -423,16 +423,14 @@ export class DispatchView {
 /** A candidate as a view holds it: capacity in use and queue share change as the unit goes. */
 type MutableCandidate = { -readonly [K in keyof Candidate]: Candidate[K] };
 
-/** Rows a unit's attempts write, gathered so each table gets one statement. */
+/** Rows a unit's attempts write, gathered so they go in one statement (see TaskStore.writeRecords). */
 export class RecordWrites {
   readonly decisions: NewDecision[] = [];
   readonly offers: NewOffer[] = [];
   readonly replicas: ReplicaChange[] = [];
 
   async flush(m: EntityManager, store: TaskStore): Promise<void> {
-    await store.insertDecisions(m, this.decisions);
-    await store.insertOffers(m, this.offers);
-    await store.setReplicas(m, this.replicas);
+    await store.writeRecords(m, this);
   }
 }
 

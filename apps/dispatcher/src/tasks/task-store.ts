@@ -110,16 +110,35 @@ export class TaskStore {
   /** Sets many replicas' states in one statement; each (task, replica) at most once. */
   async setReplicas(m: EntityManager, changes: readonly ReplicaChange[]): Promise<void> {
     if (changes.length === 0) return;
-    await sqlRows(m,
-      `UPDATE dispatcher.task_replicas r SET state = u.state, attempts = COALESCE(u.attempts, r.attempts),
-         worker_id = CASE WHEN u.set_worker THEN u.worker_id ELSE r.worker_id END
-       FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::boolean[]) AS u(task_id, replica, state, attempts, worker_id, set_worker)
-       WHERE r.task_id = u.task_id AND r.replica = u.replica`,
-      [
-        changes.map((c) => c.taskId), changes.map((c) => c.replica), changes.map((c) => c.state), changes.map((c) => c.attempts ?? null),
-        changes.map((c) => c.workerId ?? null), changes.map((c) => c.workerId !== undefined),
-      ],
-    );
+    await sqlRows(m, setReplicasSql(1), replicaParams(changes));
+  }
+
+  /**
+   * What dispatch attempts write, in one statement (one round trip instead of three): their
+   * decision records and offers inserted, their replicas' states set. The inserts run as
+   * data-modifying `WITH` clauses, which PostgreSQL always executes to completion; no part reads
+   * what another writes.
+   */
+  async writeRecords(m: EntityManager, w: { decisions: readonly NewDecision[]; offers: readonly NewOffer[]; replicas: readonly ReplicaChange[] }): Promise<void> {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    const insert = (name: string, table: string, columns: readonly string[], rows: readonly Record<string, unknown>[]) => {
+      if (rows.length === 0) return;
+      params.push(JSON.stringify(rows));
+      const list = columns.join(', ');
+      clauses.push(`${name} AS (INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, $${params.length}::json))`);
+    };
+    insert('d', 'dispatcher.decisions', DECISION_COLUMNS, w.decisions.map((d) => ({
+      decision_id: d.decisionId, task_id: d.taskId, replica: d.replica, attempt: d.attempt, record: d.record, decided_at: d.decidedAt,
+    })));
+    insert('o', 'dispatcher.offers', OFFER_COLUMNS, w.offers.map((o) => ({
+      offer_id: o.offerId, task_id: o.taskId, queue: o.queue, replica: o.replica, attempt: o.attempt, worker_id: o.workerId,
+      decision_id: o.decisionId, state: 'open', expires_at: o.expiresAt,
+    })));
+    if (clauses.length === 0 && w.replicas.length === 0) return;
+    const main = w.replicas.length > 0 ? setReplicasSql(params.length + 1) : 'SELECT 1';
+    if (w.replicas.length > 0) params.push(...replicaParams(w.replicas));
+    await sqlRows(m, clauses.length > 0 ? `WITH ${clauses.join(', ')} ${main}` : main, params);
   }
 
   /** For each task, the workers who hold it or refused it, so they are not offered it (again). */
@@ -155,11 +174,6 @@ export class TaskStore {
   async offersMade(m: EntityManager, taskId: string, replica: number): Promise<number> {
     const rows: { n: string }[] = await sqlRows(m, `SELECT count(*) AS n FROM dispatcher.offers WHERE task_id = $1 AND replica = $2`, [taskId, replica]);
     return Number(rows[0].n);
-  }
-
-  async insertOffers(m: EntityManager, offers: readonly NewOffer[]): Promise<void> {
-    await insertRows(m, 'dispatcher.offers', ['offer_id', 'task_id', 'queue', 'replica', 'attempt', 'worker_id', 'decision_id', 'state', 'expires_at'],
-      offers.map((o) => [o.offerId, o.taskId, o.queue, o.replica, o.attempt, o.workerId, o.decisionId, 'open', o.expiresAt]));
   }
 
   async lockOffer(m: EntityManager, offerId: string): Promise<(OpenOffer & { state: string }) | undefined> {
@@ -241,11 +255,6 @@ export class TaskStore {
       [taskId, workerId, outcome],
     );
     return rows[0]?.replica;
-  }
-
-  async insertDecisions(m: EntityManager, decisions: readonly NewDecision[]): Promise<void> {
-    await insertRows(m, 'dispatcher.decisions', ['decision_id', 'task_id', 'replica', 'attempt', 'record', 'decided_at'],
-      decisions.map((d) => [d.decisionId, d.taskId, d.replica, d.attempt, d.record, d.decidedAt]));
   }
 
   /** Waiting replicas a worker with these skills could take, highest priority then oldest first. */
@@ -337,4 +346,23 @@ export class TaskStore {
       })),
     };
   }
+}
+
+const DECISION_COLUMNS = ['decision_id', 'task_id', 'replica', 'attempt', 'record', 'decided_at'];
+const OFFER_COLUMNS = ['offer_id', 'task_id', 'queue', 'replica', 'attempt', 'worker_id', 'decision_id', 'state', 'expires_at'];
+
+/** The replica-state update, its six array parameters numbered from `first`. */
+function setReplicasSql(first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `UPDATE dispatcher.task_replicas r SET state = u.state, attempts = COALESCE(u.attempts, r.attempts),
+         worker_id = CASE WHEN u.set_worker THEN u.worker_id ELSE r.worker_id END
+       FROM unnest(${p(0)}::text[], ${p(1)}::int[], ${p(2)}::text[], ${p(3)}::int[], ${p(4)}::text[], ${p(5)}::boolean[]) AS u(task_id, replica, state, attempts, worker_id, set_worker)
+       WHERE r.task_id = u.task_id AND r.replica = u.replica`;
+}
+
+function replicaParams(changes: readonly ReplicaChange[]): unknown[] {
+  return [
+    changes.map((c) => c.taskId), changes.map((c) => c.replica), changes.map((c) => c.state), changes.map((c) => c.attempts ?? null),
+    changes.map((c) => c.workerId ?? null), changes.map((c) => c.workerId !== undefined),
+  ];
 }
