@@ -44,6 +44,14 @@ describe('outbox relay against a real PostgreSQL', () => {
   const rowsLeft = async () => Number((await sqlRows<{ n: string }>(dataSource.manager, `SELECT count(*) AS n FROM ${SCHEMA}.outbox`))[0].n);
   const events = (n: number) => Array.from({ length: n }, (_, i) => ({ topic: 't', key: `k${i}`, value: { eventId: randomUUID(), n: i } }));
 
+  /*
+   * Each test starts polling after its first eager commit. A relay started first makes a
+   * first poll that takes every row regardless of age (it has not seen the eager path yet); a
+   * unit committing while that poll reads can have its events published by both paths. That
+   * happens once, at a service's start, and consumers drop the repeat by eventId, but it would
+   * make these exact counts depend on timing.
+   */
+
   /** Enqueues in a transaction of its own and hands the committed events to the relay, as a unit does. */
   async function commit(relay: OutboxRelay, batch: ReturnType<typeof events>): Promise<void> {
     const enqueued = await dataSource.transaction((m) => enqueue(m, SCHEMA, batch));
@@ -53,11 +61,12 @@ describe('outbox relay against a real PostgreSQL', () => {
   it('publishes committed events in commit order and deletes their rows', async () => {
     const publisher = new RecordingPublisher();
     const relay = new OutboxRelay(dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
-    relay.start();
     try {
       const first = events(3);
       const second = events(2);
       await commit(relay, first);
+      // Polling starts once the eager path is in use (see the note above `commit`).
+      relay.start();
       await commit(relay, second);
       await eventually(() => expect(publisher.sent.map((m) => (m.value as { eventId: string }).eventId)).toEqual([...first, ...second].map((e) => e.value.eventId)));
       await eventually(async () => expect(await rowsLeft()).toBe(0), { timeoutMs: 5_000, what: 'the published rows to be deleted' });
@@ -70,9 +79,9 @@ describe('outbox relay against a real PostgreSQL', () => {
   it('leaves refused events to polling, which publishes them once past the grace period', async () => {
     const publisher = new RecordingPublisher();
     const relay = new OutboxRelay(dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
-    relay.start();
     try {
       await commit(relay, events(1)); // the eager path is now in use
+      relay.start();
       await eventually(() => expect(publisher.sent).toHaveLength(1));
       publisher.refuse = true;
       const refused = events(2);
@@ -92,8 +101,8 @@ describe('outbox relay against a real PostgreSQL', () => {
   it('on stop, deletes what it published and publishes what is left', async () => {
     const publisher = new RecordingPublisher();
     const relay = new OutboxRelay(dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
-    relay.start();
     await commit(relay, events(4));
+    relay.start();
     // A row committed without reaching the eager path (its process died between commit and publish).
     await dataSource.transaction((m) => enqueue(m, SCHEMA, events(1)));
     await relay.stop();

@@ -1,4 +1,4 @@
-import { insertRows, sqlRows } from '@clearwork/platform';
+import { insertRows, sqlName, sqlRows } from '@clearwork/platform';
 import type { TaskPostedData } from '@clearwork/contracts';
 import type { EntityManager } from 'typeorm';
 
@@ -122,11 +122,13 @@ export class TaskStore {
   async writeRecords(m: EntityManager, w: { decisions: readonly NewDecision[]; offers: readonly NewOffer[]; replicas: readonly ReplicaChange[] }): Promise<void> {
     const clauses: string[] = [];
     const params: unknown[] = [];
-    const insert = (name: string, table: string, columns: readonly string[], rows: readonly Record<string, unknown>[]) => {
+    const insert = (name: 'd' | 'o', table: string, columns: readonly string[], rows: readonly Record<string, unknown>[]) => {
       if (rows.length === 0) return;
       params.push(JSON.stringify(rows));
-      const list = columns.join(', ');
-      clauses.push(`${name} AS (INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, $${params.length}::json))`);
+      sqlName(table);
+      const list = columns.map(sqlName).join(', ');
+      const statement = `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, $${params.length}::json)`;
+      clauses.push(`${name} AS (${statement})`);
     };
     insert('d', 'dispatcher.decisions', DECISION_COLUMNS, w.decisions.map((d) => ({
       decision_id: d.decisionId, task_id: d.taskId, replica: d.replica, attempt: d.attempt, record: d.record, decided_at: d.decidedAt,
