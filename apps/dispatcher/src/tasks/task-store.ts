@@ -1,4 +1,4 @@
-import { insertRows, sqlName, sqlRows } from '@clearwork/platform';
+import { insertRows, insertRowsStatement, sqlRows } from '@clearwork/platform';
 import type { TaskPostedData } from '@clearwork/contracts';
 import type { EntityManager } from 'typeorm';
 
@@ -122,21 +122,16 @@ export class TaskStore {
   async writeRecords(m: EntityManager, w: { decisions: readonly NewDecision[]; offers: readonly NewOffer[]; replicas: readonly ReplicaChange[] }): Promise<void> {
     const clauses: string[] = [];
     const params: unknown[] = [];
-    const insert = (name: 'd' | 'o', table: string, columns: readonly string[], rows: readonly Record<string, unknown>[]) => {
+    const insert = (name: 'd' | 'o', table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]) => {
       if (rows.length === 0) return;
-      params.push(JSON.stringify(rows));
-      sqlName(table);
-      const list = columns.map(sqlName).join(', ');
-      const statement = `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, $${params.length}::json)`;
-      clauses.push(`${name} AS (${statement})`);
+      const { sql, param } = insertRowsStatement(table, columns, rows, params.length + 1);
+      params.push(param);
+      clauses.push(`${name} AS (${sql})`);
     };
-    insert('d', 'dispatcher.decisions', DECISION_COLUMNS, w.decisions.map((d) => ({
-      decision_id: d.decisionId, task_id: d.taskId, replica: d.replica, attempt: d.attempt, record: d.record, decided_at: d.decidedAt,
-    })));
-    insert('o', 'dispatcher.offers', OFFER_COLUMNS, w.offers.map((o) => ({
-      offer_id: o.offerId, task_id: o.taskId, queue: o.queue, replica: o.replica, attempt: o.attempt, worker_id: o.workerId,
-      decision_id: o.decisionId, state: 'open', expires_at: o.expiresAt,
-    })));
+    insert('d', 'dispatcher.decisions', ['decision_id', 'task_id', 'replica', 'attempt', 'record', 'decided_at'],
+      w.decisions.map((d) => [d.decisionId, d.taskId, d.replica, d.attempt, d.record, d.decidedAt]));
+    insert('o', 'dispatcher.offers', ['offer_id', 'task_id', 'queue', 'replica', 'attempt', 'worker_id', 'decision_id', 'state', 'expires_at'],
+      w.offers.map((o) => [o.offerId, o.taskId, o.queue, o.replica, o.attempt, o.workerId, o.decisionId, 'open', o.expiresAt]));
     if (clauses.length === 0 && w.replicas.length === 0) return;
     const main = w.replicas.length > 0 ? setReplicasSql(params.length + 1) : 'SELECT 1';
     if (w.replicas.length > 0) params.push(...replicaParams(w.replicas));
@@ -349,9 +344,6 @@ export class TaskStore {
     };
   }
 }
-
-const DECISION_COLUMNS = ['decision_id', 'task_id', 'replica', 'attempt', 'record', 'decided_at'];
-const OFFER_COLUMNS = ['offer_id', 'task_id', 'queue', 'replica', 'attempt', 'worker_id', 'decision_id', 'state', 'expires_at'];
 
 /** The replica-state update, its six array parameters numbered from `first`. */
 function setReplicasSql(first: number): string {

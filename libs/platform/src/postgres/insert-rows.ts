@@ -18,6 +18,15 @@ function jsonValue(value: unknown): unknown {
  */
 export async function insertRows(m: EntityManager, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], suffix = ''): Promise<void> {
   if (rows.length === 0) return;
+  const { sql, param } = insertRowsStatement(table, columns, rows, 1);
+  await sqlRows(m, `${sql} ${suffix}`, [param]);
+}
+
+/**
+ * The statement `insertRows` sends, with its rows read from parameter `$n`, and that parameter's
+ * value: for writing the rows as part of a larger statement (a data-modifying `WITH` clause).
+ */
+export function insertRowsStatement(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], n: number): { sql: string; param: string } {
   const objects = rows.map((row) => {
     const o: Record<string, unknown> = {};
     for (let i = 0; i < columns.length; i++) o[columns[i]] = jsonValue(row[i]);
@@ -25,5 +34,5 @@ export async function insertRows(m: EntityManager, table: string, columns: reado
   });
   const list = columns.map(sqlName).join(', ');
   sqlName(table);
-  await sqlRows(m, `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, $1::json) ${suffix}`, [JSON.stringify(objects)]);
+  return { sql: `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, $${n}::json)`, param: JSON.stringify(objects) };
 }

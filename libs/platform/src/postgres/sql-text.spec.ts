@@ -20,6 +20,7 @@ const REVIEWED: Record<string, string> = {
   "clauses.join(' AND ')": 'clauses are constant texts with $n placeholders',
   "order === 'newest' ? 'DESC' : ''": 'a fixed keyword',
   'params.length': 'the number of a placeholder',
+  n: 'the number of a placeholder (insertRowsStatement takes a number)',
   PAGE: 'a numeric constant',
   "lock ? ' FOR UPDATE' : ''": 'a fixed clause',
   'sqlName(schema)': 'checked to be a plain identifier',
