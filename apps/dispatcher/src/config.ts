@@ -3,8 +3,8 @@ import { BaseConfig, loadConfig } from '@clearwork/platform';
 
 export const DispatcherConfig = BaseConfig.extend({
   DISPATCHER_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
-  /** Partitions consumed at once, so a task waits behind another partition's batch (worker events, say) no longer than it must. */
-  DISPATCHER_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Partitions taken up at once: at least those read, so a fetch's batches of a topic are joined in one call (KAFKA_JOIN_PARTITIONS). */
+  DISPATCHER_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(32),
 });
 export type DispatcherConfig = z.infer<typeof DispatcherConfig> & { JWT_SECRET: string };
 

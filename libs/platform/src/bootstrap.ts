@@ -40,6 +40,7 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
     fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
     fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
     commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
+    joinPartitions: config.KAFKA_JOIN_PARTITIONS,
     publisher: app.get(EventPublisher),
     metrics: app.get(PlatformMetrics),
     partitionsConcurrently: options.partitionsConcurrently,

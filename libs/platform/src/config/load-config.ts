@@ -57,6 +57,11 @@ export const BaseConfig = z.object({
    * idempotent handlers skip.
    */
   KAFKA_COMMIT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  /**
+   * A batch handler gets all of a topic's partitions that one fetch brought in one call (one
+   * transaction) instead of a call per partition; off: a call, and a transaction, per partition.
+   */
+  KAFKA_JOIN_PARTITIONS: flag.default(true),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/postgres'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379/0'),
   /** Prefix of every Redis key, so that deployments sharing one Redis stay apart. */

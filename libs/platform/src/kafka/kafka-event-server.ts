@@ -40,10 +40,11 @@ export interface BatchRejection {
 
 /**
  * Extras that make an `@EventPattern(topic, BATCH_HANDLER)` handler receive a whole fetched
- * batch of one partition (`readonly BatchedEvent[]`, valid events only, in offset order) in one
- * call. For handlers whose cost is per round trip rather than per event, such as appending to
- * the audit log in one transaction. The handler must be idempotent: if it throws, the batch is
- * retried whole. Invalid messages are dead-lettered before the call, as for any handler; the
+ * batch (`readonly BatchedEvent[]`, valid events only, each partition's in offset order; the
+ * partitions one fetch brought together when `joinPartitions` is on) in one call. For
+ * handlers whose cost is per round trip rather than per event, such as appending to the audit
+ * log in one transaction. The handler must be idempotent: if it throws, the batch is retried
+ * whole. Invalid messages are dead-lettered before the call, as for any handler; the
  * handler may return `BatchRejection`s for events it refuses, which are dead-lettered after it.
  */
 export const BATCH_HANDLER = { batch: true } as const;
@@ -75,6 +76,19 @@ export interface KafkaEventServerOptions {
   readonly partitionsConcurrently?: number;
   /** Most bytes one fetch brings per partition (kafkajs's default is 1 MiB); more makes larger batches. */
   readonly fetchBytesPerPartition?: number;
+  /**
+   * A batch handler gets the batches of all a topic's partitions that one fetch brought in one
+   * call (default), instead of a call per partition: one transaction per fetch and topic rather
+   * than one per partition. Needs `partitionsConcurrently` at least the partitions consumed, or
+   * the batches beyond it wait for the call and join the next one.
+   */
+  readonly joinPartitions?: boolean;
+}
+
+/** Batches of one topic taken up in the same turn of the event loop, handled in one call. */
+interface Gathering {
+  readonly payloads: EachBatchPayload[];
+  readonly done: Promise<void>;
 }
 
 /**
@@ -92,6 +106,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   private closing = false;
   private active = 0;
   private readonly idleWaiters: (() => void)[] = [];
+  private readonly gatherings = new Map<string, Gathering>();
   private readonly log = new Logger(KafkaEventServer.name);
 
   constructor(private readonly options: KafkaEventServerOptions) {
@@ -182,8 +197,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     this.active++;
     try {
       const handler = this.getHandlerByPattern(payload.batch.topic);
-      if ((handler?.extras as { batch?: boolean } | undefined)?.batch) await this.handleWholeBatch(payload);
-      else await this.handleEachMessage(payload);
+      if (!(handler?.extras as { batch?: boolean } | undefined)?.batch) await this.handleEachMessage(payload);
+      else if (this.options.joinPartitions ?? true) await this.gather(payload);
+      else await this.handleWholeBatch([payload]);
     } finally {
       if (--this.active === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
@@ -208,24 +224,54 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     }
   }
 
-  private async handleWholeBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, isRunning, isStale } = payload;
-    const topic = batch.topic as TopicName;
+  /**
+   * Kafkajs hands every partition's batch of a fetch to a worker of its own in the same turn of
+   * the event loop; those of one topic are collected until the turn ends and handled together.
+   */
+  private gather(payload: EachBatchPayload): Promise<void> {
+    const topic = payload.batch.topic;
+    const open = this.gatherings.get(topic);
+    if (open) {
+      open.payloads.push(payload);
+      return open.done;
+    }
+    const payloads = [payload];
+    const done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.gatherings.delete(topic);
+      return this.handleWholeBatch(payloads);
+    });
+    this.gatherings.set(topic, { payloads, done });
+    return done;
+  }
+
+  /**
+   * The batches of one topic (one per partition) through its batch handler: their messages in
+   * partition order, at most the handler's `maxEvents` per call; after each call every partition
+   * is marked handled up to its last message in it.
+   */
+  private async handleWholeBatch(payloads: readonly EachBatchPayload[]): Promise<void> {
+    const topic = payloads[0].batch.topic as TopicName;
     const handler = this.getHandlerByPattern(topic)!;
     const perCall = Math.min(MAX_HANDLER_BATCH, (handler.extras as { maxEvents?: number } | undefined)?.maxEvents ?? MAX_HANDLER_BATCH);
-    for (let start = 0; start < batch.messages.length; start += perCall) {
-      if (!isRunning() || isStale() || this.closing) break;
-      const messages = batch.messages.slice(start, start + perCall);
+    const all = payloads.flatMap((payload) => payload.batch.messages.map((message) => ({ payload, message })));
+    const live = ({ payload }: { payload: EachBatchPayload }) => payload.isRunning() && !payload.isStale() && !this.closing;
+    for (let start = 0; start < all.length; start += perCall) {
+      const slice = all.slice(start, start + perCall).filter(live);
+      if (slice.length === 0) {
+        if (!all.slice(start + perCall).some(live)) break;
+        continue;
+      }
       const started = process.hrtime.bigint();
       // Decoding thousands of messages is a long synchronous stretch: it takes its turn and
       // pauses now and then, so replies a handler is waiting for (a commit under way) get through.
       const events = await inTurn(async () => {
         const decoded: BatchedEvent[] = [];
-        for (const message of messages) {
+        for (const { payload, message } of slice) {
           await pauseIfDue();
-          const event = await this.decodeOrDeadLetter(topic, batch.partition, message);
+          const { partition } = payload.batch;
+          const event = await this.decodeOrDeadLetter(topic, partition, message);
           if (event === undefined) continue;
-          const context = new KafkaEventContext([topic, batch.partition, message.offset, message.key?.toString('utf8') ?? null]);
+          const context = new KafkaEventContext([topic, partition, message.offset, message.key?.toString('utf8') ?? null]);
           decoded.push({ event, context });
         }
         return decoded;
@@ -238,18 +284,22 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
           if (Array.isArray(result)) rejections = result as BatchRejection[];
         } catch (error) {
           this.options.metrics.messagesConsumed.inc({ topic, outcome: 'retried' }, events.length);
-          throw new Error(`batch handler for ${topic} failed at partition ${batch.partition} offset ${messages[0].offset}: ${(error as Error).message}; will retry`);
+          const first = slice[0];
+          throw new Error(`batch handler for ${topic} failed at partition ${first.payload.batch.partition} offset ${first.message.offset}: ${(error as Error).message}; will retry`);
         }
-        const byOffset = new Map(messages.map((m) => [m.offset, m]));
+        const byPosition = new Map(slice.map(({ payload, message }) => [`${payload.batch.partition}@${message.offset}`, message]));
         for (const { item, error } of rejections) {
           const verdict = error.getError() as DeadLetterVerdict;
-          await this.deadLetter(topic, batch.partition, byOffset.get(item.context.offset)!, { kind: 'rejected', message: verdict.reason, issues: verdict.issues });
+          const { partition, offset } = item.context;
+          await this.deadLetter(topic, partition, byPosition.get(`${partition}@${offset}`)!, { kind: 'rejected', message: verdict.reason, issues: verdict.issues });
         }
         this.options.metrics.messagesConsumed.inc({ topic, outcome: 'processed' }, events.length - rejections.length);
       }
-      this.handled(payload, messages[messages.length - 1].offset);
-      this.options.metrics.messageDuration.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9 / messages.length);
-      await heartbeat();
+      const last = new Map<EachBatchPayload, string>();
+      for (const { payload, message } of slice) last.set(payload, message.offset);
+      for (const [payload, offset] of last) this.handled(payload, offset);
+      this.options.metrics.messageDuration.observe({ topic }, Number(process.hrtime.bigint() - started) / 1e9 / slice.length);
+      await payloads[0].heartbeat();
     }
   }
 
