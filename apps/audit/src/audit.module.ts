@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { PlatformModule } from '@clearwork/platform';
+import { docsController, PlatformModule } from '@clearwork/platform';
 import { AppealsService } from './appeals/appeals.service';
 import { AuditMetrics } from './audit-metrics';
 import { SCHEMA, type AuditConfig } from './config';
@@ -10,6 +10,7 @@ import { AppealsController } from './http/appeals.controller';
 import { DecisionsController } from './http/decisions.controller';
 import { ExplanationController } from './http/explanation.controller';
 import { LogController } from './http/log.controller';
+import { AUDIT_OPENAPI } from './http/openapi.operations';
 import { ReportsController } from './http/reports.controller';
 import { WorkerRecordController } from './http/worker-record.controller';
 import { CheckpointSigner } from './log/checkpoint-signer';
@@ -29,7 +30,7 @@ export class AuditModule {
     return {
       module: AuditModule,
       imports: [PlatformModule.forService({ service: 'audit', schema: SCHEMA, migrations: AUDIT_MIGRATIONS, config, outbox: false })],
-      controllers: [LogConsumer, ExplanationController, LogController, WorkerRecordController, AppealsController, DecisionsController, ReportsController],
+      controllers: [LogConsumer, ExplanationController, LogController, WorkerRecordController, AppealsController, DecisionsController, ReportsController, docsController(AUDIT_OPENAPI)],
       providers: [
         AuditMetrics, CheckpointSigner, LogTree, LogAppender, LogReader, LogRecorder, LogProofs,
         RecordedPolicies, AppealsService, ExplanationService, WorkerRecordService, DecisionsService, OutcomeReportsService,

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { PlatformModule, REDIS } from '@clearwork/platform';
+import { docsController, PlatformModule, REDIS } from '@clearwork/platform';
 import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { SCHEMA, type DispatcherConfig } from './config';
@@ -13,6 +13,7 @@ import { AssignmentSolver } from './dispatch/assignment-solver';
 import { BatchDispatcher } from './dispatch/batch-dispatcher';
 import { CapacityReconciler } from './dispatch/capacity-reconciler';
 import { OfferExpiry } from './dispatch/offer-expiry';
+import { DISPATCHER_OPENAPI } from './http/openapi.operations';
 import { TasksController } from './http/tasks.controller';
 import { Initial1732300000000 } from './migrations/1732300000000-initial';
 import { OfferLookups1732500000000 } from './migrations/1732500000000-offer-lookups';
@@ -33,7 +34,7 @@ export class DispatcherModule {
     return {
       module: DispatcherModule,
       imports: [PlatformModule.forService({ service: 'dispatcher', schema: SCHEMA, migrations: DISPATCHER_MIGRATIONS, config })],
-      controllers: [TaskEventsConsumer, WorkerEventsConsumer, WorkerScoresConsumer, PoliciesConsumer, TasksController],
+      controllers: [TaskEventsConsumer, WorkerEventsConsumer, WorkerScoresConsumer, PoliciesConsumer, TasksController, docsController(DISPATCHER_OPENAPI)],
       providers: [
         WorkerRegistry,
         { provide: CandidateIndex, inject: [DataSource], useFactory: (dataSource: DataSource) => new CandidateIndex(dataSource) },

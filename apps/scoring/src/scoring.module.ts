@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { PlatformModule } from '@clearwork/platform';
+import { docsController, PlatformModule } from '@clearwork/platform';
 import { SCHEMA, type ScoringConfig } from './config';
 import { ScoringConsumers } from './consumers/scoring.consumers';
+import { SCORING_OPENAPI } from './http/openapi.operations';
 import { Initial1732300000000 } from './migrations/1732300000000-initial';
 import { PolicyCache } from './policies/policy-cache';
 import { PolicyController } from './policies/policy.controller';
@@ -21,7 +22,7 @@ export class ScoringModule {
     return {
       module: ScoringModule,
       imports: [PlatformModule.forService({ service: 'scoring', schema: SCHEMA, migrations: SCORING_MIGRATIONS, config })],
-      controllers: [ScoringConsumers, PolicyController, ScoreController],
+      controllers: [ScoringConsumers, PolicyController, ScoreController, docsController(SCORING_OPENAPI)],
       providers: [PolicyStore, PolicyCache, PolicyPublisher, ScoreStore, ScoreCache, ScoreKeeper, PresenceLapse],
     };
   }

@@ -21,5 +21,8 @@ export * from './auth/auth.guard';
 export * from './http/parse-request';
 export * from './http/security-headers';
 export * from './http/rate-limit';
+export * from './http/openapi';
+export * from './http/openapi-page';
+export * from './http/docs.controller';
 export * from './postgres/insert-rows';
 export * from './postgres/copy-rows';

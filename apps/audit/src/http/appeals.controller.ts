@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { AppealQuery, AppealRequest, AppealResolution } from '../appeals/appeal-schemas';
 import { AppealsService } from '../appeals/appeals.service';
 
-const DecisionParams = z.object({ decisionId: Id });
-const AppealParams = z.object({ id: z.uuid() });
+export const DecisionParams = z.object({ decisionId: Id });
+export const AppealParams = z.object({ id: z.uuid() });
 
 /** Human review: workers contest decisions, reviewers take and resolve the appeals. */
 @Controller('v1')

@@ -4,7 +4,7 @@ import { parseRequest, Roles } from '@clearwork/platform';
 import { z } from 'zod';
 import { DecisionsService } from '../decisions/decisions.service';
 
-const Search = z.object({
+export const Search = z.object({
   taskId: Id.optional(),
   workerId: Id.optional(),
   policyVersion: z.coerce.number().int().min(1).optional(),
@@ -14,7 +14,7 @@ const Search = z.object({
   to: IsoDateTime.optional(),
   limit: z.coerce.number().int().min(1).max(1_000).default(100),
 });
-const Params = z.object({ id: Id });
+export const Params = z.object({ id: Id });
 
 /** Decisions for auditors: search, read with proof, replay under the recorded policy. */
 @Controller('v1/decisions')

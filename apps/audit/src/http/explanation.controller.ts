@@ -4,7 +4,7 @@ import { assertMayRead, CurrentPrincipal, parseRequest, Roles, type Principal } 
 import { z } from 'zod';
 import { ExplanationService, type WorkerExplanation } from '../explanations/explanation.service';
 
-const Params = z.object({ workerId: Id, taskId: Id });
+export const Params = z.object({ workerId: Id, taskId: Id });
 
 /** "Why did I (not) get this task?" */
 @Controller('v1/workers/:workerId/tasks/:taskId')

@@ -5,8 +5,8 @@ import { z } from 'zod';
 import { LogProofs } from '../log/log-proofs';
 import { LogReader } from '../log/log-reader';
 
-const Seq = z.object({ seq: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
-const Range = z
+export const Seq = z.object({ seq: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
+export const Range = z
   .object({ from: z.coerce.number().int().min(1, 'from must be at least 1: the empty tree has no consistency proof'), to: z.coerce.number().int().min(1) })
   .refine((r) => r.from <= r.to, { message: 'from must not exceed to', path: ['from'] });
 

@@ -6,7 +6,7 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { OutcomeReportsService } from '../reports/outcome-reports.service';
 
-const Query_ = z
+export const Query_ = z
   .object({ attribute: Tag, from: IsoDateTime, to: IsoDateTime, format: z.enum(['json', 'csv']).default('json') })
   .refine((q) => Date.parse(q.from) < Date.parse(q.to), { message: 'from must be before to', path: ['from'] });
 

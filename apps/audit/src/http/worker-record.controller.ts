@@ -5,9 +5,9 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { WorkerRecordService } from '../workers/worker-record.service';
 
-const Params = z.object({ workerId: Id });
-const DecisionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1_000).default(200) });
-const ExportQuery = z.object({ format: z.enum(['json', 'csv']).default('json') });
+export const Params = z.object({ workerId: Id });
+export const DecisionsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1_000).default(200) });
+export const ExportQuery = z.object({ format: z.enum(['json', 'csv']).default('json') });
 
 /** A worker's own record: the decisions about them and their portable export. */
 @Controller('v1/workers/:workerId')

@@ -5,7 +5,7 @@ import { EventPublisher, parseRequest, Roles } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 import { TaskStore, type ReplicaState } from '../tasks/task-store';
 
-const PostTaskBody = TaskPostedData.extend({ eventId: Uuid.optional() });
+export const PostTaskBody = TaskPostedData.extend({ eventId: Uuid.optional() });
 
 /** Tasks over HTTP: the same validation as `gig.tasks.v1`, and a task's whole history. */
 @Controller('v1/tasks')

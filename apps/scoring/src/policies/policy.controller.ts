@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { PolicyPublisher } from './policy-publisher.service';
 import { PolicyStore, type PublishedPolicy } from './policy-store';
 
-const Version = z.coerce.number().int().min(1).max(1_000_000);
+export const Version = z.coerce.number().int().min(1).max(1_000_000);
 
 /** The scoring criteria are public: anyone may read every version and what changed. */
 @Controller('v1/policies')
