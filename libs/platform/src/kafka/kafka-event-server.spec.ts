@@ -3,7 +3,7 @@ import { aTaskPosted } from '@clearwork/testing';
 import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { PlatformMetrics } from '../http/platform-metrics';
 import { DeadLetterError } from './dead-letter-error';
-import type { EventPublisher, OutgoingEvent } from './event-publisher';
+import type { EventPublisher, OutgoingMessage } from './event-publisher';
 import { BATCH_HANDLER, batchHandler, KafkaEventServer, type BatchedEvent, type BatchRejection } from './kafka-event-server';
 
 const message = (offset: number, value: unknown): KafkaMessage =>
@@ -21,8 +21,8 @@ function aBatch(partition: number, messages: KafkaMessage[], resolved: string[],
 }
 
 function aServer(joinPartitions: boolean, extras: object, handler: (events: readonly BatchedEvent[]) => Promise<unknown>) {
-  const published: OutgoingEvent[] = [];
-  const publisher = { publish: async (events: OutgoingEvent[]) => void published.push(...events) } as unknown as EventPublisher;
+  const published: OutgoingMessage[] = [];
+  const publisher = { publish: async (events: OutgoingMessage[]) => void published.push(...events) } as unknown as EventPublisher;
   const server = new KafkaEventServer({
     kafka: {} as Kafka,
     groupId: 'test',
