@@ -4,5 +4,6 @@ export * from './merkle';
 export * from './checkpoint';
 export * from './hash-chain';
 export * from './log-export';
+export * from './export-check';
 export * from './csv';
 export * from './outcome-report';
