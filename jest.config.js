@@ -12,7 +12,7 @@ const shared = {
 module.exports = {
   testTimeout: 120_000,
   projects: [
-    { ...shared, displayName: 'unit', rootDir: __dirname, testMatch: ['<rootDir>/{apps,libs,cli}/**/*.spec.ts'] },
+    { ...shared, displayName: 'unit', rootDir: __dirname, testMatch: ['<rootDir>/{apps,libs,cli,infra}/**/*.spec.ts'] },
     {
       ...shared,
       displayName: 'e2e',

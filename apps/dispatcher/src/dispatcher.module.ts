@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { docsController, PlatformModule, REDIS } from '@clearwork/platform';
+import { docsController, PlatformMetrics, PlatformModule, REDIS } from '@clearwork/platform';
 import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { SCHEMA, type DispatcherConfig } from './config';
@@ -12,7 +12,9 @@ import { DispatchPlanner } from './dispatch/dispatch-planner';
 import { AssignmentSolver } from './dispatch/assignment-solver';
 import { BatchDispatcher } from './dispatch/batch-dispatcher';
 import { CapacityReconciler } from './dispatch/capacity-reconciler';
+import { DispatchUnits } from './dispatch/dispatch-unit';
 import { OfferExpiry } from './dispatch/offer-expiry';
+import { DispatcherMetrics } from './dispatcher-metrics';
 import { DISPATCHER_OPENAPI } from './http/openapi.operations';
 import { TasksController } from './http/tasks.controller';
 import { Initial1732300000000 } from './migrations/1732300000000-initial';
@@ -39,6 +41,11 @@ export class DispatcherModule {
         WorkerRegistry,
         { provide: CandidateIndex, inject: [DataSource], useFactory: (dataSource: DataSource) => new CandidateIndex(dataSource) },
         TaskStore,
+        {
+          provide: DispatcherMetrics,
+          inject: [PlatformMetrics, TaskStore, DataSource],
+          useFactory: (metrics: PlatformMetrics, store: TaskStore, dataSource: DataSource) => new DispatcherMetrics(metrics, () => store.countWaiting(dataSource.manager)),
+        },
         { provide: CapacityLedger, inject: [REDIS], useFactory: (redis: Redis) => new CapacityLedger(redis) },
         DispatchPolicy,
         {
@@ -46,6 +53,7 @@ export class DispatcherModule {
           inject: [CandidateIndex, TaskStore, REDIS, DispatchPolicy],
           useFactory: (index: CandidateIndex, s: TaskStore, redis: Redis, p: DispatchPolicy) => new DispatchPlanner(index, s, redis, p),
         },
+        DispatchUnits,
         TaskLifecycle,
         WorkerRegistryUpdates,
         WorkerEventIntake,

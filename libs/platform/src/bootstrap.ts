@@ -1,13 +1,14 @@
 import { Logger, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Kafka } from 'kafkajs';
-import type { BaseConfig } from './config/load-config';
+import { logFormat, type BaseConfig } from './config/load-config';
 import { HealthChecks } from './http/health';
 import { PlatformMetrics } from './http/platform-metrics';
 import { rateLimiter } from './http/rate-limit';
 import { securityHeaders } from './http/security-headers';
 import { EventPublisher } from './kafka/event-publisher';
 import { KafkaEventServer } from './kafka/kafka-event-server';
+import { createLogger } from './logging/create-logger';
 import { KAFKA } from './platform.tokens';
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
@@ -26,7 +27,8 @@ export interface RunServiceOptions {
 /** Starts one service: HTTP on its port and its Kafka handlers in a consumer group of its own name. */
 export async function runService(options: RunServiceOptions): Promise<INestApplication> {
   const { config } = options;
-  const logger = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1);
+  const levels = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1);
+  const logger = createLogger({ service: options.service, format: logFormat(config), levels });
   const app = await NestFactory.create(options.module, { logger });
   stopGracefully(app, options.service);
   app.use(securityHeaders);

@@ -10,6 +10,7 @@ import { OpsController } from './http/ops.controller';
 import { PlatformMetrics } from './http/platform-metrics';
 import { EventPublisher } from './kafka/event-publisher';
 import { ensureTopics } from './kafka/topic-admin';
+import { kafkaLogCreator } from './logging/kafka-log';
 import { OutboxRelay } from './outbox/outbox';
 import { KAFKA, REDIS, SERVICE_CONFIG } from './platform.tokens';
 import { openDataSource } from './postgres/data-source';
@@ -74,6 +75,7 @@ export class PlatformModule {
               clientId: `clearwork-${options.service}`,
               brokers: config.KAFKA_BROKERS,
               logLevel: logLevel.WARN,
+              logCreator: kafkaLogCreator,
               retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
             });
             await ensureTopics(kafka);

@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { OutboxRelay } from '@clearwork/platform';
-import { DataSource } from 'typeorm';
 import { DispatchPolicy } from '../policies/dispatch-policy';
 import { TaskStore } from '../tasks/task-store';
 import { AssignmentSolver } from './assignment-solver';
-import { CapacityLedger } from './capacity-ledger';
 import { capacityOf, DispatchPlanner, type Evaluation } from './dispatch-planner';
-import { runUnit } from './dispatch-unit';
+import { DispatchUnits } from './dispatch-unit';
 
 /**
  * Batch mode (a policy switch): newly posted tasks are collected for the policy's window and
@@ -24,9 +21,7 @@ export class BatchDispatcher implements OnApplicationBootstrap, OnApplicationShu
   private readonly log = new Logger(BatchDispatcher.name);
 
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(CapacityLedger) private readonly ledger: CapacityLedger,
-    @Inject(OutboxRelay) private readonly relay: OutboxRelay,
+    @Inject(DispatchUnits) private readonly units: DispatchUnits,
     @Inject(TaskStore) private readonly store: TaskStore,
     @Inject(DispatchPlanner) private readonly planner: DispatchPlanner,
     @Inject(DispatchPolicy) private readonly policies: DispatchPolicy,
@@ -60,7 +55,7 @@ export class BatchDispatcher implements OnApplicationBootstrap, OnApplicationShu
   async runBatch(now = new Date(), limit = 200): Promise<number> {
     this.running = true;
     try {
-      return await runUnit(this.dataSource, this.ledger, this.relay, async ({ m, claims, emit }) => {
+      return await this.units.run(async ({ m, claims, emit }) => {
         const pending = await this.store.lockPending(m, limit);
         if (pending.length === 0) return 0;
         const policy = await this.policies.current();
@@ -102,7 +97,7 @@ export class BatchDispatcher implements OnApplicationBootstrap, OnApplicationShu
             emit((await this.planner.plan(m, claims, e.attempt)).events);
           }
         }
-        this.log.log(`batch ${batch.batchId}: ${batch.assigned}/${batch.replicas} replicas placed, objective ${objective} (greedy ${batch.greedyObjective})`);
+        this.log.log({ msg: `batch: ${batch.assigned}/${batch.replicas} replicas placed, objective ${objective} (greedy ${batch.greedyObjective})`, batchId: batch.batchId });
         return evaluations.length;
       });
     } finally {

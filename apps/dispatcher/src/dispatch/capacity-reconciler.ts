@@ -95,7 +95,7 @@ export class CapacityReconciler implements OnApplicationBootstrap, OnApplication
         const due = Number(have) > Number(want) ? Date.now() - since >= DOWNWARD_AFTER_MS : seen?.key === key;
         if (due) {
           const fixed = await (this.redis as Redis & { setIfEquals(k: string, a: string, b: string): Promise<number> }).setIfEquals(`active:${id}`, have, want);
-          if (fixed) this.log.warn(`capacity of ${id} corrected from ${have} to ${want}`);
+          if (fixed) this.log.warn({ msg: `capacity in use corrected from ${have} to ${want}`, workerId: id });
         } else {
           next.set(id, { key, since });
         }

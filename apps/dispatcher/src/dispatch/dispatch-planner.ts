@@ -38,6 +38,7 @@ export interface BatchFacts {
 
 export interface PlanResult {
   readonly events: OutboxEvent[];
+  readonly decisionId: string;
   readonly selectedWorkerId: string | null;
 }
 
@@ -227,7 +228,7 @@ export class DispatchPlanner {
       if (ranking.poolSize === 0) reasons.push({ code: 'no_workers_with_skills', count: 0 });
       writes.replicas.push({ taskId: task.taskId, replica, state: 'waiting', attempts: attempt });
       events.push({ topic: TOPICS.offers, key: task.taskId, value: envelope('TaskWaiting', { taskId: task.taskId, replica, reasons }, now) });
-      return { events, selectedWorkerId: null };
+      return { events, decisionId, selectedWorkerId: null };
     }
 
     const ttl = task.offerTtlSeconds ?? doc.dispatch.offerTtlSeconds;
@@ -248,7 +249,7 @@ export class DispatchPlanner {
       key: task.taskId,
       value: envelope('OfferMade', { ...withoutQueue(offer), payCents: task.payCents, currency: task.currency }, now),
     });
-    return { events, selectedWorkerId: selected.workerId };
+    return { events, decisionId, selectedWorkerId: selected.workerId };
   }
 }
 

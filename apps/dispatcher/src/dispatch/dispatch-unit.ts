@@ -1,7 +1,10 @@
-import { enqueue, type EnqueuedEvent, type OutboxEvent, type OutboxRelay } from '@clearwork/platform';
-import type { DataSource, EntityManager } from 'typeorm';
+import { performance } from 'node:perf_hooks';
+import { Inject, Injectable } from '@nestjs/common';
+import { enqueue, OutboxRelay, type EnqueuedEvent, type OutboxEvent } from '@clearwork/platform';
+import { DataSource, type EntityManager } from 'typeorm';
 import { SCHEMA } from '../config';
-import type { CapacityLedger } from './capacity-ledger';
+import { DispatcherMetrics } from '../dispatcher-metrics';
+import { CapacityLedger } from './capacity-ledger';
 import { SlotClaims } from './slot-claims';
 
 /** What a unit of work sees: its transaction, its capacity claims, and where to put events. */
@@ -9,6 +12,14 @@ export interface UnitScope {
   readonly m: EntityManager;
   readonly claims: SlotClaims;
   readonly emit: (events: readonly OutboxEvent[]) => void;
+  /** Runs `effect` once the unit has committed, and not at all if it rolls back: for what is not in the transaction, such as metrics. */
+  readonly afterCommit: (effect: () => void) => void;
+}
+
+/** Told of every unit that commits; the dispatcher's metrics. */
+export interface UnitObserver {
+  /** A unit that started at `startedAt` (`performance.now()`) committed `events`, which the outbox publishes next. */
+  unitCommitted(events: readonly OutboxEvent[], startedAt: number): void;
 }
 
 /**
@@ -28,17 +39,26 @@ export class UnitOverran extends Error {
 /**
  * Runs `work` in one PostgreSQL transaction whose events go through the outbox: state, decision
  * records and outgoing events commit together or not at all, and the events are published as
- * soon as it commits. Redis slots follow the outcome.
+ * soon as it commits. Redis slots follow the outcome; `observer` hears of the commit.
  */
-export async function runUnit<T>(dataSource: DataSource, ledger: CapacityLedger, relay: OutboxRelay, work: (scope: UnitScope) => Promise<T>): Promise<T> {
+export async function runUnit<T>(
+  dataSource: DataSource,
+  ledger: CapacityLedger,
+  relay: OutboxRelay,
+  work: (scope: UnitScope) => Promise<T>,
+  observer?: UnitObserver,
+): Promise<T> {
   const claims = new SlotClaims(ledger);
   const started = Date.now();
+  const startedAt = performance.now();
   let result: T;
   let enqueued: EnqueuedEvent[] = [];
+  let effects: (() => void)[] = [];
   try {
     result = await dataSource.transaction(async (m) => {
       const events: OutboxEvent[] = [];
-      const value = await work({ m, claims, emit: (e) => events.push(...e) });
+      effects = [];
+      const value = await work({ m, claims, emit: (e) => events.push(...e), afterCommit: (effect) => effects.push(effect) });
       enqueued = await enqueue(m, SCHEMA, events);
       const ran = Date.now() - started;
       if (ran > UNIT_DEADLINE_MS) throw new UnitOverran(ran);
@@ -49,6 +69,24 @@ export async function runUnit<T>(dataSource: DataSource, ledger: CapacityLedger,
     throw error;
   }
   relay.committed(enqueued);
+  observer?.unitCommitted(enqueued, startedAt);
+  for (const effect of effects) effect();
   await claims.committed();
   return result;
+}
+
+/** Runs units of work on the service's PostgreSQL, Redis and outbox, and reports each commit to the metrics. */
+@Injectable()
+export class DispatchUnits {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(CapacityLedger) private readonly ledger: CapacityLedger,
+    @Inject(OutboxRelay) private readonly relay: OutboxRelay,
+    @Inject(DispatcherMetrics) private readonly metrics: DispatcherMetrics,
+  ) {}
+
+  /** Runs `work` as one unit: one transaction, its capacity claims, its events through the outbox. */
+  run<T>(work: (scope: UnitScope) => Promise<T>): Promise<T> {
+    return runUnit(this.dataSource, this.ledger, this.relay, work, this.metrics);
+  }
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TOPICS, type OfferAccepted, type OfferDeclined, type TaskAbandoned, type TaskCancelled, type TaskEvent, type TaskPosted, type TaskSubmitted } from '@clearwork/contracts';
-import { claimEvent, claimEvents, DeadLetterError, OutboxRelay, unclaimEvents, type BatchedEvent, type BatchRejection } from '@clearwork/platform';
+import { claimEvent, claimEvents, DeadLetterError, unclaimEvents, type BatchedEvent, type BatchRejection } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 import { SCHEMA } from '../config';
-import { CapacityLedger } from '../dispatch/capacity-ledger';
 import { DispatchPlanner } from '../dispatch/dispatch-planner';
-import { runUnit, type UnitScope } from '../dispatch/dispatch-unit';
+import { DispatchUnits, type UnitScope } from '../dispatch/dispatch-unit';
+import { DispatcherMetrics } from '../dispatcher-metrics';
 import { TaskStore, type OpenOffer } from './task-store';
 
 /** Waiting replicas attempted again in one unit at most, so a burst of freed workers cannot make a unit long. */
@@ -29,15 +29,15 @@ export class TaskLifecycle {
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(CapacityLedger) private readonly ledger: CapacityLedger,
-    @Inject(OutboxRelay) private readonly relay: OutboxRelay,
+    @Inject(DispatchUnits) private readonly units: DispatchUnits,
     @Inject(TaskStore) private readonly store: TaskStore,
     @Inject(DispatchPlanner) private readonly planner: DispatchPlanner,
+    @Inject(DispatcherMetrics) private readonly metrics: DispatcherMetrics,
   ) {}
 
   /** Runs `work` as one unit: one transaction, its capacity claims, its events through the outbox. */
   unit<T>(work: (scope: UnitScope) => Promise<T>): Promise<T> {
-    return runUnit(this.dataSource, this.ledger, this.relay, work);
+    return this.units.run(work);
   }
 
   /**
@@ -166,6 +166,7 @@ export class TaskLifecycle {
     const offer = await this.openOfferFor(scope.m, event.data, now);
     await this.store.closeOffer(scope.m, offer.offerId, 'declined');
     scope.claims.releaseAfterCommit(offer.workerId);
+    scope.afterCommit(() => this.metrics.offersClosed('declined'));
     await this.attempt(scope, offer.taskId, offer.replica, now);
     return offer.workerId;
   }
@@ -273,7 +274,8 @@ export class TaskLifecycle {
     }
     const result = await this.planner.plan(m, claims, { task: task.spec, replica, attempt, now });
     emit(result.events);
-    if (result.selectedWorkerId) this.log.debug(`task ${taskId}#${replica} attempt ${attempt} offered to ${result.selectedWorkerId}`);
+    const { decisionId, selectedWorkerId } = result;
+    if (selectedWorkerId) this.log.debug({ msg: 'task offered', taskId, replica, attempt, decisionId, workerId: selectedWorkerId });
   }
 }
 

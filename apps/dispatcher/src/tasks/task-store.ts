@@ -270,6 +270,12 @@ export class TaskStore {
     return rows[0].any;
   }
 
+  /** How many replicas wait (read off the partial index), for the metrics. */
+  async countWaiting(m: EntityManager): Promise<number> {
+    const rows = await sqlRows<{ n: string }>(m, `SELECT count(*) AS n FROM dispatcher.task_replicas WHERE state = 'waiting'`);
+    return Number(rows[0].n);
+  }
+
   /**
    * Waiting replicas that at least one of `workerIds` could be offered now, highest priority
    * then oldest, as many as their capacities add up to (at most `limit`), locked (skipping

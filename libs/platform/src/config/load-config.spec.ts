@@ -8,6 +8,14 @@ describe('loadConfig', () => {
     expect(config.KAFKA_FROM_BEGINNING).toBe(true);
   });
 
+  it('writes logs as text by default, as JSON in production, and as LOG_FORMAT says when set', () => {
+    expect(loadConfig(BaseConfig, {}).LOG_FORMAT).toBe('text');
+    expect(loadConfig(BaseConfig, { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-0123' }).LOG_FORMAT).toBe('json');
+    expect(loadConfig(BaseConfig, { LOG_FORMAT: 'json' }).LOG_FORMAT).toBe('json');
+    expect(loadConfig(BaseConfig, { NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-0123', LOG_FORMAT: 'text' }).LOG_FORMAT).toBe('text');
+    expect(() => loadConfig(BaseConfig, { LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
+  });
+
   it('lists every problem at once', () => {
     const schema = BaseConfig.extend({ HTTP_PORT: z.coerce.number().int().min(1).max(65535) });
     let error: unknown;

@@ -12,7 +12,8 @@ export class ConfigError extends Error {
 export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> & { JWT_SECRET: string } {
   const result = schema.safeParse(env);
   if (result.success) {
-    const data = result.data as { NODE_ENV?: string; JWT_SECRET?: string };
+    const data = result.data as { NODE_ENV?: string; JWT_SECRET?: string; LOG_FORMAT?: LogFormat };
+    data.LOG_FORMAT = logFormat(data);
     if (!data.JWT_SECRET) {
       if (data.NODE_ENV === 'production') throw new ConfigError(['JWT_SECRET: required in production']);
       data.JWT_SECRET = DEV_JWT_SECRET;
@@ -69,12 +70,25 @@ export const BaseConfig = z.object({
   /** HS256 secret for bearer tokens. Required outside development and test. */
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  /**
+   * How log lines are written: `json`, one object per line (time, level, service, context, msg,
+   * and taskId, decisionId, workerId where a line is about them) for log collectors; or `text`,
+   * Nest's console format for a terminal. Default: json when NODE_ENV=production, text otherwise.
+   */
+  LOG_FORMAT: z.enum(['json', 'text']).optional(),
   /** HTTP requests per second one client (a token's subject, or an address) may make, sustained. */
   HTTP_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0.1).max(1_000_000).default(100),
   /** HTTP requests one client may make at once after being idle. */
   HTTP_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(1_000_000).default(200),
 });
 export type BaseConfig = Omit<z.infer<typeof BaseConfig>, 'JWT_SECRET'> & { JWT_SECRET: string };
+
+export type LogFormat = 'json' | 'text';
+
+/** The log format in force: the one set, else json in production and text elsewhere. */
+export function logFormat(config: { NODE_ENV?: string; LOG_FORMAT?: LogFormat }): LogFormat {
+  return config.LOG_FORMAT ?? (config.NODE_ENV === 'production' ? 'json' : 'text');
+}
 
 /** The secret development and test runs use when none is set; production refuses to start without one. */
 export const DEV_JWT_SECRET = 'clearwork-local-development-only';

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ConsumerLag } from '../kafka/consumer-lag';
 
 /** The metrics every service exposes on `/metrics`; services register their own on `registry`. */
 export class PlatformMetrics {
@@ -8,6 +9,8 @@ export class PlatformMetrics {
   readonly messageDuration: Histogram<'topic'>;
   readonly outboxPublished: Counter<'topic'>;
   readonly kafkaRequests: Counter<'client' | 'api'>;
+  /** Fed by the Kafka transport as it handles batches; read on each scrape. */
+  readonly consumerLag = new ConsumerLag();
 
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
@@ -42,6 +45,17 @@ export class PlatformMetrics {
       help: 'Requests sent to the Kafka brokers, by client (consumer, producer) and API (Fetch, Produce, OffsetCommit, Heartbeat…)',
       labelNames: ['client', 'api'],
       registers: [this.registry],
+    });
+    const lag = this.consumerLag;
+    new Gauge({
+      name: 'clearwork_consumer_lag_messages',
+      help: "Messages not yet handled by this consumer, by topic: each partition's high watermark when its last batch was fetched less the position handled, summed over the partitions it handled in the last minute",
+      labelNames: ['topic'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [topic, messages] of lag.byTopic()) this.set({ topic }, messages);
+      },
     });
   }
 }

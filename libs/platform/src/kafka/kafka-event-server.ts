@@ -209,6 +209,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
   private handled({ batch, resolveOffset }: EachBatchPayload, offset: string): void {
     resolveOffset(offset);
     this.commits?.consumed(batch.topic, batch.partition, offset);
+    this.options.metrics.consumerLag.handled(batch.topic, batch.partition, batch.highWatermark, offset);
   }
 
   private async handleEachMessage(payload: EachBatchPayload): Promise<void> {
