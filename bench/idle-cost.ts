@@ -1,0 +1,64 @@
+/*
+ * The engine's CPU when idle, and with a workforce heartbeating but no tasks: the base that the
+ * throughput benchmark's per-task CPU is counted above. Kafka, PostgreSQL and Redis must be up.
+ *   npx tsx bench/idle-cost.ts [workers, default 2000]
+ */
+import { WorkforceSimulation } from '@clearwork/testing';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Engine, SERVICE_NAMES, TOPICS_READ_BY } from '../test/support/engine';
+import { ConsumerLag } from './support/consumer-lag';
+import { KAFKA_BROKER } from './support/environment';
+import { cpuShares, cpuSnapshot } from './support/process-cpu';
+import { SimulatedWorkers } from './support/simulated-workers';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU of each process group over `s` seconds, in cores. */
+async function window(label: string, s: number): Promise<void> {
+  const before = cpuSnapshot();
+  await sleep(s * 1000);
+  const shares = cpuShares(before, cpuSnapshot());
+  console.log(label, JSON.stringify(Object.fromEntries(Object.entries(shares).map(([k, v]) => [k, Math.round(v * 100) / 100]))));
+}
+
+async function main(): Promise<void> {
+  const workerCount = Number(process.argv[2] ?? 2000);
+  if (!Number.isInteger(workerCount) || workerCount < 1) throw new Error(`workers must be a positive whole number, not ${process.argv[2]}`);
+  const kafka = new Kafka({ clientId: 'probe', brokers: [KAFKA_BROKER], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const engine = new Engine();
+  try {
+    await engine.start();
+    await measure(kafka, admin, engine, workerCount);
+  } finally {
+    await engine.stop();
+    await admin.disconnect();
+  }
+}
+
+async function measure(kafka: Kafka, admin: Admin, engine: Engine, workerCount: number): Promise<void> {
+  await sleep(5000);
+  console.log('[idle-cost] services up; measuring 20 s with no workers ...');
+  await window('idle, no workers', 20);
+  const simulation = new WorkforceSimulation({ seed: 1, workers: workerCount, idPrefix: engine.runId });
+  const workers = new SimulatedWorkers(kafka, simulation);
+  await workers.start();
+  const lag = new ConsumerLag(admin, SERVICE_NAMES.map((s) => ({ name: s, groupId: `${engine.runId}.${s}`, topics: TOPICS_READ_BY[s] })));
+  console.log(`[idle-cost] registering ${workerCount} workers and waiting for the services to consume them ...`);
+  await workers.register();
+  await sleep(2000);
+  if (!(await lag.drain(600))) throw new Error('the services had not consumed the registrations after 10 minutes');
+  workers.startActivity();
+  await sleep(5000);
+  console.log('[idle-cost] measuring 30 s of heartbeats, no tasks ...');
+  await window('heartbeats only', 30);
+  await workers.stop();
+}
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    console.error(`idle-cost failed: ${error.message} (are Kafka, PostgreSQL and Redis up? npm run infra:up)`);
+    process.exit(1);
+  },
+);
