@@ -16,6 +16,14 @@ export default tseslint.config(
     },
   },
   {
+    // The audit service's pages: hand-written scripts the browser runs as classic scripts.
+    files: ['apps/*/src/pages/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly', globalThis: 'readonly' },
+    },
+  },
+  {
     // The pure cores hold the domain logic: no framework, no driver, no I/O adapters.
     files: ['libs/*-core/**/*.ts'],
     rules: {

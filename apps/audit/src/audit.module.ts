@@ -11,6 +11,8 @@ import { DecisionsController } from './http/decisions.controller';
 import { ExplanationController } from './http/explanation.controller';
 import { LogController } from './http/log.controller';
 import { AUDIT_OPENAPI } from './http/openapi.operations';
+import { PagesController } from './http/pages.controller';
+import { PoliciesController } from './http/policies.controller';
 import { ReportsController } from './http/reports.controller';
 import { WorkerRecordController } from './http/worker-record.controller';
 import { CheckpointSigner } from './log/checkpoint-signer';
@@ -30,7 +32,7 @@ export class AuditModule {
     return {
       module: AuditModule,
       imports: [PlatformModule.forService({ service: 'audit', schema: SCHEMA, migrations: AUDIT_MIGRATIONS, config, outbox: false })],
-      controllers: [LogConsumer, ExplanationController, LogController, WorkerRecordController, AppealsController, DecisionsController, ReportsController, docsController(AUDIT_OPENAPI)],
+      controllers: [LogConsumer, ExplanationController, LogController, WorkerRecordController, AppealsController, DecisionsController, ReportsController, PoliciesController, PagesController, docsController(AUDIT_OPENAPI)],
       providers: [
         AuditMetrics, CheckpointSigner, LogTree, LogAppender, LogReader, LogRecorder, LogProofs,
         RecordedPolicies, AppealsService, ExplanationService, WorkerRecordService, DecisionsService, OutcomeReportsService,

@@ -4,6 +4,7 @@ import { AppealParams, DecisionParams } from './appeals.controller';
 import { Params as DecisionIdParams, Search as DecisionSearch } from './decisions.controller';
 import { Params as ExplanationParams } from './explanation.controller';
 import { Range, Seq } from './log.controller';
+import { AssetParams } from './pages.controller';
 import { Query_ as OutcomesQuery } from './reports.controller';
 import { DecisionsQuery, ExportQuery, Params as WorkerParams } from './worker-record.controller';
 
@@ -190,6 +191,42 @@ export const AUDIT_OPERATIONS: readonly HttpOperation[] = [
     summary: 'The whole log as NDJSON (clearwork-log/1), to check offline with scripts/verify-log.ts.',
     access: ['auditor'],
     success: { status: 200, description: 'the export, streamed', contentTypes: ['application/x-ndjson'] },
+  },
+  {
+    id: 'listRecordedPolicies',
+    method: 'get',
+    path: '/v1/policies',
+    summary: 'The scoring policy versions as the log recorded them, oldest first, with their weights.',
+    description: 'What decisions were judged by, read back from the log (the built-in default stands as version 1 until one is published). The policy in force is served by the scoring service.',
+    access: ANY_ROLE,
+    success: { status: 200, description: 'the recorded policy versions' },
+  },
+  {
+    id: 'workerPage',
+    method: 'get',
+    path: '/app/worker',
+    summary: 'The worker page: my decisions, explanations with a chart, my record, appeals.',
+    description: 'Static; it calls this API with the token the worker pastes into it.',
+    access: 'public',
+    success: { status: 200, description: 'the page', contentTypes: ['text/html'] },
+  },
+  {
+    id: 'auditorPage',
+    method: 'get',
+    path: '/app/auditor',
+    summary: 'The auditor console: policy history and diff, outcome report, replay, log verification.',
+    description: 'Static; it calls this API with the token the auditor pastes into it.',
+    access: 'public',
+    success: { status: 200, description: 'the page', contentTypes: ['text/html'] },
+  },
+  {
+    id: 'pageAsset',
+    method: 'get',
+    path: '/app/assets/{name}',
+    summary: 'A script or stylesheet of the pages.',
+    access: 'public',
+    params: AssetParams,
+    success: { status: 200, description: 'the file', contentTypes: ['text/javascript', 'text/css'] },
   },
 ];
 

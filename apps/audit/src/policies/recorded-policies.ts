@@ -35,6 +35,14 @@ export class RecordedPolicies {
     return [...this.cache.values()].sort((a, b) => a.version - b.version);
   }
 
+  /** Every recorded version, oldest first, with the built-in default as version 1 when the log holds no version 1. */
+  async recorded(): Promise<RecordedPolicy[]> {
+    const all = await this.all();
+    if (all.some((p) => p.version === DEFAULT_POLICY.version)) return all;
+    const builtIn = await this.version(DEFAULT_POLICY.version);
+    return builtIn ? [builtIn, ...all] : all;
+  }
+
   /** The recorded version, or the built-in default when it is version 1 with the default's hash. */
   async version(version: number, contentHash?: string): Promise<RecordedPolicy | null> {
     if (!this.cache.has(version)) await this.all();

@@ -15,7 +15,19 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 };
 
-export function securityHeaders(_request: Request, response: Response, next: NextFunction): void {
+/** Where the audit service serves its browser pages (`/app/worker`, `/app/auditor`) and their files. */
+export const PAGES_PREFIX = '/app/';
+
+/**
+ * The policy for the pages under `PAGES_PREFIX`. `default-src 'none'` would stop a page from
+ * loading its own script and stylesheet and from calling the API it was served by, so these
+ * routes (and only these) allow the same origin. Everything else the strict policy forbids still
+ * holds: no inline script or style, no other origin, no framing.
+ */
+export const PAGES_CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+export function securityHeaders(request: Request, response: Response, next: NextFunction): void {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+  if (request.path.startsWith(PAGES_PREFIX)) response.setHeader('content-security-policy', PAGES_CONTENT_SECURITY_POLICY);
   next();
 }
