@@ -33,7 +33,8 @@ export function smallestWinningImprovement(input: CounterfactualInput): Counterf
     if (weight <= 0) continue;
     const from = input.yours[component] ?? 0;
     const by = round(up(Math.max(0, needed) / weight));
-    const to = round(from + by);
+    // Up to the recorded step, not to the nearest: a target rounded down could fall short of the gap.
+    const to = round(up(from + by));
     if (to > 1 + 1e-12) continue;
     if (!best || by < best.by || (by === best.by && component < best.component)) best = { component, from, to, by };
   }
