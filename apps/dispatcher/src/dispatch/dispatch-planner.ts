@@ -90,7 +90,7 @@ export class DispatchPlanner {
    * worker has touched yet.
    */
   async view(m: EntityManager, policy: ActivePolicy, attempts: readonly ReplicaAttempt[], now: Date, fresh: ReadonlySet<string> = new Set()): Promise<DispatchView> {
-    await this.index.refresh();
+    // The index was refreshed before the unit's transaction began (DispatchUnits.run).
     const view = new DispatchView(policy, this.index, now);
     await this.prepare(m, view, attempts, fresh);
     return view;

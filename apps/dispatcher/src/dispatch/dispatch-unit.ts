@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { enqueue, OutboxRelay, type EnqueuedEvent, type OutboxEvent } from '@clearwork/platform';
 import { DataSource, type EntityManager } from 'typeorm';
 import { SCHEMA } from '../config';
+import { CandidateIndex } from '../workers/candidate-index';
 import { DispatcherMetrics } from '../dispatcher-metrics';
 import { CapacityLedger } from './capacity-ledger';
 import { SlotClaims } from './slot-claims';
@@ -83,10 +84,18 @@ export class DispatchUnits {
     @Inject(CapacityLedger) private readonly ledger: CapacityLedger,
     @Inject(OutboxRelay) private readonly relay: OutboxRelay,
     @Inject(DispatcherMetrics) private readonly metrics: DispatcherMetrics,
+    @Inject(CandidateIndex) private readonly index: CandidateIndex,
   ) {}
 
-  /** Runs `work` as one unit: one transaction, its capacity claims, its events through the outbox. */
-  run<T>(work: (scope: UnitScope) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` as one unit: one transaction, its capacity claims, its events through the outbox.
+   * The candidate index is brought up to what has committed first, outside the transaction: a
+   * refresh inside it would hold the unit's connection while waiting for a second one, and units
+   * doing so at once could take the whole pool and wait for ever (with a single-session database,
+   * as in embedded mode, the first one would).
+   */
+  async run<T>(work: (scope: UnitScope) => Promise<T>): Promise<T> {
+    await this.index.refresh();
     return runUnit(this.dataSource, this.ledger, this.relay, work, this.metrics);
   }
 }

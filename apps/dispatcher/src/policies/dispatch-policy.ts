@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { PolicyPublished } from '@clearwork/contracts';
 import { sqlRows } from '@clearwork/platform';
 import { DEFAULT_POLICY, policyHash, PolicyDocumentSchema, type PolicyDocument } from '@clearwork/scoring-core';
@@ -16,12 +16,17 @@ export interface ActivePolicy {
  * default v1 (the same document scoring's first migration publishes).
  */
 @Injectable()
-export class DispatchPolicy {
+export class DispatchPolicy implements OnModuleInit {
   private active: ActivePolicy = { version: DEFAULT_POLICY.version, contentHash: policyHash(DEFAULT_POLICY), document: DEFAULT_POLICY };
   private loaded = false;
   private readonly log = new Logger(DispatchPolicy.name);
 
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  /** Read at start-up, so a unit of work never reads it with a second connection while holding its own. */
+  async onModuleInit(): Promise<void> {
+    await this.current();
+  }
 
   async current(): Promise<ActivePolicy> {
     if (!this.loaded) {

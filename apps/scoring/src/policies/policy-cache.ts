@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PolicyStore, type PublishedPolicy } from './policy-store';
 
@@ -8,13 +8,18 @@ import { PolicyStore, type PublishedPolicy } from './policy-store';
  * version is mentioned, so no instance scores under an old version for long.
  */
 @Injectable()
-export class PolicyCache {
+export class PolicyCache implements OnModuleInit {
   private policy?: PublishedPolicy;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(PolicyStore) private readonly store: PolicyStore,
   ) {}
+
+  /** Read at start-up, so a unit of work never reads it with a second connection while holding its own. */
+  async onModuleInit(): Promise<void> {
+    await this.current();
+  }
 
   async current(): Promise<PublishedPolicy> {
     if (!this.policy) this.policy = await this.store.current(this.dataSource.manager);
