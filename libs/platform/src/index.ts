@@ -14,6 +14,8 @@ export * from './outbox/outbox';
 export * from './postgres/data-source';
 export * from './postgres/processed-events';
 export * from './redis/redis-client';
+export * from './redis/memory-redis';
+export * from './redis/redis-scripts';
 export * from './platform.tokens';
 export * from './platform.module';
 export * from './bootstrap';

@@ -1,3 +1,4 @@
+import { defineScript, luaLessThan, luaToNumber, type RedisScript } from '@clearwork/platform';
 import type Redis from 'ioredis';
 
 /** Set when the counters were (re)built from PostgreSQL; gone if Redis lost its data. */
@@ -13,12 +14,35 @@ if active < tonumber(ARGV[1]) then
 end
 return -1`;
 
+/** Takes a slot below capacity: the new count, -1 at capacity, -2 while the counters are gone. */
+export const CLAIM_SLOT: RedisScript = {
+  numberOfKeys: 2,
+  lua: CLAIM,
+  inMemory: (store, [counter, sentinel], [capacity]) => {
+    if (store.exists(sentinel) === 0) return -2;
+    const active = luaToNumber(store.get(counter) ?? '0');
+    if (luaLessThan(active, luaToNumber(capacity))) return store.incr(counter);
+    return -1;
+  },
+};
+
 const RELEASE = `
 local active = tonumber(redis.call('GET', KEYS[1]) or '0')
 if active > 0 then
   return redis.call('DECR', KEYS[1])
 end
 return 0`;
+
+/** Frees a slot: the new count, never below 0. */
+export const RELEASE_SLOT: RedisScript = {
+  numberOfKeys: 1,
+  lua: RELEASE,
+  inMemory: (store, [counter]) => {
+    const active = luaToNumber(store.get(counter) ?? '0');
+    if (luaLessThan(0, active)) return store.decr(counter); // the Lua's `active > 0`
+    return 0;
+  },
+};
 
 type LedgerRedis = Redis & {
   claimSlot(key: string, sentinel: string, capacity: number): Promise<number>;
@@ -34,8 +58,8 @@ export class CapacityLedger {
   private readonly redis: LedgerRedis;
 
   constructor(redis: Redis) {
-    redis.defineCommand('claimSlot', { numberOfKeys: 2, lua: CLAIM });
-    redis.defineCommand('releaseSlot', { numberOfKeys: 1, lua: RELEASE });
+    defineScript(redis, 'claimSlot', CLAIM_SLOT);
+    defineScript(redis, 'releaseSlot', RELEASE_SLOT);
     this.redis = redis as LedgerRedis;
   }
 

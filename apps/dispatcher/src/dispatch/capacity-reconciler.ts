@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { REDIS, SERVICE_CONFIG, sqlRows, type BaseConfig } from '@clearwork/platform';
+import { defineScript, REDIS, SERVICE_CONFIG, sqlRows, type BaseConfig, type RedisScript } from '@clearwork/platform';
 import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { TaskLifecycle } from '../tasks/task-lifecycle.service';
@@ -12,6 +12,17 @@ if (redis.call('GET', KEYS[1]) or '0') == ARGV[1] then
   return 1
 end
 return 0`;
+
+/** Compare-and-set of a counter (a missing one reads '0'): 1 when it held the expected value and was set, else 0. */
+export const SET_IF_EQUALS: RedisScript = {
+  numberOfKeys: 1,
+  lua: SET_IF,
+  inMemory: (store, [key], [expected, next]) => {
+    if ((store.get(key) ?? '0') !== expected) return 0;
+    store.set(key, next);
+    return 1;
+  },
+};
 
 /** A counter above PostgreSQL's count is corrected only after disagreeing, unchanged, this long. */
 const DOWNWARD_AFTER_MS = UNIT_DEADLINE_MS + 10_000;
@@ -42,7 +53,7 @@ export class CapacityReconciler implements OnApplicationBootstrap, OnApplication
     @Inject(CapacityLedger) ledger: CapacityLedger,
     @Inject(TaskLifecycle) private readonly lifecycle: TaskLifecycle,
   ) {
-    this.redis.defineCommand('setIfEquals', { numberOfKeys: 1, lua: SET_IF });
+    defineScript(this.redis, 'setIfEquals', SET_IF_EQUALS);
     ledger.onLost = () => void this.reconcile();
     ledger.onWaitedWhileLost = () => void this.redispatchOnceRebuilt();
   }
