@@ -9,7 +9,7 @@ import { Engine, SERVICE_NAMES, TOPICS_READ_BY } from '../test/support/engine';
 import { ConsumerLag } from './support/consumer-lag';
 import { KAFKA_BROKER } from './support/environment';
 import { cpuShares, cpuSnapshot } from './support/process-cpu';
-import { SimulatedWorkers } from './support/simulated-workers';
+import { SimulatedWorkers } from '@clearwork/testing';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -34,10 +34,10 @@ import { ConsumerLag } from './support/consumer-lag';
 import { checkDispatch } from './support/dispatch-checks';
 import { describeEnvironment, KAFKA_BROKER, printEnvironment, ROOT } from './support/environment';
 import { holdLevels, LEVEL_SHARES, RATE_STEPS, searchCapacity, type SystemUnderTest } from './support/load-levels';
-import { OpenLoopGenerator } from './support/open-loop';
+import { commitTopicEnds } from '../test/support/kafka-offsets';
 import { PassthroughProcess } from './support/passthrough';
 import { printTable, printTargets, progress, thousands, writeJson } from './support/report';
-import { SimulatedWorkers } from './support/simulated-workers';
+import { OpenLoopGenerator, SimulatedWorkers } from '@clearwork/testing';
 import { judge, LATENCY_TARGET, printChecks, printLevels, printSteps, type PhaseResult } from './support/throughput-report';
 
 const SPEC = {
@@ -78,7 +78,7 @@ async function runPassthrough(kafka: Kafka, admin: Admin, options: Options, onCl
   onCleanup(() => generator.stop());
   progress('[passthrough] starting the bare kafkajs passthrough in a process of its own ...');
   await passthrough.start();
-  await generator.start();
+  await generator.start({ commitEnds: commitTopicEnds });
   const lag = new ConsumerLag(admin, [{ name: 'passthrough', groupId: passthrough.groupId, topics: [TOPICS.tasks] }]);
   const result = await measure({ name: 'passthrough', generator, lag }, options, false);
   await generator.stop();
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
     onCleanup(() => workers.stop());
     onCleanup(() => generator.stop());
     await workers.start();
-    await generator.start();
+    await generator.start({ commitEnds: commitTopicEnds });
     const lag = new ConsumerLag(admin, SERVICE_NAMES.map((s) => ({ name: s, groupId: `${engine.runId}.${s}`, topics: TOPICS_READ_BY[s] })));
     progress(`[clearwork] registering ${thousands(options.workers)} workers and bringing them online ...`);
     await workers.register();

@@ -1,6 +1,5 @@
 import type { ConsumerLag } from './consumer-lag';
-import type { LatencySummary } from './latency-histogram';
-import type { OpenLoopGenerator } from './open-loop';
+import type { LatencySummary, OpenLoopGenerator } from '@clearwork/testing';
 import { cpuShares, cpuSnapshot } from './process-cpu';
 import { progress, thousands } from './report';
 

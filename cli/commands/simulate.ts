@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { WorkforceSimulation } from '@clearwork/testing';
-import { OpenLoopGenerator } from '../../bench/support/open-loop';
-import { SimulatedWorkers, type WorkerActivity } from '../../bench/support/simulated-workers';
+import { OpenLoopGenerator, SimulatedWorkers, WorkforceSimulation, type WorkerActivity } from '@clearwork/testing';
 import { CommandError } from '../cli-errors';
 import type { Command, CommandContext, ParsedLine } from '../command';
 import { numberOption, stringOption } from '../command-line';
 import { SERVICES, type ServiceName } from '../global-options';
 import { callService } from '../service-client';
+import { commitTopicEnds } from '../../test/support/kafka-offsets';
 import { kafkaClient, kafkaFailure } from './kafka-connection';
 
 /** What `simulate` was asked to run. */
@@ -95,7 +94,7 @@ async function simulate(args: SimulateArgs, context: CommandContext): Promise<nu
   const generator = new OpenLoopGenerator(kafka, args.deployment, simulation, (offer) => workers.onOffer(offer));
   try {
     await workers.start();
-    await generator.start();
+    await generator.start({ commitEnds: commitTopicEnds });
     io.err(`registering ${args.workers} workers (w-${idPrefix}-0 to w-${idPrefix}-${args.workers - 1}) and bringing them online ...`);
     await workers.register();
     workers.startActivity();

@@ -1,2 +1,5 @@
 export * from './factories';
 export * from './simulation';
+export * from './simulator/latency-histogram';
+export * from './simulator/open-loop';
+export * from './simulator/simulated-workers';

@@ -1,8 +1,7 @@
 import { TOPICS, type WorkerEvent } from '@clearwork/contracts';
-import type { WorkforceSimulation } from '@clearwork/testing';
+import type { WorkforceSimulation } from '../simulation';
 import type { Kafka, Producer } from 'kafkajs';
 import type { OfferSeen } from './open-loop';
-import { progress, thousands } from './report';
 
 /** Worker events go out in slots of this many milliseconds: one send per slot at most. */
 const SLOT_MS = 20;
@@ -51,7 +50,7 @@ export class SimulatedWorkers {
     const events = this.simulation.registrations(new Date());
     for (let i = 0; i < events.length; i += REGISTRATION_BATCH) {
       await this.producer.send({ topic: TOPICS.workerEvents, messages: events.slice(i, i + REGISTRATION_BATCH).map(message) });
-      if ((i / REGISTRATION_BATCH) % 10 === 9) progress(`[workers] ${thousands(i + REGISTRATION_BATCH)} / ${thousands(events.length)} registration events sent`);
+      if ((i / REGISTRATION_BATCH) % 10 === 9) process.stderr.write(`[workers] ${(i + REGISTRATION_BATCH).toLocaleString('en-US')} / ${events.length.toLocaleString('en-US')} registration events sent\n`);
     }
     this.activity.eventsSent += events.length;
   }

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { TOPICS } from '@clearwork/contracts';
-import type { WorkforceSimulation } from '@clearwork/testing';
+import type { WorkforceSimulation } from '../simulation';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
-import { commitTopicEnds } from '../../test/support/kafka-offsets';
 import { LatencyHistogram } from './latency-histogram';
 
 /** The fields of an OfferMade the generator and the simulated workers read. */
@@ -109,10 +108,15 @@ export class OpenLoopGenerator {
     private readonly onOffer: (offer: OfferSeen) => void = () => undefined,
   ) {}
 
-  async start(): Promise<void> {
+  /**
+   * Connects, joins a fresh group on the offers topic and starts the clock. `commitEnds` commits
+   * the topic's current end for that group first (on a broker shared with earlier runs, so it
+   * reads only what this run causes); an in-process bus starts empty and needs none.
+   */
+  async start(options: { commitEnds?: (kafka: Kafka, groupIds: readonly string[], topics: readonly string[]) => Promise<void> } = {}): Promise<void> {
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
     await this.producer.connect();
-    await commitTopicEnds(this.kafka, [this.groupId], [TOPICS.offers]);
+    await options.commitEnds?.(this.kafka, [this.groupId], [TOPICS.offers]);
     this.consumer = this.kafka.consumer({ groupId: this.groupId });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [TOPICS.offers], fromBeginning: false });
