@@ -1,4 +1,7 @@
-/** Unit tests: pure and fast, beside the code they test. End-to-end suites live in test/. */
+/**
+ * Unit tests: pure and fast, beside the code they test. End-to-end suites live in test/: those
+ * of embedded mode need nothing but Node.js; the others run against real Kafka, PostgreSQL, Redis.
+ */
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
@@ -13,6 +16,8 @@ module.exports = {
   testTimeout: 120_000,
   projects: [
     { ...shared, displayName: 'unit', rootDir: __dirname, testMatch: ['<rootDir>/{apps,libs,cli,infra}/**/*.spec.ts'] },
+    // Embedded mode end to end: the built engine in one process, needing no server at all.
+    { ...shared, displayName: 'embedded', rootDir: __dirname, testMatch: ['<rootDir>/test/embedded/**/*.embedded-spec.ts'] },
     {
       ...shared,
       displayName: 'e2e',

@@ -9,7 +9,7 @@ export function kafkaClient(brokers: readonly string[], retries = 2): Kafka {
 /** What to say when the brokers cannot be reached or refuse. */
 export function kafkaFailure(brokers: readonly string[], error: unknown): CommandError {
   return new CommandError(
-    `cannot reach Kafka at ${brokers.join(',')} (${(error as Error).message}): is it running? start the engine with npm start (or only the broker with npm run infra:up), or point --kafka at it`,
+    `cannot reach Kafka at ${brokers.join(',')} (${(error as Error).message}): is it running? start the engine on Kafka with npm run start:servers (or only the broker with npm run infra:up; embedded mode, npm start, has no Kafka to reach), or point --kafka at it`,
   );
 }
 
@@ -24,7 +24,7 @@ export async function withKafkaProducer<T>(brokers: readonly string[], use: (pro
   try {
     return await use(producer);
   } catch (error) {
-    throw new CommandError(`Kafka at ${brokers.join(',')} refused the message (${(error as Error).message}): are the topics created? npm start creates them`);
+    throw new CommandError(`Kafka at ${brokers.join(',')} refused the message (${(error as Error).message}): are the topics created? npm run start:servers creates them`);
   } finally {
     await producer.disconnect().catch(() => undefined);
   }

@@ -116,7 +116,7 @@ async function simulate(args: SimulateArgs, context: CommandContext): Promise<nu
     return 0;
   } catch (error) {
     if (error instanceof CommandError) throw error;
-    throw new CommandError(`the simulation failed: ${(error as Error).message}; is Kafka at ${globals.kafkaBrokers.join(',')} up with the topics created (npm start creates them)?`);
+    throw new CommandError(`the simulation failed: ${(error as Error).message}; is Kafka at ${globals.kafkaBrokers.join(',')} up with the topics created (npm run start:servers creates them; embedded mode, npm start, runs its own simulator)?`);
   } finally {
     await workers.stop();
     await generator.stop();

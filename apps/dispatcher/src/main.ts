@@ -1,9 +1,8 @@
 import 'reflect-metadata';
 import { runMain, runService } from '@clearwork/platform';
 import { loadDispatcherConfig } from './config';
-import { DispatcherModule } from './dispatcher.module';
+import { dispatcherService } from './service';
 
 runMain(async () => {
-  const config = loadDispatcherConfig();
-  await runService({ service: 'dispatcher', module: DispatcherModule.register(config), config, port: config.DISPATCHER_PORT, partitionsConcurrently: config.DISPATCHER_CONSUMER_CONCURRENCY });
+  await runService(dispatcherService(loadDispatcherConfig()));
 });

@@ -22,6 +22,8 @@ export interface RunServiceOptions {
   readonly partitionsConcurrently?: number;
   /** See `KafkaEventServerOptions.fetchBytesPerPartition`. */
   readonly fetchBytesPerPartition?: number;
+  /** Stop on SIGTERM/SIGINT and exit (default); off when a runner holding several services stops them itself. */
+  readonly handleSignals?: boolean;
 }
 
 /** Starts one service: HTTP on its port and its Kafka handlers in a consumer group of its own name. */
@@ -30,7 +32,7 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
   const levels = LEVELS.slice(0, LEVELS.indexOf(config.LOG_LEVEL) + 1);
   const logger = createLogger({ service: options.service, format: logFormat(config), levels });
   const app = await NestFactory.create(options.module, { logger });
-  stopGracefully(app, options.service);
+  if (options.handleSignals !== false) stopGracefully(app, options.service);
   app.use(securityHeaders);
   app.use(rateLimiter({ perSecond: config.HTTP_RATE_LIMIT_PER_SECOND, burst: config.HTTP_RATE_LIMIT_BURST, jwtSecret: config.JWT_SECRET }));
   (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');

@@ -5,6 +5,7 @@ import type Redis from 'ioredis';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { DataSource, type MixedList } from 'typeorm';
 import type { BaseConfig } from './config/load-config';
+import { embeddedAdapters } from './embedded/adapters';
 import { HealthChecks } from './http/health';
 import { OpsController } from './http/ops.controller';
 import { PlatformMetrics } from './http/platform-metrics';
@@ -48,7 +49,8 @@ class PlatformLifecycle implements OnApplicationShutdown {
     await this.relay.stop();
     await this.producer.disconnect().catch((e: Error) => this.log.warn(`producer: ${e.message}`));
     await this.dataSource.destroy().catch((e: Error) => this.log.warn(`postgres: ${e.message}`));
-    await this.redis.quit().catch((e: Error) => this.log.warn(`redis: ${e.message}`));
+    // The embedded store is shared by the services in the process; its runner closes it.
+    if (!embeddedAdapters()) await this.redis.quit().catch((e: Error) => this.log.warn(`redis: ${e.message}`));
   }
 }
 
@@ -71,13 +73,15 @@ export class PlatformModule {
         {
           provide: KAFKA,
           useFactory: async () => {
-            const kafka = new Kafka({
+            const kafka =
+              embeddedAdapters()?.kafka ??
+              new Kafka({
               clientId: `clearwork-${options.service}`,
               brokers: config.KAFKA_BROKERS,
               logLevel: logLevel.WARN,
               logCreator: kafkaLogCreator,
-              retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
-            });
+                retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+              });
             await ensureTopics(kafka);
             return kafka;
           },
@@ -97,7 +101,13 @@ export class PlatformModule {
           provide: DataSource,
           inject: [HealthChecks],
           useFactory: async (health: HealthChecks) => {
-            const dataSource = await openDataSource({ url: config.DATABASE_URL, schema: options.schema, migrations: options.migrations });
+            const embedded = embeddedAdapters();
+            const dataSource = await openDataSource({
+              url: embedded?.databaseUrl(options.service) ?? config.DATABASE_URL,
+              schema: options.schema,
+              migrations: options.migrations,
+              singleSession: embedded !== undefined,
+            });
             health.register('postgres', async () => (await dataSource.query('SELECT 1 AS ok')).length === 1);
             return dataSource;
           },
@@ -106,7 +116,7 @@ export class PlatformModule {
           provide: REDIS,
           inject: [HealthChecks],
           useFactory: (health: HealthChecks) => {
-            const redis = createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX);
+            const redis = embeddedAdapters()?.redis ?? createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX);
             health.register('redis', async () => (await redis.ping()) === 'PONG');
             return redis;
           },

@@ -134,8 +134,20 @@
     if (node) node.textContent = error ? String(error.message || error) : '';
   }
 
-  /** Fills the token field from sessionStorage and saves it on click, then calls `onToken`. */
+  /**
+   * A link may carry the token in its fragment (`#token=…`, as embedded mode prints them): it is
+   * saved for the tab and removed from the address bar. A fragment is never sent to a server.
+   */
+  function takeTokenFromLink() {
+    const match = /(?:^#|&)token=([^&]+)/.exec(root.location ? root.location.hash : '');
+    if (!match) return;
+    saveToken(decodeURIComponent(match[1]));
+    if (root.history && root.history.replaceState) root.history.replaceState(null, '', root.location.pathname + root.location.search);
+  }
+
+  /** Fills the token field from the link or sessionStorage and saves it on click, then calls `onToken`. */
   function wireToken(onToken) {
+    takeTokenFromLink();
     const input = byTestId('token-input');
     input.value = token();
     byTestId('token-save').addEventListener('click', () => {

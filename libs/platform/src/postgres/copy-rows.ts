@@ -3,6 +3,8 @@ import { Readable } from 'node:stream';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EntityManager } from 'typeorm';
+import { isSingleSession } from './data-source';
+import { insertRows } from './insert-rows';
 import { sqlName, withRunner } from './sql';
 
 /** Rows per chunk of COPY text handed to the socket, so no single string grows past a few MB. */
@@ -26,10 +28,12 @@ export function copyText(value: unknown): string {
  * rows: a third of the database time (no statement with tens of thousands of parameters to
  * parse) and a tenth of the client CPU (one string per row instead of one escaped parameter per
  * value). COPY has no `ON CONFLICT`: one duplicate fails the statement, so callers must know the
- * rows are new (otherwise `insertRows`).
+ * rows are new (otherwise `insertRows`). An embedded database (PGlite) cannot take COPY over
+ * the wire: there the rows go through `insertRows`, with the same effect.
  */
 export async function copyRows(m: EntityManager, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void> {
   if (rows.length === 0) return;
+  if (isSingleSession(m.connection)) return insertRows(m, table, columns, rows);
   await withRunner(m, async (runner) => {
     const client = (await runner.connect()) as ClientBase;
     await pipeline(Readable.from(chunks(rows)), client.query(copyFrom(`COPY ${sqlName(table)} (${columns.map(sqlName).join(', ')}) FROM STDIN`)));

@@ -7,6 +7,18 @@ export interface ServiceDataSourceOptions {
   readonly schema: string;
   readonly migrations: MixedList<Function>;
   readonly poolSize?: number;
+  /**
+   * The database is a single session (embedded PGlite): one connection, no other instance to
+   * guard migrations against, and no `COPY … FROM STDIN` (see `copyRows`).
+   */
+  readonly singleSession?: boolean;
+}
+
+const singleSessions = new WeakSet<DataSource>();
+
+/** Whether the data source was opened on a single-session database (embedded mode). */
+export function isSingleSession(dataSource: DataSource): boolean {
+  return singleSessions.has(dataSource);
 }
 
 /**
@@ -23,10 +35,22 @@ export async function openDataSource(options: ServiceDataSourceOptions): Promise
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: ['error', 'migration'],
-    extra: { max: options.poolSize ?? 10, application_name: `clearwork-${options.schema}` },
+    extra: {
+      max: options.singleSession ? 1 : (options.poolSize ?? 10),
+      // With one connection, code that waits for a second while holding the first would wait for
+      // ever; it fails instead (the handler retries, and the error names the wait).
+      ...(options.singleSession ? { connectionTimeoutMillis: 15_000 } : {}),
+      application_name: `clearwork-${options.schema}`,
+    },
   });
   await dataSource.initialize();
   await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${sqlName(options.schema)}"`);
+  if (options.singleSession) {
+    singleSessions.add(dataSource);
+    // One connection: the lock below would hold it while the migrations wait for another.
+    await dataSource.runMigrations({ transaction: 'each' });
+    return dataSource;
+  }
   // Two instances starting together must not run the same migration twice.
   const runner = dataSource.createQueryRunner();
   try {
