@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { TOPICS } from '@clearwork/contracts';
 import { PAGES_CONTENT_SECURITY_POLICY } from '@clearwork/platform';
@@ -88,6 +88,19 @@ describe('worker page and auditor console in a browser', () => {
     return page;
   }
 
+  it('signs in from a link carrying the token in its fragment (as npm start prints them), and takes it out of the address bar', async () => {
+    if (!browser) throw new Error('the browser did not start');
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => pageErrors.push(`link: ${error.message}`));
+    const token = engine.token('worker', selected);
+    expect((await page.goto(engine.url('audit', `/app/worker#token=${token}`)))?.status()).toBe(200);
+    await expect(page.getByTestId('worker-id').textContent()).resolves.toBe(selected);
+    await page.locator(`[data-testid="explain-button"][data-task-id="${task.data.taskId}"]`).waitFor();
+    expect(page.url()).not.toContain('token=');
+    await expect(page.getByTestId('token-input').inputValue()).resolves.toBe(token);
+    await page.close();
+  });
+
   it('shows the assigned worker their decision, the outcome, and a chart of their score', async () => {
     const page = await explanationOf(selected);
     await expect(page.getByTestId('explanation-outcome').textContent()).resolves.toBe('assigned');
@@ -107,16 +120,32 @@ describe('worker page and auditor console in a browser', () => {
     await expect(page.getByTestId('explanation-counterfactual').textContent()).resolves.not.toBe('');
     expect(await page.content()).not.toContain(selected);
 
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
+    expect(download.suggestedFilename()).toBe(`clearwork-record-${other}.json`);
+    const record = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    expect(JSON.stringify(record)).toContain(task.data.taskId);
+
     await page.getByTestId('appeal-statement').fill('My availability was measured on a day the platform was down.');
     await page.getByTestId('appeal-submit').click();
     await page.getByTestId('appeal-result').filter({ hasText: /filed: open/ }).waitFor();
     await page.close();
   });
 
-  it('lets an auditor verify the log, read the outcome report and replay the decision as identical', async () => {
+  it('lets an auditor compare policy versions, verify the log, read the outcome report and replay the decision as identical', async () => {
+    const changed = await engine.post('scoring', '/v1/policies', { rationale: 'Give up sooner on hard-to-place tasks.', changes: { dispatch: { maxAttempts: 2 } } }, engine.token('platform'));
+    expect(changed.status).toBe(201);
+    await eventually(async () => {
+      const listed = await engine.get('audit', '/v1/policies', engine.token('auditor'));
+      if (!JSON.stringify(listed.body).includes(`"version":${changed.body.version}`)) throw new Error(`policies: ${JSON.stringify(listed.body).slice(0, 200)}`);
+    }, { what: 'the audit log to record the new policy version' });
     const page = await open('/app/auditor', engine.token('auditor'));
     await page.getByTestId('policy-weight').first().waitFor();
-    await expect(page.getByTestId('policy-current').textContent()).resolves.toMatch(/^version \d+/);
+    await expect(page.getByTestId('policy-current').textContent()).resolves.toMatch(new RegExp(`^version ${changed.body.version} `));
+    await page.getByTestId('diff-run').click();
+    await page.getByTestId('diff-row').first().waitFor();
+    const rows = await page.getByTestId('diff-row').allTextContents();
+    // Path, from, to: the setting changed and the version moved on; nothing else.
+    expect(rows.sort()).toEqual([expect.stringMatching(/^dispatch\.maxAttempts\d+2$/), `version${changed.body.version - 1}${changed.body.version}`]);
 
     await page.getByTestId('verify-run').click();
     await page.getByTestId('verify-result').filter({ hasText: /^ok/ }).waitFor();
