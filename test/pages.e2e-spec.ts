@@ -52,6 +52,10 @@ describe('worker page and auditor console in a browser', () => {
         const res = await engine.get('audit', `/v1/workers/${workerId}/tasks/${task.data.taskId}/explanation`, engine.token('worker', workerId));
         if (res.body?.outcome !== outcome) throw new Error(`explanation: ${res.status} ${res.body?.outcome}`);
       }, { what: `the audit log to say ${outcome}` });
+      await eventually(async () => {
+        const res = await engine.get('audit', `/v1/workers/${workerId}/export?format=json`, engine.token('worker', workerId));
+        if (!res.body?.scoreHistory?.some((s: { cause: { type: string } | null }) => s.cause?.type === 'WorkerRegistered')) throw new Error('no score caused by the registration yet');
+      }, { what: 'the audit log to hold the score the registration gave' });
     }
   }, 240_000);
 
@@ -107,6 +111,12 @@ describe('worker page and auditor console in a browser', () => {
     await expect(page.getByTestId('explanation-reasons').textContent()).resolves.toMatch(/accepted it/);
     expect(await page.locator('[data-testid="explanation-chart"] [data-testid="chart-bar"]').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('gap-row').count()).toBeGreaterThan(0);
+
+    // My score and what moved it: the latest score, a chart of it, and each change with its cause.
+    await expect(page.getByTestId('score-composite').textContent()).resolves.toMatch(/^\d(\.\d+)? \(policy version \d+, /);
+    expect(await page.locator('[data-testid="score-chart"] [data-testid="chart-bar"]').count()).toBeGreaterThan(0);
+    const causes = await page.getByTestId('score-change').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-cause')));
+    expect(causes).toContain('WorkerRegistered');
     await page.close();
   });
 

@@ -1,5 +1,5 @@
-// The worker page: my decisions, the explanation of one task with a chart of my score against
-// the selected worker's, my record as a download, and an appeal.
+// The worker page: my score and what moved it, my decisions, the explanation of one task with a
+// chart of my score against the selected worker's, my record as a download, and an appeal.
 (function () {
   'use strict';
   const { api, el, byTestId, showError, barChartSvg, svgElement, formatNumber, decodeJwtPayload, wireToken, download } = window.PageKit;
@@ -13,7 +13,7 @@
     try {
       workerId = String(decodeJwtPayload(token).sub || '');
       byTestId('worker-id').textContent = workerId || '–';
-      await loadDecisions();
+      await Promise.all([loadDecisions(), loadScore()]);
     } catch (error) {
       showError('error', error);
     }
@@ -32,6 +32,37 @@
       }),
     );
     if (decisions.length === 0) body.append(el('tr', {}, el('td', { colspan: 5, class: 'muted' }, 'No decision has considered you yet.')));
+  }
+
+  /** The score history of my record: the latest against the one before, and the last changes with their causes. */
+  async function loadScore() {
+    const record = await api(path('/export?format=json'));
+    const history = [...(record.scoreHistory || [])].sort((a, b) => (a.scoredAt < b.scoredAt ? -1 : a.scoredAt > b.scoredAt ? 1 : 0));
+    const body = byTestId('score-changes').querySelector('tbody');
+    if (history.length === 0) {
+      byTestId('score-composite').textContent = 'not scored yet';
+      byTestId('score-chart').replaceChildren();
+      body.replaceChildren(el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No score has been recorded for you yet.')));
+      return;
+    }
+    const names = ['quality', 'latency', 'availability', 'composite'];
+    const latest = history[history.length - 1];
+    const before = history.length > 1 ? history[history.length - 2] : null;
+    byTestId('score-composite').textContent = `${formatNumber(latest.composite)} (policy version ${latest.policyVersion}, ${latest.scoredAt})`;
+    const series = [{ name: 'now', values: names.map((n) => latest[n]) }];
+    if (before) series.push({ name: 'before the last change', values: names.map((n) => before[n]) });
+    byTestId('score-chart').replaceChildren(svgElement(barChartSvg({ categories: names, series, max: 1 })));
+    const delta = (a, b, n) => (b ? `${a[n] - b[n] >= 0 ? '+' : ''}${formatNumber(a[n] - b[n])}` : formatNumber(a[n]));
+    const rows = [];
+    for (let i = history.length - 1; i >= 0 && rows.length < 10; i--) {
+      const s = history[i];
+      const previous = i > 0 ? history[i - 1] : null;
+      const cause = s.cause ? `${s.cause.type}${s.cause.taskId ? ` (task ${s.cause.taskId})` : ''}` : `policy version ${s.policyVersion} or time passing`;
+      rows.push(el('tr', { testid: 'score-change', 'data-cause': s.cause ? s.cause.type : '' }, [
+        el('td', {}, s.scoredAt), el('td', {}, cause), ...['composite', 'quality', 'latency', 'availability'].map((n) => el('td', {}, delta(s, previous, n))),
+      ]));
+    }
+    body.replaceChildren(...rows);
   }
 
   async function explain(taskId) {

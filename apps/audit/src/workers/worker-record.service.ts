@@ -28,6 +28,18 @@ export interface OfferRecord {
   readonly outcome: 'assigned' | 'declined' | 'expired' | 'withdrawn' | 'open';
 }
 
+/** One score the worker had, and the event of theirs that moved it there (when it was one). */
+export interface ScoreChange {
+  readonly scoredAt: string;
+  readonly policyVersion: number;
+  readonly composite: number;
+  readonly quality: number;
+  readonly latency: number;
+  readonly availability: number;
+  /** The worker's event that caused the rescoring (a review, a submission, going online...); null for a policy change or a presence lapse. */
+  readonly cause: { readonly eventId: string; readonly type: string; readonly taskId: string | null } | null;
+}
+
 /** A worker's portable record: everything the log holds about them, readable without the platform. */
 export interface WorkerRecord {
   readonly workerId: string;
@@ -36,7 +48,7 @@ export interface WorkerRecord {
   readonly assignments: { taskId: string; offerId: string; assignedAt: string; payCents: number | null; currency: string | null }[];
   readonly submissions: { taskId: string; submittedAt: string; durationSeconds: number }[];
   readonly reviews: { taskId: string; reviewedAt: string; verdict: string; quality: number | null }[];
-  readonly scoreHistory: { scoredAt: string; policyVersion: number; composite: number; quality: number; latency: number; availability: number }[];
+  readonly scoreHistory: ScoreChange[];
   readonly account: { type: string; at: string; reason: string | null }[];
   readonly decisions: DecisionAboutWorker[];
   readonly appeals: Appeal[];
@@ -82,6 +94,11 @@ export class WorkerRecordService {
       outcome: closed.get(String(d.data.offerId)) ?? 'open',
     }));
     const byOffer = new Map(offers.map((o) => [o.offerId, o]));
+    const causes = new Map<string, { eventId: string; type: string; taskId: string | null }>();
+    for (const e of entries) {
+      const d = eventOf<{ eventId?: string; data: Data }>(e.body);
+      if (typeof d.eventId === 'string') causes.set(d.eventId, { eventId: d.eventId, type: e.type, taskId: typeof d.data?.taskId === 'string' ? d.data.taskId : null });
+    }
     return {
       workerId,
       exportedAt: now.toISOString(),
@@ -94,7 +111,9 @@ export class WorkerRecordService {
       reviews: of('TaskReviewed').map(({ d }) => ({ taskId: String(d.data.taskId), reviewedAt: d.occurredAt, verdict: String(d.data.verdict), quality: typeof d.data.quality === 'number' ? d.data.quality : null })),
       scoreHistory: of('WorkerScored').map(({ d }) => {
         const c = d.data.components as Record<string, { value: number }>;
-        return { scoredAt: String(d.data.scoredAt), policyVersion: Number(d.data.policyVersion), composite: Number(d.data.composite), quality: c.quality.value, latency: c.latency.value, availability: c.availability.value };
+        const causeId = typeof d.data.causeEventId === 'string' ? d.data.causeEventId : undefined;
+        const cause = causeId ? (causes.get(causeId) ?? { eventId: causeId, type: 'unknown', taskId: null }) : null;
+        return { scoredAt: String(d.data.scoredAt), policyVersion: Number(d.data.policyVersion), composite: Number(d.data.composite), quality: c.quality.value, latency: c.latency.value, availability: c.availability.value, cause };
       }),
       account: entries
         .filter((e: StoredEntry) => ['WorkerRegistered', 'WorkerProfileUpdated', 'WorkerSuspended', 'WorkerReinstated'].includes(e.type))
@@ -116,7 +135,7 @@ export class WorkerRecordService {
       ...r.assignments.map((a) => row({ record: 'assignment', at: a.assignedAt, task_id: a.taskId, offer_id: a.offerId, pay_cents: a.payCents, currency: a.currency })),
       ...r.submissions.map((s) => row({ record: 'submission', at: s.submittedAt, task_id: s.taskId, note: `${s.durationSeconds} s` })),
       ...r.reviews.map((v) => row({ record: 'review', at: v.reviewedAt, task_id: v.taskId, verdict: v.verdict, quality: v.quality })),
-      ...r.scoreHistory.map((s) => row({ record: 'score', at: s.scoredAt, policy_version: s.policyVersion, composite: s.composite, quality_score: s.quality, latency_score: s.latency, availability_score: s.availability })),
+      ...r.scoreHistory.map((s) => row({ record: 'score', at: s.scoredAt, policy_version: s.policyVersion, composite: s.composite, quality_score: s.quality, latency_score: s.latency, availability_score: s.availability, task_id: s.cause?.taskId ?? null, note: s.cause ? `after ${s.cause.type}` : null })),
       ...r.account.map((a) => row({ record: 'account', at: a.at, outcome: a.type, note: a.reason })),
       ...r.decisions.map((d) => row({ record: 'decision', at: d.decidedAt, task_id: d.taskId, decision_id: d.decisionId, rank: d.rank, outcome: d.selected ? 'selected' : 'ranked' })),
       ...r.appeals.map((a) => row({ record: 'appeal', at: a.filedAt, task_id: a.taskId, decision_id: a.decisionId, outcome: a.status, note: a.resolution ? `${a.resolution.outcome}: ${a.resolution.note}` : a.statement })),
