@@ -38,7 +38,33 @@ class EmbeddedProcess {
 
   async start(extraEnv: Record<string, string>): Promise<void> {
     this.output = '';
-    const child = spawn(process.execPath, [MAIN], {
+    const child = this.spawn(extraEnv);
+    this.child = child;
+    child.stdout!.on('data', (d: Buffer) => (this.output += d.toString('utf8')));
+    child.stderr!.on('data', (d: Buffer) => (this.output += d.toString('utf8')));
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 150_000;
+    while (!this.output.includes('Clearwork is running in embedded mode')) {
+      if (child.exitCode !== null) throw new Error(`the embedded engine exited with ${child.exitCode} while starting:\n${this.output.slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`the embedded engine did not start within 150 s:\n${this.output.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Runs another engine with these settings until it exits (within 90 s): its exit code and output. */
+  async runToExit(extraEnv: Record<string, string>): Promise<{ code: number | null; output: string }> {
+    const child = this.spawn(extraEnv);
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString('utf8')));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    clearTimeout(timer);
+    return { code, output };
+  }
+
+  private spawn(extraEnv: Record<string, string>): ChildProcess {
+    return spawn(process.execPath, [MAIN], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH,
@@ -54,16 +80,6 @@ class EmbeddedProcess {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.child = child;
-    child.stdout!.on('data', (d: Buffer) => (this.output += d.toString('utf8')));
-    child.stderr!.on('data', (d: Buffer) => (this.output += d.toString('utf8')));
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 150_000;
-    while (!this.output.includes('Clearwork is running in embedded mode')) {
-      if (child.exitCode !== null) throw new Error(`the embedded engine exited with ${child.exitCode} while starting:\n${this.output.slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`the embedded engine did not start within 150 s:\n${this.output.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   /** SIGINT, as Ctrl-C sends; resolves with the exit code (null: killed by a signal, or never started). */
@@ -170,6 +186,22 @@ describe('embedded mode: npm start with only Node.js (one process, in-process bu
       { what: 'the decision on the posted task to reach the audit log' },
     );
     expect((await engine.call('dispatcher', `/v1/tasks/${task.taskId}`, { token: platform })).status).toBe(200);
+  });
+
+  it('refuses a second engine on the same data directory, and says which port is taken and how to choose another', async () => {
+    const sameDir = await engine.runToExit({ SIMULATOR: 'false' });
+    expect(sameDir.code).toBe(1);
+    expect(sameDir.output).toContain(`CLEARWORK_DATA_DIR: ${dataDir} is in use by process`);
+    const otherDir = mkdtempSync(join(tmpdir(), 'clearwork-embedded-'));
+    try {
+      const samePorts = await engine.runToExit({ SIMULATOR: 'false', CLEARWORK_DATA_DIR: otherDir });
+      expect(samePorts.code).toBe(1);
+      expect(samePorts.output).toContain(`port ${engine.ports.dispatcher} (dispatcher) is taken by another program: stop it (another Clearwork?) or choose another port with DISPATCHER_PORT=<port>`);
+      expect(existsSync(join(otherDir, 'clearwork.pid'))).toBe(false);
+    } finally {
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+    expect((await engine.call('dispatcher', '/health')).status).toBe(200);
   });
 
   it('keeps a log that verifies, and the data survive a restart (Ctrl-C stops cleanly)', async () => {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Logger, type INestApplication } from '@nestjs/common';
-import { asIoredis, ConfigError, InProcessKafka, MemoryRedis, runService, signToken, useEmbeddedAdapters } from '@clearwork/platform';
+import { asIoredis, ConfigError, InProcessKafka, MemoryRedis, runService, signToken, useEmbeddedAdapters, type RunServiceOptions } from '@clearwork/platform';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '@clearwork/platform/embedded/embedded-postgres';
 import { OpenLoopGenerator, SimulatedWorkers, WorkforceSimulation } from '@clearwork/testing';
 import { z } from 'zod';
@@ -63,6 +64,7 @@ export async function startEmbedded(env: NodeJS.ProcessEnv = process.env): Promi
   const auditConfig = loadAuditConfig(env);
   const dataDir = resolve(config.CLEARWORK_DATA_DIR);
 
+  const release = lockDataDir(dataDir);
   const databases: EmbeddedDatabase[] = [];
   const apps: INestApplication[] = [];
   let simulator: { stop(): Promise<void> } | undefined;
@@ -72,6 +74,7 @@ export async function startEmbedded(env: NodeJS.ProcessEnv = process.env): Promi
     for (const app of apps) await app.close().catch((e: Error) => log.warn(`stopping a service: ${e.message}`));
     for (const db of databases) await db.stop().catch((e: Error) => log.warn(`stopping ${db.name}'s database: ${e.message}`));
     useEmbeddedAdapters(undefined);
+    release();
   };
 
   try {
@@ -82,9 +85,17 @@ export async function startEmbedded(env: NodeJS.ProcessEnv = process.env): Promi
     const redis = new MemoryRedis({ keyPrefix: dispatcherConfig.REDIS_KEY_PREFIX });
     useEmbeddedAdapters({ kafka: bus.asKafka(), redis: asIoredis(redis), databaseUrl: (service) => urls[service] });
 
-    apps.push(await runService({ ...dispatcherService(dispatcherConfig), handleSignals: false }));
-    apps.push(await runService({ ...scoringService(scoringConfig), handleSignals: false }));
-    apps.push(await runService({ ...auditService(auditConfig), handleSignals: false }));
+    const start = async (options: RunServiceOptions, setting: string) => {
+      try {
+        apps.push(await runService({ ...options, handleSignals: false }));
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+        throw new Error(`port ${options.port} (${options.service}) is taken by another program: stop it (another Clearwork?) or choose another port with ${setting}=<port>`);
+      }
+    };
+    await start(dispatcherService(dispatcherConfig), 'DISPATCHER_PORT');
+    await start(scoringService(scoringConfig), 'SCORING_PORT');
+    await start(auditService(auditConfig), 'AUDIT_PORT');
 
     const host = dispatcherConfig.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : dispatcherConfig.HTTP_HOST;
     const engineUrls = {
@@ -102,6 +113,35 @@ export async function startEmbedded(env: NodeJS.ProcessEnv = process.env): Promi
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * Takes `<data dir>/clearwork.pid`: two processes on one PGlite directory would corrupt it. A
+ * lock left by a process that is gone is taken over. Returns the release.
+ */
+function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'clearwork.pid');
+  let holder: number | undefined;
+  try {
+    holder = Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    // No lock yet.
+  }
+  if (holder && holder !== process.pid && alive(holder)) {
+    throw new ConfigError([`CLEARWORK_DATA_DIR: ${dataDir} is in use by process ${holder} (another Clearwork in embedded mode); stop it, or set CLEARWORK_DATA_DIR to another directory`]);
+  }
+  writeFileSync(file, `${process.pid}\n`);
+  return () => rmSync(file, { force: true });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
   }
 }
 
