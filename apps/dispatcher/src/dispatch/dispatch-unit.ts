@@ -92,10 +92,11 @@ export class DispatchUnits {
    * The candidate index is brought up to what has committed first, outside the transaction: a
    * refresh inside it would hold the unit's connection while waiting for a second one, and units
    * doing so at once could take the whole pool and wait for ever (with a single-session database,
-   * as in embedded mode, the first one would).
+   * as in embedded mode, the first one would). A unit that ranks no candidates passes
+   * `{ index: false }` and skips the refresh (heartbeats, acceptances, cancellations).
    */
-  async run<T>(work: (scope: UnitScope) => Promise<T>): Promise<T> {
-    await this.index.refresh();
+  async run<T>(work: (scope: UnitScope) => Promise<T>, options: { index?: boolean } = {}): Promise<T> {
+    if (options.index !== false) await this.index.refresh();
     return runUnit(this.dataSource, this.ledger, this.relay, work, this.metrics);
   }
 }

@@ -35,9 +35,9 @@ export class TaskLifecycle {
     @Inject(DispatcherMetrics) private readonly metrics: DispatcherMetrics,
   ) {}
 
-  /** Runs `work` as one unit: one transaction, its capacity claims, its events through the outbox. */
-  unit<T>(work: (scope: UnitScope) => Promise<T>): Promise<T> {
-    return this.units.run(work);
+  /** Runs `work` as one unit: one transaction, its capacity claims, its events through the outbox (see DispatchUnits.run). */
+  unit<T>(work: (scope: UnitScope) => Promise<T>, options: { index?: boolean } = {}): Promise<T> {
+    return this.units.run(work, options);
   }
 
   /**
@@ -121,7 +121,7 @@ export class TaskLifecycle {
         }
         if (r.state !== 'unassignable') await this.store.setReplica(m, event.data.taskId, r.replica, 'cancelled');
       }
-    });
+    }, { index: false });
   }
 
   /**

@@ -36,7 +36,8 @@ export class WorkerEventIntake {
     return applyInUnits(
       batch,
       MAX_EVENTS_PER_UNIT,
-      (chunk) => this.lifecycle.unit((scope) => this.applyAll(scope, chunk, new Date())),
+      // Only a decline or an abandonment makes a new attempt (and ranks candidates) in the unit.
+      (chunk) => this.lifecycle.unit((scope) => this.applyAll(scope, chunk, new Date()), { index: chunk.some(({ event }) => event.type === 'OfferDeclined' || event.type === 'TaskAbandoned') }),
       async (outcomes) => {
         const workers = new Set<string>();
         for (const o of outcomes) for (const id of o.mayTakeWork) workers.add(id);
