@@ -209,7 +209,7 @@ describe('embedded mode: npm start with only Node.js (one process, in-process bu
     const verified = await engine.call('audit', '/v1/log/verify', { token: auditor });
     expect(verified.body).toMatchObject({ ok: true, problemCount: 0 });
     const before = (await engine.call('audit', '/v1/log/checkpoint')).body;
-    expect(before.treeSize).toBeGreaterThan(0);
+    expect({ treeSize: before.treeSize > 0, body: before.treeSize > 0 ? undefined : before }).toEqual({ treeSize: true, body: undefined });
     const decisionsBefore = (await engine.call('audit', '/v1/decisions?limit=200', { token: auditor })).body.decisions.length;
 
     expect(await engine.stop()).toBe(0);

@@ -41,9 +41,20 @@ export class LogTree {
     return run;
   }
 
-  /** Brings the tree up to what is committed (for readers, who may be behind another instance's writes). */
-  refresh(): Promise<void> {
-    return this.exclusive(() => this.catchUp());
+  /**
+   * Brings the tree up to what is committed (for readers, who may be behind another instance's
+   * writes). It takes a connection before the tree: a writer holds its connection while it
+   * waits for the tree, so the other order could leave each waiting for the other (at once with
+   * a single connection, as in embedded mode; with a pool, once the pool is taken).
+   */
+  async refresh(): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.connect();
+      await this.exclusive(() => this.catchUp(runner.manager));
+    } finally {
+      await runner.release();
+    }
   }
 
   /** Reads every committed entry the tree has not seen yet; only inside `exclusive`. */
