@@ -5,7 +5,7 @@
  */
 import { WorkforceSimulation } from '@clearwork/testing';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { Engine, SERVICE_NAMES, TOPICS_READ_BY } from '../test/support/engine';
+import { CONSUMER_GROUPS, Engine } from '../test/support/engine';
 import { ConsumerLag } from './support/consumer-lag';
 import { KAFKA_BROKER } from './support/environment';
 import { cpuShares, cpuSnapshot } from './support/process-cpu';
@@ -44,7 +44,7 @@ async function measure(kafka: Kafka, admin: Admin, engine: Engine, workerCount: 
   const simulation = new WorkforceSimulation({ seed: 1, workers: workerCount, idPrefix: engine.runId });
   const workers = new SimulatedWorkers(kafka, simulation);
   await workers.start();
-  const lag = new ConsumerLag(admin, SERVICE_NAMES.map((s) => ({ name: s, groupId: `${engine.runId}.${s}`, topics: TOPICS_READ_BY[s] })));
+  const lag = new ConsumerLag(admin, CONSUMER_GROUPS.map((g) => ({ name: g.name, groupId: `${engine.runId}.${g.group}`, topics: g.topics })));
   console.log(`[idle-cost] registering ${workerCount} workers and waiting for the services to consume them ...`);
   await workers.register();
   await sleep(2000);

@@ -18,7 +18,7 @@ import { TOPICS } from '@clearwork/contracts';
 import { aTaskPosted, aWorkerEvent, aWorkerRegistered } from '@clearwork/testing';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Client } from 'pg';
-import { Engine, SERVICE_NAMES as SERVICES, type ServiceName, TOPICS_READ_BY } from '../test/support/engine';
+import { CONSUMER_GROUPS, Engine, SERVICE_NAMES as SERVICES, type ServiceName } from '../test/support/engine';
 import { parseOptions, reproduceCommand } from './support/cli';
 import { describeEnvironment, KAFKA_BROKER, printEnvironment, ROOT } from './support/environment';
 import { printTable, printTargets, progress, thousands, writeJson, type TargetResult } from './support/report';
@@ -142,8 +142,10 @@ class Load {
     const out = {} as Record<ServiceName, number>;
     for (const service of SERVICES) {
       let lag = 0;
-      for (const t of await this.admin.fetchOffsets({ groupId: `${this.engine.runId}.${service}`, topics: [...TOPICS_READ_BY[service]] })) {
-        for (const p of t.partitions) if (Number(p.offset) >= 0) lag += Math.max(0, (ends.get(`${t.topic}/${p.partition}`) ?? 0) - Number(p.offset));
+      for (const g of CONSUMER_GROUPS.filter((c) => c.group.split('.')[0] === service)) {
+        for (const t of await this.admin.fetchOffsets({ groupId: `${this.engine.runId}.${g.group}`, topics: [...g.topics] })) {
+          for (const p of t.partitions) if (Number(p.offset) >= 0) lag += Math.max(0, (ends.get(`${t.topic}/${p.partition}`) ?? 0) - Number(p.offset));
+        }
       }
       out[service] = lag;
     }

@@ -28,7 +28,7 @@ import { TOPICS } from '@clearwork/contracts';
 import { WorkforceSimulation } from '@clearwork/testing';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Client } from 'pg';
-import { Engine, SERVICE_NAMES, TOPICS_READ_BY } from '../test/support/engine';
+import { CONSUMER_GROUPS, Engine } from '../test/support/engine';
 import { parseOptions, reproduceCommand, type ParsedOptions } from './support/cli';
 import { ConsumerLag } from './support/consumer-lag';
 import { checkDispatch } from './support/dispatch-checks';
@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     onCleanup(() => generator.stop());
     await workers.start();
     await generator.start({ commitEnds: commitTopicEnds });
-    const lag = new ConsumerLag(admin, SERVICE_NAMES.map((s) => ({ name: s, groupId: `${engine.runId}.${s}`, topics: TOPICS_READ_BY[s] })));
+    const lag = new ConsumerLag(admin, CONSUMER_GROUPS.map((g) => ({ name: g.name, groupId: `${engine.runId}.${g.group}`, topics: g.topics })));
     progress(`[clearwork] registering ${thousands(options.workers)} workers and bringing them online ...`);
     await workers.register();
     await sleep(2_000);

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import type { z } from 'zod';
 import { logEventStream } from '../bench/support/log-event-stream';
 import { seededRandom } from '../bench/support/report';
-import { type ServiceName, SERVICE_NAMES, TOPICS_READ_BY } from './support/engine';
+import { CONSUMER_GROUPS, type ServiceName, SERVICE_NAMES, TOPICS_READ_BY } from './support/engine';
 import { eventually } from './support/eventually';
 import { engineSuite, logCounts } from './support/suite';
 
@@ -147,7 +147,8 @@ describe('hostile input', () => {
         const missing: string[] = [];
         for (const { topic, key } of sent) {
           for (const reader of READERS[topic]) {
-            const letters = probe.seen.filter((m) => m.topic === deadLetterTopic(topic) && m.key === key && m.value?.consumerGroup === `${engine.runId}.${reader}`);
+            const group = CONSUMER_GROUPS.find((g) => g.group.split('.')[0] === reader && g.topics.includes(topic))!.group;
+            const letters = probe.seen.filter((m) => m.topic === deadLetterTopic(topic) && m.key === key && m.value?.consumerGroup === `${engine.runId}.${group}`);
             if (letters.length === 0) missing.push(`${reader} ${key}`);
           }
         }

@@ -137,7 +137,7 @@ describe('walking skeleton through real Kafka, PostgreSQL and Redis', () => {
       if (probe.events(TOPICS.decisions, 'DecisionRecorded', (d) => d.taskId === good.data.taskId).length !== 1) throw new Error('good task not decided');
     }, { what: 'the good message after the bad ones to be processed' });
     const letters = await eventually(() => {
-      const mine = probe.seen.filter((m) => m.topic === deadLetterTopic(TOPICS.tasks) && m.value?.partition === partition && m.value?.consumerGroup === `${engine.runId}.dispatcher`);
+      const mine = probe.seen.filter((m) => m.topic === deadLetterTopic(TOPICS.tasks) && m.value?.partition === partition && m.value?.consumerGroup === `${engine.runId}.dispatcher.tasks`);
       if (mine.length < 2) throw new Error(`${mine.length} dead letters`);
       return mine.map((m) => m.value);
     }, { what: 'two dead letters' });

@@ -21,6 +21,17 @@ export const TOPICS_READ_BY: Record<ServiceName, readonly TopicName[]> = {
   audit: [TOPICS.tasks, TOPICS.workerEvents, TOPICS.offers, TOPICS.workerScores, TOPICS.decisions, TOPICS.policies],
 };
 
+/**
+ * Each consumer group the engine runs, by the name its lag is reported under: the group id is
+ * `<prefix>.<group>`. The dispatcher reads posted tasks in a group of their own.
+ */
+export const CONSUMER_GROUPS: readonly { readonly name: string; readonly group: string; readonly topics: readonly TopicName[] }[] = [
+  { name: 'dispatcher', group: 'dispatcher', topics: TOPICS_READ_BY.dispatcher.filter((t) => t !== TOPICS.tasks) },
+  { name: 'dispatcher tasks', group: 'dispatcher.tasks', topics: [TOPICS.tasks] },
+  { name: 'scoring', group: 'scoring', topics: TOPICS_READ_BY.scoring },
+  { name: 'audit', group: 'audit', topics: TOPICS_READ_BY.audit },
+];
+
 /** The three services as separate processes, on a scratch database and their own consumer groups. */
 export class Engine {
   readonly runId = `e2e${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -111,7 +122,7 @@ export class Engine {
   /** Each service's fresh consumer group starts at the current end of every topic (see commitTopicEnds). */
   private async startGroupsAtTheEnd(): Promise<void> {
     const kafka = new Kafka({ clientId: 'e2e-admin', brokers: [KAFKA_BROKER], logLevel: logLevel.NOTHING });
-    await commitTopicEnds(kafka, SERVICE_NAMES.map((service) => `${this.runId}.${service}`), TOPIC_LAYOUTS.map((l) => l.name));
+    await commitTopicEnds(kafka, CONSUMER_GROUPS.map((g) => `${this.runId}.${g.group}`), TOPIC_LAYOUTS.map((l) => l.name));
   }
 
   /**

@@ -1,8 +1,21 @@
+import { TOPICS } from '@clearwork/contracts';
 import type { RunServiceOptions } from '@clearwork/platform';
 import type { DispatcherConfig } from './config';
 import { DispatcherModule } from './dispatcher.module';
 
-/** How the dispatcher runs: on its own (main.ts) or beside the others in embedded mode. */
+/**
+ * How the dispatcher runs: on its own (main.ts) or beside the others in embedded mode. Posted
+ * tasks have a consumer of their own (group `<prefix>.dispatcher.tasks`), so a task is fetched
+ * without waiting for the worker events of the same fetch (acceptances, declines that re-attempt,
+ * heartbeats) to be handled.
+ */
 export function dispatcherService(config: DispatcherConfig): RunServiceOptions {
-  return { service: 'dispatcher', module: DispatcherModule.register(config), config, port: config.DISPATCHER_PORT, partitionsConcurrently: config.DISPATCHER_CONSUMER_CONCURRENCY };
+  return {
+    service: 'dispatcher',
+    module: DispatcherModule.register(config),
+    config,
+    port: config.DISPATCHER_PORT,
+    partitionsConcurrently: config.DISPATCHER_CONSUMER_CONCURRENCY,
+    ownConsumers: [{ suffix: 'tasks', topics: [TOPICS.tasks] }],
+  };
 }

@@ -1,5 +1,6 @@
 import { Logger, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { TopicName } from '@clearwork/contracts';
 import type { Kafka } from 'kafkajs';
 import { logFormat, type BaseConfig } from './config/load-config';
 import { HealthChecks } from './http/health';
@@ -8,6 +9,7 @@ import { rateLimiter } from './http/rate-limit';
 import { securityHeaders } from './http/security-headers';
 import { EventPublisher } from './kafka/event-publisher';
 import { KafkaEventServer } from './kafka/kafka-event-server';
+import { adoptGroupOffsets } from './kafka/topic-admin';
 import { createLogger } from './logging/create-logger';
 import { KAFKA } from './platform.tokens';
 
@@ -24,6 +26,12 @@ export interface RunServiceOptions {
   readonly fetchBytesPerPartition?: number;
   /** Stop on SIGTERM/SIGINT and exit (default); off when a runner holding several services stops them itself. */
   readonly handleSignals?: boolean;
+  /**
+   * Topics consumed by a consumer of their own, in the group `<prefix>.<service>.<suffix>`: its
+   * fetches do not wait for the other topics' calls, nor theirs for its. The group takes over
+   * the service group's positions on those topics the first time (see adoptGroupOffsets).
+   */
+  readonly ownConsumers?: readonly { readonly suffix: string; readonly topics: readonly TopicName[] }[];
 }
 
 /** Starts one service: HTTP on its port and its Kafka handlers in a consumer group of its own name. */
@@ -36,9 +44,36 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
   app.use(securityHeaders);
   app.use(rateLimiter({ perSecond: config.HTTP_RATE_LIMIT_PER_SECOND, burst: config.HTTP_RATE_LIMIT_BURST, jwtSecret: config.JWT_SECRET }));
   (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
-  const server = new KafkaEventServer({
+  const kafka = app.get<Kafka>(KAFKA);
+  const serviceGroup = `${config.KAFKA_GROUP_PREFIX}.${options.service}`;
+  const apart = new Set<string>((options.ownConsumers ?? []).flatMap((c) => c.topics));
+  for (const own of options.ownConsumers ?? []) {
+    const groupId = `${serviceGroup}.${own.suffix}`;
+    try {
+      if (await adoptGroupOffsets(kafka, serviceGroup, groupId, own.topics)) new Logger(options.service).log(`${groupId} takes over ${serviceGroup}'s positions on ${own.topics.join(', ')}`);
+    } catch (error) {
+      new Logger(options.service).warn(`${groupId} could not take over ${serviceGroup}'s positions (${(error as Error).message}); another instance may have joined it first`);
+    }
+    const server = eventServer(app, options, groupId, (topic) => own.topics.includes(topic as TopicName));
+    app.get(HealthChecks).register(`kafka-consumer-${own.suffix}`, () => server.isJoined);
+    app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
+  }
+  const server = eventServer(app, options, serviceGroup, (topic) => !apart.has(topic));
+  app.get(HealthChecks).register('kafka-consumer', () => server.isJoined);
+  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.listen(options.port, config.HTTP_HOST);
+  new Logger(options.service).log(`listening on http://${config.HTTP_HOST}:${options.port}`);
+  return app;
+}
+
+/** The service's Kafka transport for the topics `topics` accepts, in consumer group `groupId`. */
+function eventServer(app: INestApplication, options: RunServiceOptions, groupId: string, topics: (topic: string) => boolean): KafkaEventServer {
+  const { config } = options;
+  return new KafkaEventServer({
     kafka: app.get<Kafka>(KAFKA),
-    groupId: `${config.KAFKA_GROUP_PREFIX}.${options.service}`,
+    groupId,
+    topics,
     fromBeginning: config.KAFKA_FROM_BEGINNING,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
@@ -50,12 +85,6 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
     partitionsConcurrently: options.partitionsConcurrently,
     fetchBytesPerPartition: options.fetchBytesPerPartition,
   });
-  app.get(HealthChecks).register('kafka-consumer', () => server.isJoined);
-  app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
-  await app.startAllMicroservices();
-  await app.listen(options.port, config.HTTP_HOST);
-  new Logger(options.service).log(`listening on http://${config.HTTP_HOST}:${options.port}`);
-  return app;
 }
 
 /** Longest a stop may take before the process gives up waiting and exits non-zero. */

@@ -83,6 +83,8 @@ export interface KafkaEventServerOptions {
    * the batches beyond it wait for the call and join the next one.
    */
   readonly joinPartitions?: boolean;
+  /** The topics this consumer takes, of those with handlers (default: all); see `RunServiceOptions.ownConsumers`. */
+  readonly topics?: (topic: string) => boolean;
 }
 
 /** Batches of one topic taken up in the same turn of the event loop, handled in one call. */
@@ -150,7 +152,7 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
 
   private async start(): Promise<void> {
     this.closing = false;
-    const topics = [...this.messageHandlers.keys()];
+    const topics = [...this.messageHandlers.keys()].filter((t) => this.options.topics?.(t) ?? true);
     if (topics.length === 0) return;
     const consumer = this.options.kafka.consumer({
       groupId: this.options.groupId,

@@ -30,3 +30,28 @@ export async function ensureTopics(kafka: Kafka, layouts: readonly TopicLayout[]
     await admin.disconnect();
   }
 }
+
+/**
+ * Gives `to` the committed positions `from` has on `topics`, when `to` has none yet: a topic
+ * moved to a consumer group of its own resumes where the service left it instead of reading the
+ * topic again from the start. Returns whether it copied anything. Setting offsets needs the
+ * group empty; if another instance has joined it first, that instance did this already.
+ */
+export async function adoptGroupOffsets(kafka: Kafka, from: string, to: string, topics: readonly string[]): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const mine = await admin.fetchOffsets({ groupId: to, topics: [...topics] });
+    if (mine.some((t) => t.partitions.some((p) => Number(p.offset) >= 0))) return false;
+    let copied = false;
+    for (const t of await admin.fetchOffsets({ groupId: from, topics: [...topics] })) {
+      const partitions = t.partitions.filter((p) => Number(p.offset) >= 0).map((p) => ({ partition: p.partition, offset: p.offset }));
+      if (partitions.length === 0) continue;
+      await admin.setOffsets({ groupId: to, topic: t.topic, partitions });
+      copied = true;
+    }
+    return copied;
+  } finally {
+    await admin.disconnect();
+  }
+}
