@@ -96,21 +96,32 @@ const STOP_TIMEOUT_MS = 25_000;
  * the connections, and exit 0. A second signal, or a stop taking longer than 25 s, exits 1 at once.
  */
 function stopGracefully(app: INestApplication, service: string): void {
-  const log = new Logger(service);
+  stopOnSignals(service, () => app.close(), {
+    stopping: 'finishing the work in hand, committing offsets and closing connections',
+    overran: 'what was not committed will be consumed again',
+  });
+}
+
+/**
+ * On SIGTERM or SIGINT: logs `what.stopping`, runs `stop`, and exits 0 when it resolves (1 when it
+ * fails). A second signal, or a stop taking longer than 25 s, exits 1 at once.
+ */
+export function stopOnSignals(name: string, stop: () => Promise<void>, what: { stopping: string; overran: string }): void {
+  const log = new Logger(name);
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
       log.warn(`${signal} again: exiting without finishing`);
       process.exit(1);
     }
     stopping = true;
     const started = Date.now();
-    log.log(`${signal}: finishing the work in hand, committing offsets and closing connections`);
+    log.log(`${signal}: ${what.stopping}`);
     setTimeout(() => {
-      log.error(`still stopping after ${STOP_TIMEOUT_MS / 1000} s: exiting; what was not committed will be consumed again`);
+      log.error(`still stopping after ${STOP_TIMEOUT_MS / 1000} s: exiting; ${what.overran}`);
       process.exit(1);
     }, STOP_TIMEOUT_MS).unref();
-    app.close().then(
+    stop().then(
       () => {
         log.log(`stopped cleanly in ${Date.now() - started} ms`);
         process.exit(0);
@@ -121,8 +132,8 @@ function stopGracefully(app: INestApplication, service: string): void {
       },
     );
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 /** Runs `main`, and on failure prints what went wrong and exits non-zero. */

@@ -9,6 +9,14 @@ const until = async (check: () => boolean, what: string) => {
   }
 };
 
+/** A member of `groupId` on topic `t` that pushes each message's value onto `into`. */
+async function collect(bus: InProcessKafka, groupId: string, fromBeginning: boolean, into: string[]) {
+  const consumer = bus.consumer({ groupId });
+  await consumer.subscribe({ topics: ['t'], fromBeginning });
+  await consumer.run({ eachMessage: async ({ message }: { message: { value: Buffer } }) => void into.push(message.value.toString()) } as never);
+  return consumer;
+}
+
 async function busWith(topics: Record<string, number>): Promise<InProcessKafka> {
   const bus = new InProcessKafka({ retainedPerPartition: 1_000 });
   const admin = bus.admin();
@@ -28,9 +36,7 @@ describe('InProcessKafka (the embedded event bus)', () => {
     });
     expect(sent.map((s) => [s.partition, s.baseOffset])).toEqual([[expected, '0'], [expected, '1'], [expected, '2']]);
     const seen: string[] = [];
-    const consumer = bus.consumer({ groupId: 'g' });
-    await consumer.subscribe({ topics: ['t'], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }: { message: { value: Buffer } }) => void seen.push(message.value.toString()) } as never);
+    const consumer = await collect(bus, 'g', true, seen);
     await until(() => seen.length === 3, 'three messages');
     expect(seen).toEqual(['a', 'b', 'c']);
     await consumer.disconnect();
@@ -68,20 +74,14 @@ describe('InProcessKafka (the embedded event bus)', () => {
     const bus = await busWith({ t: 2 });
     const producer = bus.producer();
     await producer.send({ topic: 't', messages: [{ key: 'k1', value: 'old' }, { key: 'k2', value: 'old' }] });
-    const first = bus.consumer({ groupId: 'g' });
     const seen: string[] = [];
-    await first.subscribe({ topics: ['t'], fromBeginning: true });
-    await first.run({ eachMessage: async ({ message }: { message: { value: Buffer } }) => void seen.push(message.value.toString()) } as never);
+    const first = await collect(bus, 'g', true, seen);
     await until(() => seen.length === 2, 'the old messages');
     await first.disconnect();
     await producer.send({ topic: 't', messages: [{ key: 'k1', value: 'new' }] });
-    const again = bus.consumer({ groupId: 'g' });
-    await again.subscribe({ topics: ['t'], fromBeginning: true });
-    await again.run({ eachMessage: async ({ message }: { message: { value: Buffer } }) => void seen.push(message.value.toString()) } as never);
+    const again = await collect(bus, 'g', true, seen);
     const late: string[] = [];
-    const fresh = bus.consumer({ groupId: 'other' });
-    await fresh.subscribe({ topics: ['t'], fromBeginning: false });
-    await fresh.run({ eachMessage: async ({ message }: { message: { value: Buffer } }) => void late.push(message.value.toString()) } as never);
+    const fresh = await collect(bus, 'other', false, late);
     await until(() => seen.length === 3, 'the new message');
     expect(seen).toEqual(['old', 'old', 'new']);
     await producer.send({ topic: 't', messages: [{ key: 'k2', value: 'later' }] });
