@@ -92,6 +92,47 @@ describe('dispatcher offer lifecycle against real Kafka, PostgreSQL and Redis', 
     expect(probe.events(TOPICS.offers, 'TaskAssigned', (d) => seen(d, offers[1].taskId))).toHaveLength(1);
   });
 
+  it('applies declines fetched together with acceptances and heartbeats in one go: each declined task goes to a worker who has not had it, the two to different workers', async () => {
+    const skill = `declines-${randomUUID().slice(0, 8)}`;
+    const workers = await onlineWorkers(engine, probe, [0, 1, 2, 3, 4].map(() => ({ skills: [skill], capacity: 1 })));
+    const tasks = [aTaskPosted({ requiredSkills: [skill] }), aTaskPosted({ requiredSkills: [skill] }), aTaskPosted({ requiredSkills: [skill] })];
+    for (const t of tasks) await post(t);
+    const offers: { offerId: string; taskId: string; workerId: string }[] = [];
+    for (const t of tasks) offers.push((await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => seen(d, t.data.taskId)))[0].data);
+    expect(new Set(offers.map((o) => o.workerId)).size).toBe(3); // a slot each
+    const answer = (type: 'OfferAccepted' | 'OfferDeclined', o: (typeof offers)[number]) =>
+      aWorkerEvent(type, { workerId: o.workerId, offerId: o.offerId, taskId: o.taskId, ...(type === 'OfferDeclined' ? { reason: 'unavailable' as const } : {}) });
+    const firstDecline = answer('OfferDeclined', offers[0]);
+    const events = [
+      aWorkerEvent('WorkerHeartbeat', { workerId: offers[0].workerId }),
+      firstDecline,
+      firstDecline, // delivered twice: applied once
+      aWorkerEvent('WorkerHeartbeat', { workerId: offers[1].workerId }),
+      answer('OfferDeclined', offers[1]),
+      answer('OfferAccepted', offers[2]),
+    ];
+    const run = randomUUID().slice(0, 8);
+    await probe.send(TOPICS.workerEvents, events.map((value, i) => ({ key: `declines-${run}-${i}`, value, partition: 0 })));
+
+    const [assigned] = await waitForEvents(probe, TOPICS.offers, 'TaskAssigned', (d) => seen(d, offers[2].taskId));
+    expect(assigned.data).toMatchObject({ workerId: offers[2].workerId, offerId: offers[2].offerId });
+    const again = [];
+    for (const o of [offers[0], offers[1]]) {
+      const made = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => seen(d, o.taskId), 2);
+      expect(made[1].data).toMatchObject({ attempt: 2, replica: 1 });
+      const [, decided] = await waitForEvents(probe, TOPICS.decisions, 'DecisionRecorded', (d) => seen(d, o.taskId), 2);
+      expect(decided.data).toMatchObject({ attempt: 2, selectedWorkerId: made[1].data.workerId, filteredOut: expect.objectContaining({ declined_before: 1 }) });
+      again.push(made[1].data.workerId);
+    }
+    // The decliners' slots free only once the unit commits, so the two go to the two untouched
+    // workers, one each: the second attempt saw the slot the first took.
+    const untouched = workers.filter((w) => !offers.some((o) => o.workerId === w));
+    expect(again.sort()).toEqual(untouched.sort());
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (const o of [offers[0], offers[1]]) expect(probe.events(TOPICS.offers, 'OfferMade', (d) => seen(d, o.taskId))).toHaveLength(2);
+    expect(probe.seen.filter((m) => m.topic === deadLetterTopic(TOPICS.workerEvents) && m.key?.startsWith(`declines-${run}-`))).toEqual([]);
+  });
+
   it('expires an offer within a second of expiresAt with no other message, and offers the task to the next worker', async () => {
     const skill = `expiry-${randomUUID().slice(0, 8)}`;
     await onlineWorkers(engine, probe, [{ skills: [skill] }, { skills: [skill] }]);

@@ -96,16 +96,15 @@ export class DispatchPlanner {
     return view;
   }
 
-  /** The unit's view: made by its first attempt, then extended and kept current by the rest. */
-  private async unitView(m: EntityManager, claims: SlotClaims, a: ReplicaAttempt): Promise<DispatchView> {
-    const policy = await this.policies.current();
+  /** The unit's view: made by its first attempts, then extended and kept current by the rest. */
+  private async unitViewFor(m: EntityManager, claims: SlotClaims, policy: ActivePolicy, attempts: readonly ReplicaAttempt[], fresh: ReadonlySet<string>): Promise<DispatchView> {
     let view = this.views.get(claims);
     if (!view || view.policy !== policy) {
-      view = await this.view(m, policy, [a], a.now);
+      view = await this.view(m, policy, attempts, attempts[0].now, fresh);
       this.views.set(claims, view);
       return view;
     }
-    await this.prepare(m, view, [a], new Set());
+    await this.prepare(m, view, attempts, fresh);
     return view;
   }
 
@@ -122,23 +121,25 @@ export class DispatchPlanner {
   }
 
   /**
-   * First attempts for the replicas of tasks just posted in this unit, made one after another as
-   * `plan` would make them, but reading what they share once and writing their records together:
-   * a few round trips for the lot instead of a dozen for each. Each offer is seen by the
-   * attempts after it (the worker's slot, the queue's shares, the task's other replicas).
+   * Attempts for many replicas in one unit, made one after another as `plan` would make them,
+   * but reading what they share once and writing their records together: a few round trips for
+   * the lot instead of a dozen for each. Each offer is seen by the attempts after it (the
+   * worker's slot, the queue's shares, the task's other replicas). `fresh` says the tasks were
+   * posted in this unit, so no worker has touched them yet and nothing is read about that.
+   * The caller has given up already on replicas out of attempts; a replica whose task was posted
+   * longer ago than the policy lets it wait is given up here.
    */
-  async planFresh({ m, claims }: { m: EntityManager; claims: SlotClaims }, attempts: readonly (ReplicaAttempt & { postedAt: string })[]): Promise<OutboxEvent[]> {
+  async planMany({ m, claims }: { m: EntityManager; claims: SlotClaims }, attempts: readonly (ReplicaAttempt & { postedAt: string })[], { fresh = false } = {}): Promise<OutboxEvent[]> {
     if (attempts.length === 0) return [];
     const policy = await this.policies.current();
     const { maxWaitSeconds } = policy.document.dispatch;
-    const now = attempts[0].now;
-    const view = await this.view(m, policy, attempts, now, new Set(attempts.map((a) => a.task.taskId)));
+    const view = await this.unitViewFor(m, claims, policy, attempts, fresh ? new Set(attempts.map((a) => a.task.taskId)) : new Set());
     const writes = new RecordWrites();
     const events: OutboxEvent[] = [];
     for (const a of attempts) {
       const waitedSeconds = (a.now.getTime() - Date.parse(a.postedAt)) / 1000;
       if (waitedSeconds > maxWaitSeconds) {
-        // Posted longer ago than the policy lets a task wait (a backlog replayed late): given up at once.
+        // Posted longer ago than the policy lets a task wait (a backlog replayed late, say): given up at once.
         writes.replicas.push({ taskId: a.task.taskId, replica: a.replica, state: 'unassignable', attempts: a.attempt });
         const reasons = [{ code: 'max_wait', text: `waited ${Math.round(waitedSeconds)} s; the policy allows ${maxWaitSeconds} s` }];
         events.push({ topic: TOPICS.offers, key: a.task.taskId, value: envelope('TaskUnassignable', { taskId: a.task.taskId, replica: a.replica, reasons }, a.now) });
@@ -153,7 +154,7 @@ export class DispatchPlanner {
 
   /** One online attempt: the best-ranked candidate whose capacity slot can be claimed gets the offer. */
   async plan(m: EntityManager, claims: SlotClaims, a: ReplicaAttempt): Promise<PlanResult> {
-    const view = await this.unitView(m, claims, a);
+    const view = await this.unitViewFor(m, claims, await this.policies.current(), [a], new Set());
     const { evaluation, selected, lostRaces } = await this.claimBest(view, claims, view.evaluate(a));
     return this.record(m, evaluation, { selected, lostRaces });
   }

@@ -4,10 +4,10 @@ import { TOPICS, type OfferAccepted, type OfferDeclined, type TaskAbandoned, typ
 import { claimEvent, claimEvents, DeadLetterError, unclaimEvents, type BatchedEvent, type BatchRejection } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 import { SCHEMA } from '../config';
-import { DispatchPlanner } from '../dispatch/dispatch-planner';
+import { DispatchPlanner, type ReplicaAttempt } from '../dispatch/dispatch-planner';
 import { DispatchUnits, type UnitScope } from '../dispatch/dispatch-unit';
 import { DispatcherMetrics } from '../dispatcher-metrics';
-import { TaskStore, type OpenOffer } from './task-store';
+import { TaskStore, type OpenOffer, type ReplicaChange } from './task-store';
 
 /** Waiting replicas attempted again in one unit at most, so a burst of freed workers cannot make a unit long. */
 const MAX_REDISPATCH_PER_UNIT = 50;
@@ -100,7 +100,7 @@ export class TaskLifecycle {
       for (const { event } of firsts.values()) {
         for (let replica = 1; replica <= event.data.replicas; replica++) attempts.push({ task: event.data, replica, attempt: 1, now, postedAt: event.occurredAt });
       }
-      scope.emit(await this.planner.planFresh(scope, attempts));
+      scope.emit(await this.planner.planMany(scope, attempts, { fresh: true }));
       return rejections;
     });
   }
@@ -158,17 +158,26 @@ export class TaskLifecycle {
   }
 
   /**
-   * A declined offer goes to the next candidate, and frees the worker's slot. Returns the worker
-   * whose slot was freed, so the waiting tasks they could do are dispatched again.
+   * Declined offers, in the caller's unit, a statement per table for the lot: each goes to the
+   * next candidate, and frees the worker's slot. A decline of an offer that is not open (or not
+   * this worker's) is refused with a DeadLetterError, as it would be alone. Returns the workers
+   * whose slots were freed, so the waiting tasks they could do are dispatched again.
    */
-  async offerDeclinedIn(scope: UnitScope, event: OfferDeclined, now: Date): Promise<string | undefined> {
-    if (!(await claimEvent(scope.m, SCHEMA, event.eventId, event.type))) return undefined;
-    const offer = await this.openOfferFor(scope.m, event.data, now);
-    await this.store.closeOffer(scope.m, offer.offerId, 'declined');
-    scope.claims.releaseAfterCommit(offer.workerId);
-    scope.afterCommit(() => this.metrics.offersClosed('declined'));
-    await this.attempt(scope, offer.taskId, offer.replica, now);
-    return offer.workerId;
+  async offersDeclinedIn(scope: UnitScope, events: readonly OfferDeclined[], now: Date): Promise<string[]> {
+    const claimed = await claimEvents(scope.m, SCHEMA, events);
+    const fresh = events.filter((e) => claimed.delete(e.eventId.toLowerCase()));
+    const offers = await this.store.lockOffers(scope.m, fresh.map((e) => e.data.offerId));
+    const declined: OpenOffer[] = [];
+    for (const e of fresh) {
+      const offer = openOffer(offers.get(e.data.offerId), e.data, now);
+      offers.set(offer.offerId, { ...offer, state: 'declined' }); // a second answer in this run finds it closed
+      declined.push(offer);
+    }
+    await this.store.closeOffers(scope.m, declined.map((o) => o.offerId), 'declined');
+    for (const o of declined) scope.claims.releaseAfterCommit(o.workerId);
+    if (declined.length > 0) scope.afterCommit(() => { for (let i = 0; i < declined.length; i++) this.metrics.offersClosed('declined'); });
+    await this.attemptMany(scope, declined, now);
+    return declined.map((o) => o.workerId);
   }
 
   /**
@@ -182,7 +191,7 @@ export class TaskLifecycle {
     if (replica === undefined) return undefined;
     scope.claims.releaseAfterCommit(workerId);
     await this.store.setReplica(scope.m, taskId, replica, 'waiting', { workerId: null });
-    await this.attempt(scope, taskId, replica, now);
+    await this.attemptMany(scope, [{ taskId, replica }], now);
     return workerId;
   }
 
@@ -198,13 +207,13 @@ export class TaskLifecycle {
     const expired = await this.unit(async (scope) => {
       freed.clear(); // the unit may run again after a conflict
       const due = await this.store.lockDueOffers(scope.m, now, limit);
+      await this.store.closeOffers(scope.m, due.map((o) => o.offerId), 'expired');
       for (const offer of due) {
-        await this.store.closeOffer(scope.m, offer.offerId, 'expired');
         scope.claims.releaseAfterCommit(offer.workerId);
         freed.add(offer.workerId);
         scope.emit([{ topic: TOPICS.offers, key: offer.taskId, value: envelope('OfferExpired', { ...pick(offer), reason: 'ttl_elapsed' }, now) }]);
-        await this.attempt(scope, offer.taskId, offer.replica, now);
       }
+      await this.attemptMany(scope, due, now);
       return due.length;
     });
     await this.redispatchWaitingForMany([...freed], now);
@@ -216,7 +225,7 @@ export class TaskLifecycle {
     const { maxWaitSeconds } = await this.planner.limits();
     return this.unit(async (scope) => {
       const overdue = await this.store.lockOverdueWaiting(scope.m, new Date(now.getTime() - maxWaitSeconds * 1000), limit);
-      for (const { taskId, replica } of overdue) await this.attempt(scope, taskId, replica, now);
+      await this.attemptMany(scope, overdue, now);
       return overdue.length;
     });
   }
@@ -232,50 +241,50 @@ export class TaskLifecycle {
     if (workerIds.length === 0 || !(await this.store.anyWaiting(this.dataSource.manager))) return;
     for (let i = 0; i < workerIds.length; i += MAX_REDISPATCH_PER_UNIT) {
       const some = workerIds.slice(i, i + MAX_REDISPATCH_PER_UNIT);
-      await this.unit(async (scope) => {
-        for (const { taskId, replica } of await this.store.lockWaitingForAny(scope.m, some, MAX_REDISPATCH_PER_UNIT)) {
-          await this.attempt(scope, taskId, replica, now);
-        }
-      });
+      await this.unit(async (scope) => this.attemptMany(scope, await this.store.lockWaitingForAny(scope.m, some, MAX_REDISPATCH_PER_UNIT), now));
     }
   }
 
   /** Dispatches waiting tasks again, highest priority and oldest first (after capacity was rebuilt, say). */
   async redispatchWaiting(now = new Date(), limit = 100): Promise<void> {
-    await this.unit(async (scope) => {
-      for (const { taskId, replica } of await this.store.lockWaiting(scope.m, limit)) await this.attempt(scope, taskId, replica, now);
-    });
+    await this.unit(async (scope) => this.attemptMany(scope, await this.store.lockWaiting(scope.m, limit), now));
   }
 
   async nextExpiry(): Promise<Date | undefined> {
     return this.store.nextExpiry(this.dataSource.manager);
   }
 
-  private async openOfferFor(m: UnitScope['m'], data: { offerId: string; workerId: string; taskId: string }, now: Date): Promise<OpenOffer> {
-    return openOffer(await this.store.lockOffer(m, data.offerId), data, now);
-  }
-
-  /** Makes the next attempt for one replica, or gives up under the policy. */
-  private async attempt({ m, claims, emit }: UnitScope, taskId: string, replica: number, now: Date): Promise<void> {
-    const state = await this.store.lockReplica(m, taskId, replica);
-    const task = await this.store.findTask(m, taskId);
-    if (!state || !task || state.state === 'cancelled' || state.state === 'assigned' || state.state === 'unassignable') return;
-    const attempt = state.attempts + 1;
-    const offersMade = await this.store.offersMade(m, taskId, replica);
+  /**
+   * The next attempts for these replicas, together (see DispatchPlanner.planMany): each is given
+   * up under the policy (out of attempts, or waited too long), left alone when it no longer
+   * needs one (cancelled, assigned, given up), or planned. Reads and writes a few statements for
+   * the lot.
+   */
+  private async attemptMany(scope: UnitScope, replicas: readonly { taskId: string; replica: number }[], now: Date): Promise<void> {
+    const unique = new Map(replicas.map((r) => [`${r.taskId}\t${r.replica}`, r]));
+    // Locked in (task, replica) order; attempted in the order given (priority first, say).
+    const position = new Map([...unique.keys()].map((key, i) => [key, i]));
+    const at = (r: { taskId: string; replica: number }) => position.get(`${r.taskId}\t${r.replica}`)!;
+    const rows = (await this.store.lockForAttempts(scope.m, [...unique.values()])).sort((a, b) => at(a) - at(b));
     const limits = await this.planner.limits();
-    const waitedSeconds = (now.getTime() - Date.parse(task.postedAt)) / 1000;
-    if (offersMade >= limits.maxAttempts || waitedSeconds > limits.maxWaitSeconds) {
-      const reason = offersMade >= limits.maxAttempts
-        ? { code: 'max_attempts', count: offersMade, text: `${offersMade} offers made; the policy allows ${limits.maxAttempts}` }
-        : { code: 'max_wait', text: `waited ${Math.round(waitedSeconds)} s; the policy allows ${limits.maxWaitSeconds} s` };
-      await this.store.setReplica(m, taskId, replica, 'unassignable', { attempts: attempt });
-      emit([{ topic: TOPICS.offers, key: taskId, value: envelope('TaskUnassignable', { taskId, replica, reasons: [reason] }, now) }]);
-      return;
+    const givenUp: ReplicaChange[] = [];
+    const attempts: (ReplicaAttempt & { postedAt: string })[] = [];
+    for (const { taskId, replica, state, attempts: made, task, offersMade } of rows) {
+      if (state === 'cancelled' || state === 'assigned' || state === 'unassignable') continue;
+      const attempt = made + 1;
+      const waitedSeconds = (now.getTime() - Date.parse(task.postedAt)) / 1000;
+      if (offersMade >= limits.maxAttempts || waitedSeconds > limits.maxWaitSeconds) {
+        const reason = offersMade >= limits.maxAttempts
+          ? { code: 'max_attempts', count: offersMade, text: `${offersMade} offers made; the policy allows ${limits.maxAttempts}` }
+          : { code: 'max_wait', text: `waited ${Math.round(waitedSeconds)} s; the policy allows ${limits.maxWaitSeconds} s` };
+        givenUp.push({ taskId, replica, state: 'unassignable', attempts: attempt });
+        scope.emit([{ topic: TOPICS.offers, key: taskId, value: envelope('TaskUnassignable', { taskId, replica, reasons: [reason] }, now) }]);
+        continue;
+      }
+      attempts.push({ task: task.spec, replica, attempt, now, postedAt: task.postedAt });
     }
-    const result = await this.planner.plan(m, claims, { task: task.spec, replica, attempt, now });
-    emit(result.events);
-    const { decisionId, selectedWorkerId } = result;
-    if (selectedWorkerId) this.log.debug({ msg: 'task offered', taskId, replica, attempt, decisionId, workerId: selectedWorkerId });
+    await this.store.setReplicas(scope.m, givenUp);
+    scope.emit(await this.planner.planMany(scope, attempts));
   }
 }
 

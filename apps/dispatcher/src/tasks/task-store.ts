@@ -42,6 +42,16 @@ export interface ReplicaChange {
   readonly workerId?: string | null;
 }
 
+/** A replica about to be attempted again, with its task and the offers it has had (see `lockForAttempts`). */
+export interface ReplicaForAttempt {
+  readonly taskId: string;
+  readonly replica: number;
+  readonly state: ReplicaState;
+  readonly attempts: number;
+  readonly task: StoredTask;
+  readonly offersMade: number;
+}
+
 export type ReplicaState = 'waiting' | 'offered' | 'assigned' | 'cancelled' | 'unassignable';
 export type OfferClosing = 'accepted' | 'declined' | 'expired' | 'withdrawn';
 
@@ -79,15 +89,6 @@ export class TaskStore {
       [taskId],
     );
     return rows[0] && { taskId: rows[0].task_id, spec: rows[0].spec, postedAt: rows[0].posted_at.toISOString() };
-  }
-
-  /** Locks one replica row for the rest of the transaction and returns its state and attempts. */
-  async lockReplica(m: EntityManager, taskId: string, replica: number): Promise<{ state: ReplicaState; attempts: number } | undefined> {
-    const rows: { state: ReplicaState; attempts: number }[] = await sqlRows(m, 
-      `SELECT state, attempts FROM dispatcher.task_replicas WHERE task_id = $1 AND replica = $2 FOR UPDATE`,
-      [taskId, replica],
-    );
-    return rows[0];
   }
 
   async lockReplicas(m: EntityManager, taskId: string): Promise<{ replica: number; state: ReplicaState; workerId: string | null }[]> {
@@ -168,16 +169,27 @@ export class TaskStore {
     return recent;
   }
 
-  async offersMade(m: EntityManager, taskId: string, replica: number): Promise<number> {
-    const rows: { n: string }[] = await sqlRows(m, `SELECT count(*) AS n FROM dispatcher.offers WHERE task_id = $1 AND replica = $2`, [taskId, replica]);
-    return Number(rows[0].n);
-  }
-
-  async lockOffer(m: EntityManager, offerId: string): Promise<(OpenOffer & { state: string }) | undefined> {
-    const rows: { offer_id: string; task_id: string; replica: number; attempt: number; worker_id: string; expires_at: Date; state: string }[] =
-      await sqlRows(m, `SELECT * FROM dispatcher.offers WHERE offer_id = $1 FOR UPDATE`, [offerId]);
-    const r = rows[0];
-    return r && { offerId: r.offer_id, taskId: r.task_id, replica: r.replica, attempt: r.attempt, workerId: r.worker_id, expiresAt: r.expires_at, state: r.state };
+  /**
+   * What a next attempt needs of each replica, in one statement: its state and attempts (the row
+   * locked for the rest of the transaction, in (task, replica) order so two units cannot lock
+   * each other's rows crosswise), the task, and how many offers the replica has had. Replicas
+   * that do not exist are absent.
+   */
+  async lockForAttempts(m: EntityManager, replicas: readonly { taskId: string; replica: number }[]): Promise<ReplicaForAttempt[]> {
+    if (replicas.length === 0) return [];
+    const rows = await sqlRows<{ task_id: string; replica: number; state: ReplicaState; attempts: number; spec: TaskPostedData; posted_at: Date; offers_made: string }>(m,
+      `SELECT r.task_id, r.replica, r.state, r.attempts, t.spec, t.posted_at,
+         (SELECT count(*) FROM dispatcher.offers o WHERE o.task_id = r.task_id AND o.replica = r.replica) AS offers_made
+       FROM unnest($1::text[], $2::int[]) AS u(task_id, replica)
+       JOIN dispatcher.task_replicas r ON r.task_id = u.task_id AND r.replica = u.replica
+       JOIN dispatcher.tasks t ON t.task_id = r.task_id
+       ORDER BY r.task_id, r.replica FOR UPDATE OF r`,
+      [replicas.map((r) => r.taskId), replicas.map((r) => r.replica)],
+    );
+    return rows.map((r) => ({
+      taskId: r.task_id, replica: r.replica, state: r.state, attempts: r.attempts,
+      task: { taskId: r.task_id, spec: r.spec, postedAt: r.posted_at.toISOString() }, offersMade: Number(r.offers_made),
+    }));
   }
 
   /** Several offers, locked in id order; those not found are absent from the map. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { OfferAccepted, TaskReviewed, TaskSubmitted, WorkerEvent } from '@clearwork/contracts';
+import type { OfferAccepted, OfferDeclined, TaskReviewed, TaskSubmitted, WorkerEvent } from '@clearwork/contracts';
 import { applyInUnits, DeadLetterError, type BatchedEvent, type BatchRejection, type UnitOutcome } from '@clearwork/platform';
 import type { UnitScope } from '../dispatch/dispatch-unit';
 import { TaskLifecycle } from '../tasks/task-lifecycle.service';
@@ -17,12 +17,13 @@ interface Applied extends UnitOutcome {
 const notRegistered = (workerId: string) => new DeadLetterError(`worker ${workerId} is not registered; send WorkerRegistered first`);
 
 /**
- * `gig.worker-events.v1` a fetched batch at a time. The events of a batch are applied in order
- * in one unit of work (one transaction, one outbox write, one publish), runs of registrations
- * and presence events in a statement each way; then the waiting tasks that the freed or newly
- * present workers could do are dispatched again, once for the lot. If one event is refused (an answer to an offer that is
- * no longer open, say), the unit is rolled back and its events are applied one unit each, so the
- * refused one is dead-lettered and the others land as they would have alone.
+ * `gig.worker-events.v1` a fetched batch at a time. The events of a batch are applied in one
+ * unit of work (one transaction, one outbox write, one publish), presence, answers and declines
+ * each a few statements for the lot (see `applyAll`); then the waiting tasks that the freed or
+ * newly present workers could do are dispatched again, once for the lot. If one event is
+ * refused (an answer to an offer that is no longer open, say), the unit is rolled back and its
+ * events are applied one unit each, so the refused one is dead-lettered and the others land as
+ * they would have alone.
  */
 @Injectable()
 export class WorkerEventIntake {
@@ -47,16 +48,23 @@ export class WorkerEventIntake {
   }
 
   /**
-   * Applies events in order in the caller's unit, consecutive ones of a kind together: runs of
-   * registrations and presence events, and runs of acceptances and submissions. A run is cut
-   * where applying it together could differ from applying it in order (a registration after the
-   * same worker's presence events; an acceptance after a submission of the same task by the same
-   * worker). Throws a DeadLetterError for a refused event, except an unknown worker's presence.
+   * Applies events in the caller's unit, gathered into three runs applied together: presence
+   * (registrations, online, offline, heartbeats), answers (acceptances and submissions) and
+   * declines, each a few statements for the lot. The kinds touch different rows (the registry;
+   * offers and assignments) and a freed slot counts only once the unit commits, so applying a
+   * run of each kind after the other leaves what applying the events in order would. The runs
+   * are applied and begun again where that could differ: a registration after the same worker's
+   * presence events, an acceptance after a submission of the same task by the same worker, a
+   * second answer to one offer, and before any other event (profile, suspension, abandonment),
+   * which is applied alone in order. Throws a DeadLetterError for a refused event, except an
+   * unknown worker's presence.
    */
   private async applyAll(scope: UnitScope, chunk: readonly BatchedEvent<WorkerEvent>[], now: Date): Promise<Applied> {
     const applied: Applied = { rejections: [], mayTakeWork: new Set() };
     let presence: BatchedEvent<PresenceEvent>[] = [];
     let answers: (OfferAccepted | TaskSubmitted)[] = [];
+    let declines: OfferDeclined[] = [];
+    /** Workers with presence events in the run, (task, worker) pairs submitted in it, and offers answered in it. */
     const inRun = new Set<string>();
     const flush = async () => {
       if (presence.length > 0) {
@@ -66,22 +74,29 @@ export class WorkerEventIntake {
         for (const id of mayTakeWork) applied.mayTakeWork.add(id);
       }
       if (answers.length > 0) for (const id of await this.lifecycle.answersIn(scope, answers, now)) applied.mayTakeWork.add(id);
+      if (declines.length > 0) for (const id of await this.lifecycle.offersDeclinedIn(scope, declines, now)) applied.mayTakeWork.add(id);
       presence = [];
       answers = [];
+      declines = [];
       inRun.clear();
     };
     for (const item of chunk) {
       const { event } = item;
       if (event.type === 'TaskReviewed') continue; // scoring's concern
       if (isPresenceEvent(event)) {
-        if (answers.length > 0 || (event.type === 'WorkerRegistered' && inRun.has(event.data.workerId))) await flush();
+        const key = `worker\t${event.data.workerId}`;
+        if (event.type === 'WorkerRegistered' && inRun.has(key)) await flush();
         presence.push(item as BatchedEvent<PresenceEvent>);
-        inRun.add(event.data.workerId);
-      } else if (event.type === 'OfferAccepted' || event.type === 'TaskSubmitted') {
-        const key = `${event.data.taskId}\t${event.data.workerId}`;
-        if (presence.length > 0 || (event.type === 'OfferAccepted' && inRun.has(key))) await flush();
+        inRun.add(key);
+      } else if (event.type === 'OfferAccepted' || event.type === 'OfferDeclined') {
+        const offer = `offer\t${event.data.offerId}`;
+        if (inRun.has(offer) || (event.type === 'OfferAccepted' && inRun.has(`submitted\t${event.data.taskId}\t${event.data.workerId}`))) await flush();
+        if (event.type === 'OfferAccepted') answers.push(event);
+        else declines.push(event);
+        inRun.add(offer);
+      } else if (event.type === 'TaskSubmitted') {
         answers.push(event);
-        if (event.type === 'TaskSubmitted') inRun.add(key);
+        inRun.add(`submitted\t${event.data.taskId}\t${event.data.workerId}`);
       } else {
         await flush();
         const freed = await this.applyOne(scope, event, now);
@@ -93,10 +108,8 @@ export class WorkerEventIntake {
   }
 
   /** Applies one event; returns the worker who may now take more work, if any. */
-  private async applyOne(scope: UnitScope, event: Exclude<WorkerEvent, PresenceEvent | OfferAccepted | TaskSubmitted | TaskReviewed>, now: Date): Promise<string | undefined> {
+  private async applyOne(scope: UnitScope, event: Exclude<WorkerEvent, PresenceEvent | OfferAccepted | OfferDeclined | TaskSubmitted | TaskReviewed>, now: Date): Promise<string | undefined> {
     switch (event.type) {
-      case 'OfferDeclined':
-        return this.lifecycle.offerDeclinedIn(scope, event, now);
       case 'TaskAbandoned':
         return this.lifecycle.abandonedIn(scope, event, now);
       default: {
