@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DeclineReason, TaskPosted, WorkerEvent } from '@clearwork/contracts';
 
 /**
@@ -89,15 +90,18 @@ export function seedFor(seed: number, ...parts: readonly (string | number)[]): n
   return h;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** A version-4-shaped UUID drawn from `random`, so event ids repeat with the seed. */
-export function seededUuid(random: () => number): string {
-  const b = Array.from({ length: 16 }, () => Math.floor(random() * 256));
+/**
+ * A version-4-shaped UUID that is a pure function of `parts`: 122 bits of SHA-256 over them. Event
+ * ids must not be drawn from a 32-bit stream (`seededUuid`): among the tens of thousands of
+ * events of one run two would share an id now and then (a birthday collision is likely past
+ * ~65,000), and a consumer that has handled the first takes the second for a redelivery.
+ */
+export function uuidFor(...parts: readonly (string | number)[]): string {
+  const b = createHash('sha256').update(parts.join('\u0000')).digest();
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
-  const h = b.map((x) => HEX[x]);
-  return `${h.slice(0, 4).join('')}-${h.slice(4, 6).join('')}-${h.slice(6, 8).join('')}-${h.slice(8, 10).join('')}-${h.slice(10).join('')}`;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 /** Draws index k (0-based) with probability proportional to 1 / (k + 1)^s. */
@@ -130,7 +134,8 @@ function logNormal(random: () => number, median: number, sigma: number, min: num
   return Math.min(max, Math.max(min, median * Math.exp(sigma * z)));
 }
 
-const envelope = <T extends string, D>(type: T, data: D, random: () => number, at: Date) => ({ eventId: seededUuid(random), type, occurredAt: at.toISOString(), data });
+/** An event whose id `uuidFor(...id)` is unique to the seed, the simulation's id prefix and what the event is. */
+const envelope = <T extends string, D>(type: T, data: D, id: readonly (string | number)[], at: Date) => ({ eventId: uuidFor(type, ...id), type, occurredAt: at.toISOString(), data });
 
 /** The workforce and task stream of one seed; see the module comment. */
 export class WorkforceSimulation {
@@ -162,6 +167,11 @@ export class WorkforceSimulation {
     return `t-${this.prefix}`;
   }
 
+  /** What an event id is made of besides its type and what it is about: the seed and the id prefix, so another seed or prefix gives other ids. */
+  private idOf(...what: readonly (string | number)[]): (string | number)[] {
+    return [this.options.seed, this.prefix, ...what];
+  }
+
   worker(workerId: string): SimulatedWorker | undefined {
     return this.byId.get(workerId);
   }
@@ -182,11 +192,10 @@ export class WorkforceSimulation {
   registrations(at: Date): WorkerEvent[] {
     const events: WorkerEvent[] = [];
     for (const w of this.workers) {
-      const random = seededRandom(seedFor(this.options.seed, 'registration', w.workerId));
       const { workerId, skills, languages, capacity, cohort } = w;
       events.push(
-        envelope('WorkerRegistered', { workerId, skills: [...skills], languages: [...languages], qualifications: [], capacity, cohort: { ...cohort } }, random, at),
-        envelope('WorkerWentOnline', { workerId }, random, at),
+        envelope('WorkerRegistered', { workerId, skills: [...skills], languages: [...languages], qualifications: [], capacity, cohort: { ...cohort } }, this.idOf(workerId), at),
+        envelope('WorkerWentOnline', { workerId }, this.idOf(workerId), at),
       );
     }
     return events;
@@ -213,7 +222,7 @@ export class WorkforceSimulation {
         replicas,
         offerTtlSeconds: this.offerTtlSeconds,
       },
-      random,
+      this.idOf(sequence),
       at,
     );
   }
@@ -231,17 +240,17 @@ export class WorkforceSimulation {
 
   /** The events a worker sends for its answer: what to send at `afterMs`, and after the work, if any. */
   answerEvents(offer: OfferRef, answer: Exclude<OfferAnswer, { kind: 'ignore' }>, answeredAt: Date, submittedAt: Date): WorkerEvent[] {
-    const random = seededRandom(seedFor(this.options.seed, 'answer-events', offer.offerId));
     const { offerId, taskId, workerId } = offer;
-    if (answer.kind === 'decline') return [envelope('OfferDeclined', { workerId, offerId, taskId, reason: answer.reason }, random, answeredAt)];
+    const id = this.idOf(offerId);
+    if (answer.kind === 'decline') return [envelope('OfferDeclined', { workerId, offerId, taskId, reason: answer.reason }, id, answeredAt)];
     return [
-      envelope('OfferAccepted', { workerId, offerId, taskId }, random, answeredAt),
-      envelope('TaskSubmitted', { workerId, taskId, durationSeconds: answer.workSeconds }, random, submittedAt),
+      envelope('OfferAccepted', { workerId, offerId, taskId }, id, answeredAt),
+      envelope('TaskSubmitted', { workerId, taskId, durationSeconds: answer.workSeconds }, id, submittedAt),
     ];
   }
 
   heartbeat(workerId: string, beat: number, at: Date): WorkerEvent {
-    return envelope('WorkerHeartbeat', { workerId }, seededRandom(seedFor(this.options.seed, 'heartbeat', workerId, beat)), at);
+    return envelope('WorkerHeartbeat', { workerId }, this.idOf(workerId, beat), at);
   }
 
   /**
