@@ -221,5 +221,21 @@ describe('embedded mode: npm start with only Node.js (one process, in-process bu
     expect(after.treeSize).toBeGreaterThanOrEqual(before.treeSize);
     expect((await engine.call('audit', '/v1/decisions?limit=200', { token: auditor })).body.decisions.length).toBeGreaterThanOrEqual(decisionsBefore);
     expect((await engine.call('audit', '/v1/log/verify', { token: auditor })).body).toMatchObject({ ok: true, problemCount: 0 });
+
+    // Started again with the simulator (the same seed, a new id prefix): its tasks are new events,
+    // decided like the first run's, not taken for redeliveries of what the dispatcher has handled.
+    expect(await engine.stop()).toBe(0);
+    await engine.start({ SIMULATOR_WORKERS: '25', SIMULATOR_RATE: '4' });
+    const prefix = /\(t-(sim-[0-9a-f]+)-0 \.\.\.\)/.exec(engine.output)?.[1];
+    expect(prefix).toMatch(/^sim-/);
+    const history = await eventually(
+      async () => {
+        const res = await engine.call('dispatcher', `/v1/tasks/t-${prefix}-0`, { token: token('platform') });
+        if (res.status !== 200 || res.body.decisions.length === 0) throw new Error(`task t-${prefix}-0: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+        return res.body;
+      },
+      { what: "the restarted simulator's first task to be decided", timeoutMs: 60_000 },
+    );
+    expect(history.decisions[0]).toMatchObject({ taskId: `t-${prefix}-0`, attempt: 1 });
   });
 });
