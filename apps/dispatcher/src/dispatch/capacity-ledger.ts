@@ -92,6 +92,30 @@ export class CapacityLedger {
     return result >= 0;
   }
 
+  /**
+   * `claim` for several slots in one round trip, applied in order (each one atomic, as `claim`
+   * is): whether each was taken. A worker may appear more than once.
+   */
+  async claimMany(claims: readonly { workerId: string; capacity: number }[]): Promise<boolean[]> {
+    if (claims.length === 0) return [];
+    if (claims.length === 1) return [await this.claim(claims[0].workerId, claims[0].capacity)];
+    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { claimSlot(key: string, sentinel: string, capacity: number): unknown };
+    for (const c of claims) pipeline.claimSlot(this.key(c.workerId), LEDGER_SENTINEL, c.capacity);
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([error]) => error);
+    if (failed) throw failed[0];
+    let lost = false;
+    const granted = results.map(([, result]) => {
+      if (result === -2) {
+        this.lostClaims++;
+        lost = true;
+      }
+      return (result as number) >= 0;
+    });
+    if (lost) this.onLost?.();
+    return granted;
+  }
+
   async release(workerId: string): Promise<void> {
     await this.redis.releaseSlot(this.key(workerId));
   }

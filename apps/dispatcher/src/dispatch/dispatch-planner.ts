@@ -122,12 +122,19 @@ export class DispatchPlanner {
 
   /**
    * Attempts for many replicas in one unit, made one after another as `plan` would make them,
-   * but reading what they share once and writing their records together: a few round trips for
-   * the lot instead of a dozen for each. Each offer is seen by the attempts after it (the
-   * worker's slot, the queue's shares, the task's other replicas). `fresh` says the tasks were
-   * posted in this unit, so no worker has touched them yet and nothing is read about that.
-   * The caller has given up already on replicas out of attempts; a replica whose task was posted
-   * longer ago than the policy lets it wait is given up here.
+   * but reading what they share once, claiming their slots together and writing their records
+   * together: a few round trips for the lot instead of a dozen for each. Each offer is seen by
+   * the attempts after it (the worker's slot, the queue's shares, the task's other replicas).
+   * `fresh` says the tasks were posted in this unit, so no worker has touched them yet and
+   * nothing is read about that. The caller has given up already on replicas out of attempts; a
+   * replica whose task was posted longer ago than the policy lets it wait is given up here.
+   *
+   * Each attempt picks the best-ranked candidate as if its slot were free (the view says it is),
+   * and the slots are claimed in one round trip, in order. When every claim is granted, as with
+   * one dispatcher it nearly always is, the outcome is what claiming one at a time would give.
+   * When one is refused (another instance took the slot meanwhile), the claims after it were
+   * made on a view that assumed it: they are handed back, the view is put back as it was before
+   * the refused attempt, and the attempts from there on are made one at a time (`claimBest`).
    */
   async planMany({ m, claims }: { m: EntityManager; claims: SlotClaims }, attempts: readonly (ReplicaAttempt & { postedAt: string })[], { fresh = false } = {}): Promise<OutboxEvent[]> {
     if (attempts.length === 0) return [];
@@ -136,13 +143,40 @@ export class DispatchPlanner {
     const view = await this.unitViewFor(m, claims, policy, attempts, fresh ? new Set(attempts.map((a) => a.task.taskId)) : new Set());
     const writes = new RecordWrites();
     const events: OutboxEvent[] = [];
+    type Step = { readonly a: ReplicaAttempt; readonly waitedSeconds: number; evaluation?: Evaluation; selected?: RankedCandidate; undoMark?: number };
+    const steps: Step[] = [];
+    view.beginTentative();
     for (const a of attempts) {
-      const waitedSeconds = (a.now.getTime() - Date.parse(a.postedAt)) / 1000;
-      if (waitedSeconds > maxWaitSeconds) {
+      const step: Step = { a, waitedSeconds: (a.now.getTime() - Date.parse(a.postedAt)) / 1000 };
+      steps.push(step);
+      if (step.waitedSeconds > maxWaitSeconds) continue;
+      step.undoMark = view.undoMark();
+      step.evaluation = view.evaluate(a);
+      step.selected = step.evaluation.ranking.ranked[0];
+      if (step.selected) view.offered(a.task.taskId, a.task.queue, step.selected.workerId);
+    }
+    const wanted = steps.filter((s) => s.selected);
+    const granted = await claims.claimMany(wanted.map((s) => ({ workerId: s.selected!.workerId, capacity: capacityOf(s.evaluation!, s.selected!.workerId) })));
+    const refusedAt = granted.indexOf(false);
+    const refused = refusedAt < 0 ? undefined : wanted[refusedAt];
+    if (refused) {
+      await claims.giveBack(wanted.slice(refusedAt + 1).filter((_, i) => granted[refusedAt + 1 + i]).map((s) => s.selected!.workerId));
+      view.undoTo(refused.undoMark!);
+    }
+    view.endTentative();
+    let oneByOne = false;
+    for (const step of steps) {
+      const { a } = step;
+      if (step.waitedSeconds > maxWaitSeconds) {
         // Posted longer ago than the policy lets a task wait (a backlog replayed late, say): given up at once.
         writes.replicas.push({ taskId: a.task.taskId, replica: a.replica, state: 'unassignable', attempts: a.attempt });
-        const reasons = [{ code: 'max_wait', text: `waited ${Math.round(waitedSeconds)} s; the policy allows ${maxWaitSeconds} s` }];
+        const reasons = [{ code: 'max_wait', text: `waited ${Math.round(step.waitedSeconds)} s; the policy allows ${maxWaitSeconds} s` }];
         events.push({ topic: TOPICS.offers, key: a.task.taskId, value: envelope('TaskUnassignable', { taskId: a.task.taskId, replica: a.replica, reasons }, a.now) });
+        continue;
+      }
+      if (step === refused) oneByOne = true;
+      if (!oneByOne) {
+        events.push(...this.recordInto(writes, step.evaluation!, { selected: step.selected, lostRaces: 0 }).events);
         continue;
       }
       const { evaluation, selected, lostRaces } = await this.claimBest(view, claims, view.evaluate(a));
@@ -279,6 +313,8 @@ export class DispatchView {
   private readonly counts = new Map<string, Map<string, number>>();
   private readonly touchingByTask = new Map<string, { onTask: Set<string>; declined: Set<string> }>();
   private offerChain = '';
+  /** While offers are made tentatively (DispatchPlanner.planMany): how to undo each, oldest first. */
+  private undoLog?: (() => void)[];
 
   constructor(
     readonly policy: ActivePolicy,
@@ -406,19 +442,51 @@ export class DispatchView {
 
   /** An offer was made in this unit: the worker holds one more task, and it counts in the queue's window. */
   offered(taskId: string, queue: string, workerId: string): void {
+    const chain = this.offerChain;
     this.offerChain = createHash('sha256').update(`${this.offerChain}\n${taskId}\t${queue}\t${workerId}`).digest('hex');
     const c = this.byWorker.get(workerId)?.candidate;
     if (c) c.activeTasks++;
-    this.touching(taskId).onTask.add(workerId);
+    const onTask = this.touching(taskId).onTask;
+    const wasOnTask = onTask.has(workerId);
+    onTask.add(workerId);
     const counts = this.shares(queue).counts;
     const recent = this.recent.get(queue) ?? [];
     this.recent.set(queue, recent);
     recent.unshift(workerId);
     counts.set(workerId, (counts.get(workerId) ?? 0) + 1);
-    if (recent.length > this.window) {
-      const dropped = recent.pop()!;
-      counts.set(dropped, counts.get(dropped)! - 1);
-    }
+    const dropped = recent.length > this.window ? recent.pop()! : undefined;
+    if (dropped !== undefined) counts.set(dropped, counts.get(dropped)! - 1);
+    this.undoLog?.push(() => {
+      if (dropped !== undefined) {
+        recent.push(dropped);
+        counts.set(dropped, counts.get(dropped)! + 1);
+      }
+      recent.shift();
+      counts.set(workerId, counts.get(workerId)! - 1);
+      if (!wasOnTask) onTask.delete(workerId);
+      if (c) c.activeTasks--;
+      this.offerChain = chain;
+    });
+  }
+
+  /** From here on `offered` records how to undo itself, until `endTentative`. */
+  beginTentative(): void {
+    this.undoLog = [];
+  }
+
+  /** Where the record of offers made tentatively stands, for `undoTo`. */
+  undoMark(): number {
+    return this.undoLog?.length ?? 0;
+  }
+
+  /** Undoes, newest first, the offers made since `mark`. */
+  undoTo(mark: number): void {
+    const log = this.undoLog ?? [];
+    while (log.length > mark) log.pop()!();
+  }
+
+  endTentative(): void {
+    this.undoLog = undefined;
   }
 }
 

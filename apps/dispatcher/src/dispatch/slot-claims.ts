@@ -19,6 +19,26 @@ export class SlotClaims {
     return ok;
   }
 
+  /** Several claims in one round trip, in order (see CapacityLedger.claimMany): whether each was taken. */
+  async claimMany(claims: readonly { workerId: string; capacity: number }[]): Promise<boolean[]> {
+    const granted = await this.ledger.claimMany(claims);
+    claims.forEach((c, i) => {
+      if (granted[i]) this.claimed.push(c.workerId);
+    });
+    return granted;
+  }
+
+  /** Hands back at once slots this unit claimed and will not use (one per entry). */
+  async giveBack(workerIds: readonly string[]): Promise<void> {
+    if (workerIds.length === 0) return;
+    for (const id of workerIds) {
+      const at = this.claimed.lastIndexOf(id);
+      if (at < 0) throw new Error(`no slot of worker ${id} was claimed in this unit`);
+      this.claimed.splice(at, 1);
+    }
+    await this.ledger.releaseMany(workerIds);
+  }
+
   /** Frees a slot only once the transaction has committed. */
   releaseAfterCommit(workerId: string): void {
     this.released.push(workerId);
