@@ -84,12 +84,7 @@ export class CapacityLedger {
    * than their capacity until the counters are rebuilt from PostgreSQL.
    */
   async claim(workerId: string, capacity: number): Promise<boolean> {
-    const result = await this.redis.claimSlot(this.key(workerId), LEDGER_SENTINEL, capacity);
-    if (result === -2) {
-      this.lostClaims++;
-      this.onLost?.();
-    }
-    return result >= 0;
+    return this.granted([await this.redis.claimSlot(this.key(workerId), LEDGER_SENTINEL, capacity)])[0];
   }
 
   /**
@@ -104,16 +99,17 @@ export class CapacityLedger {
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([error]) => error);
     if (failed) throw failed[0];
-    let lost = false;
-    const granted = results.map(([, result]) => {
-      if (result === -2) {
-        this.lostClaims++;
-        lost = true;
-      }
-      return (result as number) >= 0;
-    });
-    if (lost) this.onLost?.();
-    return granted;
+    return this.granted(results.map(([, result]) => result as number));
+  }
+
+  /** Whether each claim script's answer took a slot; answers of missing counters are counted and reported (`onLost`) once. */
+  private granted(results: readonly number[]): boolean[] {
+    const lost = results.filter((r) => r === -2).length;
+    if (lost > 0) {
+      this.lostClaims += lost;
+      this.onLost?.();
+    }
+    return results.map((r) => r >= 0);
   }
 
   async release(workerId: string): Promise<void> {

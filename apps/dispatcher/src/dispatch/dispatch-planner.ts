@@ -18,6 +18,13 @@ export interface ReplicaAttempt {
   readonly now: Date;
 }
 
+/** An attempt `planMany` makes: with when its task was posted and how many offers the replica has had, so the policy can give it up. */
+export interface PlannedAttempt extends ReplicaAttempt {
+  readonly postedAt: string;
+  /** Offers made for this replica before (0 for a task posted in this unit). */
+  readonly offersMade?: number;
+}
+
 /** What one replica's attempt saw: the policy, the candidates and their ranking. */
 export interface Evaluation {
   readonly attempt: ReplicaAttempt;
@@ -126,8 +133,8 @@ export class DispatchPlanner {
    * together: a few round trips for the lot instead of a dozen for each. Each offer is seen by
    * the attempts after it (the worker's slot, the queue's shares, the task's other replicas).
    * `fresh` says the tasks were posted in this unit, so no worker has touched them yet and
-   * nothing is read about that. The caller has given up already on replicas out of attempts; a
-   * replica whose task was posted longer ago than the policy lets it wait is given up here.
+   * nothing is read about that. A replica out of attempts, or whose task was posted longer ago
+   * than the policy lets it wait, is given up instead (TaskUnassignable).
    *
    * Each attempt picks the best-ranked candidate as if its slot were free (the view says it is),
    * and the slots are claimed in one round trip, in order. When every claim is granted, as with
@@ -136,20 +143,19 @@ export class DispatchPlanner {
    * made on a view that assumed it: they are handed back, the view is put back as it was before
    * the refused attempt, and the attempts from there on are made one at a time (`claimBest`).
    */
-  async planMany({ m, claims }: { m: EntityManager; claims: SlotClaims }, attempts: readonly (ReplicaAttempt & { postedAt: string })[], { fresh = false } = {}): Promise<OutboxEvent[]> {
+  async planMany({ m, claims }: { m: EntityManager; claims: SlotClaims }, attempts: readonly PlannedAttempt[], { fresh = false } = {}): Promise<OutboxEvent[]> {
     if (attempts.length === 0) return [];
     const policy = await this.policies.current();
-    const { maxWaitSeconds } = policy.document.dispatch;
     const view = await this.unitViewFor(m, claims, policy, attempts, fresh ? new Set(attempts.map((a) => a.task.taskId)) : new Set());
     const writes = new RecordWrites();
     const events: OutboxEvent[] = [];
-    type Step = { readonly a: ReplicaAttempt; readonly waitedSeconds: number; evaluation?: Evaluation; selected?: RankedCandidate; undoMark?: number };
+    type Step = { readonly a: ReplicaAttempt; readonly giveUp?: GiveUpReason; evaluation?: Evaluation; selected?: RankedCandidate; undoMark?: number };
     const steps: Step[] = [];
     view.beginTentative();
     for (const a of attempts) {
-      const step: Step = { a, waitedSeconds: (a.now.getTime() - Date.parse(a.postedAt)) / 1000 };
+      const step: Step = { a, giveUp: giveUpReason(a, policy.document.dispatch) };
       steps.push(step);
-      if (step.waitedSeconds > maxWaitSeconds) continue;
+      if (step.giveUp) continue;
       step.undoMark = view.undoMark();
       step.evaluation = view.evaluate(a);
       step.selected = step.evaluation.ranking.ranked[0];
@@ -167,11 +173,9 @@ export class DispatchPlanner {
     let oneByOne = false;
     for (const step of steps) {
       const { a } = step;
-      if (step.waitedSeconds > maxWaitSeconds) {
-        // Posted longer ago than the policy lets a task wait (a backlog replayed late, say): given up at once.
+      if (step.giveUp) {
         writes.replicas.push({ taskId: a.task.taskId, replica: a.replica, state: 'unassignable', attempts: a.attempt });
-        const reasons = [{ code: 'max_wait', text: `waited ${Math.round(step.waitedSeconds)} s; the policy allows ${maxWaitSeconds} s` }];
-        events.push({ topic: TOPICS.offers, key: a.task.taskId, value: envelope('TaskUnassignable', { taskId: a.task.taskId, replica: a.replica, reasons }, a.now) });
+        events.push({ topic: TOPICS.offers, key: a.task.taskId, value: envelope('TaskUnassignable', { taskId: a.task.taskId, replica: a.replica, reasons: [step.giveUp] }, a.now) });
         continue;
       }
       if (step === refused) oneByOne = true;
@@ -502,6 +506,21 @@ export class RecordWrites {
   async flush(m: EntityManager, store: TaskStore): Promise<void> {
     await store.writeRecords(m, this);
   }
+}
+
+type GiveUpReason = { code: 'max_attempts'; count: number; text: string } | { code: 'max_wait'; text: string };
+
+/**
+ * Why the policy gives a replica up rather than attempting it again, if it does: as many offers
+ * made as it allows, or its task posted longer ago than it lets a task wait (a backlog replayed
+ * late, say).
+ */
+function giveUpReason(a: PlannedAttempt, { maxAttempts, maxWaitSeconds }: { maxAttempts: number; maxWaitSeconds: number }): GiveUpReason | undefined {
+  const made = a.offersMade ?? 0;
+  if (made >= maxAttempts) return { code: 'max_attempts', count: made, text: `${made} offers made; the policy allows ${maxAttempts}` };
+  const waitedSeconds = (a.now.getTime() - Date.parse(a.postedAt)) / 1000;
+  if (waitedSeconds > maxWaitSeconds) return { code: 'max_wait', text: `waited ${Math.round(waitedSeconds)} s; the policy allows ${maxWaitSeconds} s` };
+  return undefined;
 }
 
 function skillKey(skills: readonly string[]): string {

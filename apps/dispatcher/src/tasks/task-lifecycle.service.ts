@@ -4,10 +4,10 @@ import { TOPICS, type OfferAccepted, type OfferDeclined, type TaskAbandoned, typ
 import { claimEvent, claimEvents, DeadLetterError, unclaimEvents, type BatchedEvent, type BatchRejection } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 import { SCHEMA } from '../config';
-import { DispatchPlanner, type ReplicaAttempt } from '../dispatch/dispatch-planner';
+import { DispatchPlanner, type PlannedAttempt } from '../dispatch/dispatch-planner';
 import { DispatchUnits, type UnitScope } from '../dispatch/dispatch-unit';
 import { DispatcherMetrics } from '../dispatcher-metrics';
-import { TaskStore, type OpenOffer, type ReplicaChange } from './task-store';
+import { TaskStore, type OpenOffer } from './task-store';
 
 /** Waiting replicas attempted again in one unit at most, so a burst of freed workers cannot make a unit long. */
 const MAX_REDISPATCH_PER_UNIT = 50;
@@ -135,15 +135,7 @@ export class TaskLifecycle {
   async answersIn({ m, emit, claims }: UnitScope, events: readonly (OfferAccepted | TaskSubmitted)[], now: Date): Promise<string[]> {
     const claimed = await claimEvents(m, SCHEMA, events);
     const fresh = events.filter((e) => claimed.delete(e.eventId.toLowerCase()));
-    const accepts = fresh.filter((e): e is OfferAccepted => e.type === 'OfferAccepted');
-    const offers = await this.store.lockOffers(m, accepts.map((e) => e.data.offerId));
-    const accepted: OpenOffer[] = [];
-    for (const e of accepts) {
-      const offer = openOffer(offers.get(e.data.offerId), e.data, now);
-      offers.set(offer.offerId, { ...offer, state: 'accepted' }); // a second acceptance in this run finds it taken
-      accepted.push(offer);
-    }
-    await this.store.closeOffers(m, accepted.map((o) => o.offerId), 'accepted');
+    const accepted = await this.closeAnswered(m, fresh.filter((e): e is OfferAccepted => e.type === 'OfferAccepted'), 'accepted', now);
     await this.store.insertAssignments(m, accepted);
     await this.store.setReplicas(m, accepted.map((o) => ({ taskId: o.taskId, replica: o.replica, state: 'assigned', workerId: o.workerId })));
     emit(accepted.map((o) => ({
@@ -165,17 +157,9 @@ export class TaskLifecycle {
    */
   async offersDeclinedIn(scope: UnitScope, events: readonly OfferDeclined[], now: Date): Promise<string[]> {
     const claimed = await claimEvents(scope.m, SCHEMA, events);
-    const fresh = events.filter((e) => claimed.delete(e.eventId.toLowerCase()));
-    const offers = await this.store.lockOffers(scope.m, fresh.map((e) => e.data.offerId));
-    const declined: OpenOffer[] = [];
-    for (const e of fresh) {
-      const offer = openOffer(offers.get(e.data.offerId), e.data, now);
-      offers.set(offer.offerId, { ...offer, state: 'declined' }); // a second answer in this run finds it closed
-      declined.push(offer);
-    }
-    await this.store.closeOffers(scope.m, declined.map((o) => o.offerId), 'declined');
+    const declined = await this.closeAnswered(scope.m, events.filter((e) => claimed.delete(e.eventId.toLowerCase())), 'declined', now);
     for (const o of declined) scope.claims.releaseAfterCommit(o.workerId);
-    if (declined.length > 0) scope.afterCommit(() => { for (let i = 0; i < declined.length; i++) this.metrics.offersClosed('declined'); });
+    if (declined.length > 0) scope.afterCommit(() => this.metrics.offersClosed('declined', declined.length));
     await this.attemptMany(scope, declined, now);
     return declined.map((o) => o.workerId);
   }
@@ -255,10 +239,26 @@ export class TaskLifecycle {
   }
 
   /**
-   * The next attempts for these replicas, together (see DispatchPlanner.planMany): each is given
-   * up under the policy (out of attempts, or waited too long), left alone when it no longer
-   * needs one (cancelled, assigned, given up), or planned. Reads and writes a few statements for
-   * the lot.
+   * Closes the offers these answers name, in a statement each way for the lot: locked, each
+   * checked open and made to that worker for that task (a DeadLetterError otherwise, as alone),
+   * then closed as `state`. A second answer to one offer among them finds it closed.
+   */
+  private async closeAnswered(m: UnitScope['m'], answers: readonly { data: { offerId: string; workerId: string; taskId: string } }[], state: 'accepted' | 'declined', now: Date): Promise<OpenOffer[]> {
+    const offers = await this.store.lockOffers(m, answers.map((e) => e.data.offerId));
+    const closed: OpenOffer[] = [];
+    for (const { data } of answers) {
+      const offer = openOffer(offers.get(data.offerId), data, now);
+      offers.set(offer.offerId, { ...offer, state });
+      closed.push(offer);
+    }
+    await this.store.closeOffers(m, closed.map((o) => o.offerId), state);
+    return closed;
+  }
+
+  /**
+   * The next attempts for these replicas, together (see DispatchPlanner.planMany, which gives up
+   * those the policy allows no more): a replica that no longer needs one (cancelled, assigned,
+   * given up) is left alone. Reads and writes a few statements for the lot.
    */
   private async attemptMany(scope: UnitScope, replicas: readonly { taskId: string; replica: number }[], now: Date): Promise<void> {
     const unique = new Map(replicas.map((r) => [`${r.taskId}\t${r.replica}`, r]));
@@ -266,24 +266,9 @@ export class TaskLifecycle {
     const position = new Map([...unique.keys()].map((key, i) => [key, i]));
     const at = (r: { taskId: string; replica: number }) => position.get(`${r.taskId}\t${r.replica}`)!;
     const rows = (await this.store.lockForAttempts(scope.m, [...unique.values()])).sort((a, b) => at(a) - at(b));
-    const limits = await this.planner.limits();
-    const givenUp: ReplicaChange[] = [];
-    const attempts: (ReplicaAttempt & { postedAt: string })[] = [];
-    for (const { taskId, replica, state, attempts: made, task, offersMade } of rows) {
-      if (state === 'cancelled' || state === 'assigned' || state === 'unassignable') continue;
-      const attempt = made + 1;
-      const waitedSeconds = (now.getTime() - Date.parse(task.postedAt)) / 1000;
-      if (offersMade >= limits.maxAttempts || waitedSeconds > limits.maxWaitSeconds) {
-        const reason = offersMade >= limits.maxAttempts
-          ? { code: 'max_attempts', count: offersMade, text: `${offersMade} offers made; the policy allows ${limits.maxAttempts}` }
-          : { code: 'max_wait', text: `waited ${Math.round(waitedSeconds)} s; the policy allows ${limits.maxWaitSeconds} s` };
-        givenUp.push({ taskId, replica, state: 'unassignable', attempts: attempt });
-        scope.emit([{ topic: TOPICS.offers, key: taskId, value: envelope('TaskUnassignable', { taskId, replica, reasons: [reason] }, now) }]);
-        continue;
-      }
-      attempts.push({ task: task.spec, replica, attempt, now, postedAt: task.postedAt });
-    }
-    await this.store.setReplicas(scope.m, givenUp);
+    const attempts: PlannedAttempt[] = rows
+      .filter(({ state }) => state !== 'cancelled' && state !== 'assigned' && state !== 'unassignable')
+      .map(({ replica, attempts: made, task, offersMade }) => ({ task: task.spec, replica, attempt: made + 1, now, postedAt: task.postedAt, offersMade }));
     scope.emit(await this.planner.planMany(scope, attempts));
   }
 }
