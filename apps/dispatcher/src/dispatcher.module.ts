@@ -50,8 +50,8 @@ export class DispatcherModule {
         DispatchPolicy,
         {
           provide: DispatchPlanner,
-          inject: [CandidateIndex, TaskStore, REDIS, DispatchPolicy],
-          useFactory: (index: CandidateIndex, s: TaskStore, redis: Redis, p: DispatchPolicy) => new DispatchPlanner(index, s, redis, p),
+          inject: [CandidateIndex, TaskStore, REDIS, CapacityLedger, DispatchPolicy],
+          useFactory: (index: CandidateIndex, s: TaskStore, redis: Redis, ledger: CapacityLedger, p: DispatchPolicy) => new DispatchPlanner(index, s, redis, ledger, p, { hotStateMaxAgeMs: config.DISPATCHER_HOT_STATE_MAX_AGE_MS }),
         },
         DispatchUnits,
         TaskLifecycle,

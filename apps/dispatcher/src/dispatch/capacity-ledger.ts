@@ -77,6 +77,24 @@ export class CapacityLedger {
   onWaitedWhileLost?: () => void;
   /** Claims refused because the counters were gone, since start. */
   lostClaims = 0;
+  /** Workers whose counter this process changed (or tried to) since `takeChanged` last emptied it. */
+  private changed = new Set<string>();
+
+  /**
+   * The workers whose counter this process changed since the last call, noted once Redis had
+   * answered: a read sent after this call sees those changes (DispatchPlanner's standing pools
+   * read them again).
+   */
+  takeChanged(): string[] {
+    const ids = [...this.changed];
+    this.changed.clear();
+    return ids;
+  }
+
+  /** Notes counters changed outside the claim and release scripts (the reconciler's corrections). */
+  noteChanged(workerIds: Iterable<string>): void {
+    for (const id of workerIds) this.changed.add(id);
+  }
 
   /**
    * Takes one slot if the worker has one free; false when at capacity, and also while the
@@ -84,7 +102,9 @@ export class CapacityLedger {
    * than their capacity until the counters are rebuilt from PostgreSQL.
    */
   async claim(workerId: string, capacity: number): Promise<boolean> {
-    return this.granted([await this.redis.claimSlot(this.key(workerId), LEDGER_SENTINEL, capacity)])[0];
+    const result = await this.redis.claimSlot(this.key(workerId), LEDGER_SENTINEL, capacity);
+    this.changed.add(workerId);
+    return this.granted([result])[0];
   }
 
   /**
@@ -97,6 +117,7 @@ export class CapacityLedger {
     const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { claimSlot(key: string, sentinel: string, capacity: number): unknown };
     for (const c of claims) pipeline.claimSlot(this.key(c.workerId), LEDGER_SENTINEL, c.capacity);
     const results = (await pipeline.exec()) ?? [];
+    this.noteChanged(claims.map((c) => c.workerId));
     const failed = results.find(([error]) => error);
     if (failed) throw failed[0];
     return this.granted(results.map(([, result]) => result as number));
@@ -114,6 +135,7 @@ export class CapacityLedger {
 
   async release(workerId: string): Promise<void> {
     await this.redis.releaseSlot(this.key(workerId));
+    this.changed.add(workerId);
   }
 
   /** Frees one slot per entry (a worker may appear more than once), in one round trip. */
@@ -123,6 +145,7 @@ export class CapacityLedger {
     const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { releaseSlot(key: string): unknown };
     for (const id of workerIds) pipeline.releaseSlot(this.key(id));
     const results = await pipeline.exec();
+    this.noteChanged(workerIds);
     const failed = results?.find(([error]) => error);
     if (failed) throw failed[0];
   }

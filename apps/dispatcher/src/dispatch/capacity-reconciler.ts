@@ -50,7 +50,7 @@ export class CapacityReconciler implements OnApplicationBootstrap, OnApplication
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(SERVICE_CONFIG) private readonly config: BaseConfig,
-    @Inject(CapacityLedger) ledger: CapacityLedger,
+    @Inject(CapacityLedger) private readonly ledger: CapacityLedger,
     @Inject(TaskLifecycle) private readonly lifecycle: TaskLifecycle,
   ) {
     defineScript(this.redis, 'setIfEquals', SET_IF_EQUALS);
@@ -106,6 +106,7 @@ export class CapacityReconciler implements OnApplicationBootstrap, OnApplication
         const due = Number(have) > Number(want) ? Date.now() - since >= DOWNWARD_AFTER_MS : seen?.key === key;
         if (due) {
           const fixed = await (this.redis as Redis & { setIfEquals(k: string, a: string, b: string): Promise<number> }).setIfEquals(`active:${id}`, have, want);
+          this.ledger.noteChanged([id]);
           if (fixed) this.log.warn({ msg: `capacity in use corrected from ${have} to ${want}`, workerId: id });
         } else {
           next.set(id, { key, since });
@@ -121,10 +122,12 @@ export class CapacityReconciler implements OnApplicationBootstrap, OnApplication
 
   private async rebuild(truth: Map<string, number>): Promise<void> {
     const pipeline = this.redis.pipeline();
-    for (const id of await this.countedWorkers()) if (!truth.has(id)) pipeline.set(`active:${id}`, '0');
+    const counted = await this.countedWorkers();
+    for (const id of counted) if (!truth.has(id)) pipeline.set(`active:${id}`, '0');
     for (const [id, n] of truth) pipeline.set(`active:${id}`, String(n));
     pipeline.set(SENTINEL, new Date().toISOString());
     await pipeline.exec();
+    this.ledger.noteChanged([...counted, ...truth.keys()]);
     this.suspects.clear();
     this.log.log(`capacity counters rebuilt from PostgreSQL for ${truth.size} workers`);
   }

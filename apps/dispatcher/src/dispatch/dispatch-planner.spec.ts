@@ -40,11 +40,14 @@ async function setUp(workers: readonly IndexedWorker[], race: (redis: MemoryRedi
     workersTouchingMany: async (_m: unknown, ids: readonly string[]) => new Map(ids.map((id) => [id, { onTask: new Set<string>(), declined: new Set<string>() }])),
     writeRecords: async (_m: unknown, w: { decisions: readonly NewDecision[] }) => void decisions.push(...w.decisions),
   } as unknown as TaskStore;
-  const index = { members: () => workers } as unknown as CandidateIndex;
+  const index = {
+    members: () => workers, get: (id: string) => workers.find((w) => w.workerId === id),
+    membershipVersion: 0, changePosition: 0, changesSince: () => ({ ids: [], position: 0 }),
+  } as unknown as CandidateIndex;
   const policy = { version: 1, contentHash: 'policy-1', document: DEFAULT_POLICY };
   const policies = { current: async () => policy } as unknown as DispatchPolicy;
   const ledger = new CapacityLedger(redis as unknown as Redis);
-  const planner = new DispatchPlanner(index, store, redis as unknown as Redis, policies);
+  const planner = new DispatchPlanner(index, store, redis as unknown as Redis, ledger, policies);
   return { redis, planner, claims: new SlotClaims(ledger), decisions, m: {} as EntityManager };
 }
 

@@ -5,11 +5,13 @@ import { decisionDraw, rankCandidates, summariseFiltering, type Candidate, type 
 import type { OutboxEvent } from '@clearwork/platform';
 import type { EntityManager } from 'typeorm';
 import type { NewDecision, NewOffer, ReplicaChange, TaskStore } from '../tasks/task-store';
-import { isOnline, type CandidateIndex, type IndexedWorker } from '../workers/candidate-index';
+import type { CandidateIndex } from '../workers/candidate-index';
 import type Redis from 'ioredis';
 import type { ActivePolicy, DispatchPolicy } from '../policies/dispatch-policy';
+import type { CapacityLedger } from './capacity-ledger';
 import type { SlotClaims } from './slot-claims';
-import { HotStateReader, type HotState } from './worker-hot-state';
+import { skillKey, StandingPools, type Pool } from './standing-pools';
+import { HotStateReader } from './worker-hot-state';
 
 export interface ReplicaAttempt {
   readonly task: TaskPostedData;
@@ -63,15 +65,17 @@ const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventI
 export class DispatchPlanner {
   /** Each unit's view, by the unit's slot claims (one per unit). */
   private readonly views = new WeakMap<SlotClaims, DispatchView>();
-  private readonly hot: HotStateReader;
+  private readonly standing: StandingPools;
 
   constructor(
-    private readonly index: CandidateIndex,
+    index: CandidateIndex,
     private readonly store: TaskStore,
     redis: Redis,
+    ledger: CapacityLedger,
     private readonly policies: DispatchPolicy,
+    { hotStateMaxAgeMs }: { hotStateMaxAgeMs?: number } = {},
   ) {
-    this.hot = new HotStateReader(redis);
+    this.standing = new StandingPools(index, new HotStateReader(redis), ledger, hotStateMaxAgeMs);
   }
 
   /** When to give up on a replica, under the current policy. */
@@ -91,14 +95,14 @@ export class DispatchPlanner {
   }
 
   /**
-   * What the attempts of one unit need, read once for all of them: each skill set's pool (from
-   * the in-memory index, brought up to date first), the pool's hot state in Redis, each queue's
-   * recent offers, and who touched each task. `fresh` names tasks posted in this unit, which no
-   * worker has touched yet.
+   * What the attempts of one unit need, read once for all of them: each skill set's pool (kept
+   * between units and brought up to date, see StandingPools), each queue's recent offers, and
+   * who touched each task. `fresh` names tasks posted in this unit, which no worker has touched
+   * yet.
    */
   async view(m: EntityManager, policy: ActivePolicy, attempts: readonly ReplicaAttempt[], now: Date, fresh: ReadonlySet<string> = new Set()): Promise<DispatchView> {
     // The index was refreshed before the unit's transaction began (DispatchUnits.run).
-    const view = new DispatchView(policy, this.index, now);
+    const view = new DispatchView(policy, now);
     await this.prepare(m, view, attempts, fresh);
     return view;
   }
@@ -117,14 +121,13 @@ export class DispatchPlanner {
 
   /** Loads into `view` what `attempts` need and it lacks; who touched a task already seen is read again. */
   private async prepare(m: EntityManager, view: DispatchView, attempts: readonly ReplicaAttempt[], fresh: ReadonlySet<string>): Promise<void> {
-    const newIds = view.addPools(attempts.map((a) => a.task.requiredSkills));
-    view.addHot(await this.hot.read(newIds));
+    const skillSets = attempts.map((a) => a.task.requiredSkills).filter((skills) => !view.hasPool(skills));
+    if (skillSets.length > 0) view.addPools(await this.standing.pools(skillSets, view.now, view.policy.document.presence.heartbeatTtlSeconds));
     const queues = [...new Set(attempts.map((a) => a.task.queue))].filter((q) => !view.hasQueue(q));
     for (const [queue, recent] of await this.store.recentOffereesMany(m, queues, view.window)) view.addQueue(queue, recent);
     const touched = [...new Set(attempts.map((a) => a.task.taskId))].filter((id) => !fresh.has(id));
     for (const [taskId, t] of await this.store.workersTouchingMany(m, touched)) view.setTouching(taskId, t);
     for (const id of fresh) view.setTouching(id, { onTask: new Set(), declined: new Set() });
-    view.sealPools();
   }
 
   /**
@@ -298,19 +301,15 @@ export class DispatchPlanner {
  * replica of the same task it gave that worker.
  *
  * Each decision's input digest commits to everything its ranking used without serialising
- * thousands of candidates per attempt: the digest of its pool as the view loaded it (capacity
+ * thousands of candidates per attempt: the digest of its pool as the unit received it (capacity
  * in use and scores included), of its queue's recent offers as loaded, a running hash of the
  * offers the unit made before it, and the task, attempt, policy and who touched the task.
  */
 export class DispatchView {
-  /**
-   * One candidate per worker, shared by every pool holding them, kept current as the unit makes
-   * offers; with the index's entry it was made from, for the unchanging parts of its digest line.
-   */
-  private readonly byWorker = new Map<string, { candidate: MutableCandidate; source: IndexedWorker }>();
-  private readonly pools = new Map<string, MutableCandidate[]>();
-  private readonly poolDigests = new Map<string, string>();
-  private readonly unsealed: string[] = [];
+  /** Pools by skill set, as the unit received them (shared with other units: never changed). */
+  private readonly pools = new Map<string, Pool>();
+  /** Slots this unit's offers took, per worker: added to the pool's counts while an attempt ranks. */
+  private readonly offeredTo = new Map<string, number>();
   /** Worker ids of each queue's last offers, newest first. */
   private readonly recent = new Map<string, string[]>();
   private readonly recentDigests = new Map<string, string>();
@@ -322,51 +321,20 @@ export class DispatchView {
 
   constructor(
     readonly policy: ActivePolicy,
-    private readonly index: CandidateIndex,
-    private readonly now: Date,
+    readonly now: Date,
   ) {}
 
   get window(): number {
     return this.policy.document.fairness.queueShareWindow;
   }
 
-  /** Takes the pools of these skill sets from the index; returns the workers whose hot state is still to be read. */
-  addPools(skillSets: readonly (readonly string[])[]): string[] {
-    const ttl = this.policy.document.presence.heartbeatTtlSeconds;
-    const newIds: string[] = [];
-    for (const skills of skillSets) {
-      const key = skillKey(skills);
-      if (this.pools.has(key)) continue;
-      const pool = this.index.members(skills).map((w) => {
-        const known = this.byWorker.get(w.workerId);
-        if (known) return known.candidate;
-        const candidate: MutableCandidate = {
-          workerId: w.workerId, skills: w.skills, languages: w.languages, qualifications: w.qualifications, capacity: w.capacity,
-          online: isOnline(w, this.now, ttl), suspended: w.suspended, scores: w.scores,
-          qualityEvidence: w.scores.qualityEvidence ?? 0, queueShare: 0, activeTasks: 0,
-        };
-        this.byWorker.set(w.workerId, { candidate, source: w });
-        newIds.push(w.workerId);
-        return candidate;
-      });
-      this.pools.set(key, pool);
-      this.unsealed.push(key);
-    }
-    return newIds;
+  hasPool(skills: readonly string[]): boolean {
+    return this.pools.has(skillKey(skills));
   }
 
-  /** Capacity in use and current scores from Redis; a worker without a cached score keeps the one in PostgreSQL. */
-  addHot(hot: HotState): void {
-    for (const [id, n] of hot.active) {
-      const c = this.byWorker.get(id)?.candidate;
-      if (c) c.activeTasks = n;
-    }
-    for (const [id, cached] of hot.scores) {
-      const c = this.byWorker.get(id)?.candidate;
-      if (!c) continue;
-      c.scores = { quality: cached.quality, latency: cached.latency, availability: cached.availability };
-      c.qualityEvidence = cached.qualityEvidence ?? c.qualityEvidence;
-    }
+  /** Adds pools by skill key; a pool the view holds already is kept as it was. */
+  addPools(pools: ReadonlyMap<string, Pool>): void {
+    for (const [key, pool] of pools) if (!this.pools.has(key)) this.pools.set(key, pool);
   }
 
   hasQueue(queue: string): boolean {
@@ -383,22 +351,6 @@ export class DispatchView {
   }
 
   /**
-   * Fixes the digests of the pools loaded since the last call, as they are now: SHA-256 over one
-   * line per candidate, in worker id order, of every field the rules and scores read.
-   */
-  sealPools(): void {
-    for (const key of this.unsealed.splice(0)) {
-      const hash = createHash('sha256');
-      for (const c of this.pools.get(key)!) {
-        const { quality, latency, availability } = c.scores;
-        const w = this.byWorker.get(c.workerId)!.source;
-        hash.update(`${w.digestHead}\t${c.activeTasks}\t${c.online ? 1 : 0}\t${c.suspended ? 1 : 0}\t${quality}\t${latency}\t${availability}\t${c.qualityEvidence}\t${w.digestTail}\n`);
-      }
-      this.poolDigests.set(key, hash.digest('hex'));
-    }
-  }
-
-  /**
    * Filters and ranks one replica's candidates as the view sees them; nothing is read or written.
    * The ranking holds the best RANKED_SPARE beyond what the record and a batch need, or everyone
    * eligible when asked.
@@ -409,18 +361,27 @@ export class DispatchView {
     const doc = policy.document;
     const key = skillKey(task.requiredSkills);
     const shares = this.shares(task.queue);
-    const candidates = this.pools.get(key) ?? [];
+    const pool = this.pools.get(key);
+    const candidates = (pool?.members ?? []) as readonly MutableCandidate[];
     for (const c of candidates) c.queueShare = shares.sample > 0 ? (shares.counts.get(c.workerId) ?? 0) / shares.sample : 0;
     const { onTask, declined } = this.touching(task.taskId);
     const context = { task: { ...task, excludedWorkerIds: task.excludedWorkerIds ?? [] }, onTask, declined };
-    const ranking = rankCandidates({
-      candidates, context, weights: doc.weights, topK: doc.dispatch.topK,
-      limit: everyone ? undefined : Math.max(doc.dispatch.topK, doc.dispatch.batch.candidatesPerTask) + RANKED_SPARE,
-      fairness: { ...doc.fairness, queueSample: shares.sample, draw: decisionDraw(task.taskId, replica, attempt) },
-    });
+    // The pool's members are shared with other units: this unit's offers are added for the ranking and taken off after.
+    const taken = pool ? [...this.offeredTo].flatMap(([id, n]) => (pool.positions.has(id) ? [[candidates[pool.positions.get(id)!], n] as const] : [])) : [];
+    for (const [c, n] of taken) c.activeTasks += n;
+    let ranking: Ranking;
+    try {
+      ranking = rankCandidates({
+        candidates, context, weights: doc.weights, topK: doc.dispatch.topK,
+        limit: everyone ? undefined : Math.max(doc.dispatch.topK, doc.dispatch.batch.candidatesPerTask) + RANKED_SPARE,
+        fairness: { ...doc.fairness, queueSample: shares.sample, draw: decisionDraw(task.taskId, replica, attempt) },
+      });
+    } finally {
+      for (const [c, n] of taken) c.activeTasks -= n;
+    }
     const inputDigest = contentHash({
       task, replica, attempt, policy: policy.contentHash,
-      pool: this.poolDigests.get(key) ?? null, recentOffers: this.recentDigests.get(task.queue) ?? null, offersBefore: this.offerChain,
+      pool: pool?.digest ?? null, recentOffers: this.recentDigests.get(task.queue) ?? null, offersBefore: this.offerChain,
       onTask: [...onTask].sort(), declined: [...declined].sort(),
     });
     return { attempt: a, policy, candidates, ranking, inputDigest };
@@ -448,8 +409,7 @@ export class DispatchView {
   offered(taskId: string, queue: string, workerId: string): void {
     const chain = this.offerChain;
     this.offerChain = createHash('sha256').update(`${this.offerChain}\n${taskId}\t${queue}\t${workerId}`).digest('hex');
-    const c = this.byWorker.get(workerId)?.candidate;
-    if (c) c.activeTasks++;
+    this.offeredTo.set(workerId, (this.offeredTo.get(workerId) ?? 0) + 1);
     const onTask = this.touching(taskId).onTask;
     const wasOnTask = onTask.has(workerId);
     onTask.add(workerId);
@@ -468,7 +428,7 @@ export class DispatchView {
       recent.shift();
       counts.set(workerId, counts.get(workerId)! - 1);
       if (!wasOnTask) onTask.delete(workerId);
-      if (c) c.activeTasks--;
+      this.offeredTo.set(workerId, this.offeredTo.get(workerId)! - 1);
       this.offerChain = chain;
     });
   }
@@ -521,10 +481,6 @@ function giveUpReason(a: PlannedAttempt, { maxAttempts, maxWaitSeconds }: { maxA
   const waitedSeconds = (a.now.getTime() - Date.parse(a.postedAt)) / 1000;
   if (waitedSeconds > maxWaitSeconds) return { code: 'max_wait', text: `waited ${Math.round(waitedSeconds)} s; the policy allows ${maxWaitSeconds} s` };
   return undefined;
-}
-
-function skillKey(skills: readonly string[]): string {
-  return JSON.stringify([...skills].sort());
 }
 
 /** A worker's capacity as the evaluation saw it. */

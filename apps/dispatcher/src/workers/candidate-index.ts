@@ -42,6 +42,11 @@ export class CandidateIndex {
   private readonly pools = new Map<string, string[]>();
   /** The xmin of the last refresh's snapshot: rows written by it or later transactions are read again. */
   private seenBefore = '0';
+  /** Ids of the workers whose rows were read, in the order read; `changeLog[0]` is change number `changeLogStart`. */
+  private changeLog: string[] = [];
+  private changeLogStart = 0;
+  /** Counts the changes that may have moved a worker into or out of a pool (a new worker, changed skills). */
+  private membership = 0;
   private running?: Promise<void>;
   private next?: Promise<void>;
 
@@ -60,6 +65,31 @@ export class CandidateIndex {
       return this.start();
     });
     return this.next;
+  }
+
+  /** Changes of pool membership so far: when it moves, pools built from `members` before are out of date. */
+  get membershipVersion(): number {
+    return this.membership;
+  }
+
+  /** Where the change log ends: pass it to `changesSince` later. */
+  get changePosition(): number {
+    return this.changeLogStart + this.changeLog.length;
+  }
+
+  /**
+   * The workers whose rows were read again since `position` (a worker may appear more than
+   * once), and where the log ends now; undefined when changes that old are no longer kept (the
+   * caller should start again from everyone).
+   */
+  changesSince(position: number): { ids: readonly string[]; position: number } | undefined {
+    if (position < this.changeLogStart) return undefined;
+    return { ids: this.changeLog.slice(position - this.changeLogStart), position: this.changePosition };
+  }
+
+  /** The worker as the index holds them, if known. */
+  get(workerId: string): IndexedWorker | undefined {
+    return this.workers.get(workerId);
   }
 
   /** Everyone with all of `skills`, ordered by worker id, as the index holds them (not copied: read only). */
@@ -117,7 +147,9 @@ export class CandidateIndex {
       digestTail: `${r.skills.join(',')}\t${r.languages.join(',')}\t${r.qualifications.join(',')}`,
     };
     this.workers.set(worker.workerId, worker);
+    this.logChange(worker.workerId);
     if (before && sameSkills(before.skills, worker.skills)) return;
+    this.membership++;
     for (const s of before?.skills ?? []) this.bySkill.get(s)?.delete(worker.workerId);
     for (const s of worker.skills) {
       let set = this.bySkill.get(s);
@@ -126,7 +158,19 @@ export class CandidateIndex {
     }
     this.pools.clear();
   }
+
+  private logChange(workerId: string): void {
+    this.changeLog.push(workerId);
+    if (this.changeLog.length > MAX_CHANGES_KEPT) {
+      const dropped = this.changeLog.length - MAX_CHANGES_KEPT / 2;
+      this.changeLog = this.changeLog.slice(dropped);
+      this.changeLogStart += dropped;
+    }
+  }
 }
+
+/** Changes the index keeps for `changesSince` (about ten minutes of heartbeats from 20,000 workers); half are dropped when it fills. */
+const MAX_CHANGES_KEPT = 200_000;
 
 /** Present at `now`: marked online, with a heartbeat within `heartbeatTtlSeconds`. */
 export function isOnline(w: IndexedWorker, now: Date, heartbeatTtlSeconds: number): boolean {

@@ -1,0 +1,254 @@
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { CachedScore } from '@clearwork/contracts';
+import type { Candidate } from '@clearwork/matching-core';
+import { isOnline, type CandidateIndex, type IndexedWorker } from '../workers/candidate-index';
+import type { CapacityLedger } from './capacity-ledger';
+import type { HotStateReader } from './worker-hot-state';
+
+/**
+ * A skill set's pool as units see it: never changed once handed out (a change makes a new one),
+ * so a unit's decisions all see the pool its digest describes.
+ */
+export interface Pool {
+  /** Everyone with the skills, ordered by worker id. */
+  readonly members: readonly Candidate[];
+  /** Each member's place in `members`. */
+  readonly positions: ReadonlyMap<string, number>;
+  /**
+   * SHA-256 over the members' line hashes, in order: each line hash is SHA-256 of one line of
+   * every field the rules and scores read (see `lineOf`).
+   */
+  readonly digest: string;
+}
+
+interface BuiltPool extends Pool {
+  readonly members: Candidate[];
+  /** The members' line hashes, 32 bytes each, in order. */
+  readonly lines: Buffer;
+}
+
+/** One worker as the pools hold them, with what Redis said of them when last read. */
+interface Standing {
+  source: IndexedWorker;
+  active: number;
+  score: CachedScore | undefined;
+  candidate: Candidate;
+  line: Buffer;
+  /** Keys of the pools holding them. */
+  readonly pools: Set<string>;
+}
+
+/**
+ * How long a worker's capacity in use and cached score may go unread, unless this process changed
+ * them: each unit reads a share of everyone, in turn (DISPATCHER_HOT_STATE_MAX_AGE_MS). Reading
+ * everyone every second was a fifth of the dispatcher's busy time with 20,000 workers.
+ */
+export const HOT_STATE_MAX_AGE_MS = 5_000;
+
+/**
+ * The candidates of every pool a dispatcher has ranked, kept between units instead of rebuilt
+ * for each: with 20,000 workers a unit used to read thousands of counters and scores from Redis
+ * and hash thousands of lines before its first decision.
+ *
+ * Each unit first brings them up to date: workers whose row the candidate index read again
+ * (profile, presence, scores in PostgreSQL), workers whose capacity counter this process changed
+ * (its claims and releases, read back from Redis), workers whose heartbeat lapsed since, and
+ * a share of everyone else's counters and scores, so that none goes unread longer than
+ * `maxAgeMs`. Only what another process changed in Redis (another dispatcher's claims, a new
+ * score) can be seen that late; a claim is checked by Redis itself, so a stale count can cost a
+ * refused claim, never a worker over capacity. Only the pools holding a changed worker are
+ * copied and their digests computed again, from the members' line hashes.
+ */
+export class StandingPools {
+  private readonly workers = new Map<string, Standing>();
+  private built = new Map<string, BuiltPool>();
+  /** Every worker held, for reading their hot state in turn. */
+  private readonly order: string[] = [];
+  private cursor = 0;
+  private sweptAt = -Infinity;
+  private membership: number;
+  private position: number;
+  /** The latest `now` a unit brought: presence lapses with it. */
+  private clockMs = -Infinity;
+  private ttlSeconds = NaN;
+  /** When the next heartbeat of a worker held as online lapses. */
+  private nextLapseMs = -Infinity;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly index: CandidateIndex,
+    private readonly hot: HotStateReader,
+    private readonly ledger: CapacityLedger,
+    private readonly maxAgeMs = HOT_STATE_MAX_AGE_MS,
+  ) {
+    this.membership = index.membershipVersion;
+    this.position = index.changePosition;
+  }
+
+  /** The pools of these skill sets, brought up to date first. One caller at a time goes through. */
+  pools(skillSets: readonly (readonly string[])[], now: Date, heartbeatTtlSeconds: number): Promise<Map<string, Pool>> {
+    const run = this.queue.then(() => this.update(skillSets, now, heartbeatTtlSeconds));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async update(skillSets: readonly (readonly string[])[], now: Date, ttlSeconds: number): Promise<Map<string, Pool>> {
+    await this.catchUp(now.getTime(), ttlSeconds);
+    const keys = new Map(skillSets.map((s) => [skillKey(s), s] as const));
+    const missing = [...keys].filter(([key]) => !this.built.has(key));
+    if (missing.length > 0) await this.build(missing);
+    return new Map([...keys.keys()].map((key) => [key, this.built.get(key)!]));
+  }
+
+  /** Applies what changed since the last unit, copying the pools it touches. */
+  private async catchUp(nowMs: number, ttlSeconds: number): Promise<void> {
+    const changed = new Set<string>();
+    const log = this.index.changesSince(this.position);
+    if (log) {
+      for (const id of log.ids) if (this.workers.has(id)) changed.add(id);
+      this.position = log.position;
+    } else {
+      for (const id of this.workers.keys()) changed.add(id);
+      this.position = this.index.changePosition;
+    }
+    if (this.index.membershipVersion !== this.membership) {
+      // Someone joined or changed skills: pools are built again, from the workers held.
+      this.membership = this.index.membershipVersion;
+      this.built = new Map();
+      for (const s of this.workers.values()) s.pools.clear();
+    }
+    for (const id of changed) this.workers.get(id)!.source = this.index.get(id) ?? this.workers.get(id)!.source;
+
+    const reread = new Set(this.ledger.takeChanged().filter((id) => this.workers.has(id)));
+    for (const id of this.dueForReading()) reread.add(id);
+    if (reread.size > 0) {
+      const ids = [...reread];
+      const hot = await this.hot.read(ids);
+      for (const id of ids) {
+        const s = this.workers.get(id)!;
+        const active = hot.active.get(id) ?? 0;
+        const score = hot.scores.get(id);
+        if (active === s.active && score === s.score) continue;
+        s.active = active;
+        s.score = score;
+        changed.add(id);
+      }
+    }
+
+    this.clockMs = Math.max(this.clockMs, nowMs);
+    if (ttlSeconds !== this.ttlSeconds || this.clockMs >= this.nextLapseMs) {
+      this.ttlSeconds = ttlSeconds;
+      this.nextLapseMs = Infinity;
+      for (const [id, s] of this.workers) {
+        if (isOnline(s.source, new Date(this.clockMs), ttlSeconds) !== s.candidate.online) changed.add(id);
+        else this.noteLapse(s);
+      }
+    }
+
+    const copied = new Map<string, BuiltPool>();
+    for (const id of changed) {
+      const s = this.workers.get(id)!;
+      const candidate = this.candidateOf(s);
+      this.noteLapse({ ...s, candidate });
+      const line = lineHash(s.source, candidate);
+      if (line.equals(s.line)) continue;
+      s.candidate = candidate;
+      s.line = line;
+      for (const key of s.pools) {
+        let pool = copied.get(key);
+        if (!pool) {
+          const before = this.built.get(key)!;
+          pool = { members: before.members.slice(), positions: before.positions, lines: Buffer.from(before.lines), digest: '' };
+          copied.set(key, pool);
+        }
+        const at = pool.positions.get(id)!;
+        pool.members[at] = candidate;
+        line.copy(pool.lines, at * 32);
+      }
+    }
+    for (const [key, pool] of copied) this.built.set(key, { ...pool, digest: sha256(pool.lines) });
+  }
+
+  /** A share of the workers held, in turn, so that each is read at least every `maxAgeMs`. */
+  private dueForReading(): string[] {
+    const at = performance.now();
+    const share = Math.min(1, (at - this.sweptAt) / this.maxAgeMs);
+    this.sweptAt = at;
+    const n = Math.min(this.order.length, Math.ceil(this.order.length * share));
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      ids.push(this.order[this.cursor]);
+      this.cursor = (this.cursor + 1) % this.order.length;
+    }
+    return ids;
+  }
+
+  /** Builds these pools from the index, holding (and reading the hot state of) workers not held yet. */
+  private async build(missing: readonly (readonly [key: string, skills: readonly string[]])[]): Promise<void> {
+    const members = missing.map(([, skills]) => this.index.members(skills));
+    const fresh = [...new Set(members.flat().filter((w) => !this.workers.has(w.workerId)).map((w) => w.workerId))];
+    const hot = await this.hot.read(fresh);
+    for (const id of fresh) {
+      const source = this.index.get(id)!;
+      const s: Standing = { source, active: hot.active.get(id) ?? 0, score: hot.scores.get(id), candidate: undefined!, line: undefined!, pools: new Set() };
+      s.candidate = this.candidateOf(s);
+      s.line = lineHash(source, s.candidate);
+      this.noteLapse(s);
+      this.workers.set(id, s);
+      this.order.push(id);
+    }
+    missing.forEach(([key], i) => {
+      const held = members[i].map((w) => this.workers.get(w.workerId)!);
+      const lines = Buffer.allocUnsafe(held.length * 32);
+      held.forEach((s, at) => {
+        s.line.copy(lines, at * 32);
+        s.pools.add(key);
+      });
+      this.built.set(key, {
+        members: held.map((s) => s.candidate),
+        positions: new Map(held.map((s, at) => [s.source.workerId, at])),
+        lines,
+        digest: sha256(lines),
+      });
+    });
+  }
+
+  private candidateOf(s: Standing): Candidate {
+    const w = s.source;
+    const online = Number.isFinite(this.ttlSeconds) ? isOnline(w, new Date(this.clockMs), this.ttlSeconds) : w.online;
+    const score = s.score;
+    return {
+      workerId: w.workerId, skills: w.skills, languages: w.languages, qualifications: w.qualifications, capacity: w.capacity,
+      online, suspended: w.suspended,
+      // A worker without a cached score keeps the one in PostgreSQL.
+      scores: score ? { quality: score.quality, latency: score.latency, availability: score.availability } : w.scores,
+      qualityEvidence: score?.qualityEvidence ?? w.scores.qualityEvidence ?? 0,
+      queueShare: 0,
+      activeTasks: s.active,
+    };
+  }
+
+  /** Keeps `nextLapseMs` at or before the moment this worker, held as online, would lapse. */
+  private noteLapse(s: Pick<Standing, 'source' | 'candidate'>): void {
+    if (s.candidate.online && s.source.lastSeenMs !== null && Number.isFinite(this.ttlSeconds)) this.nextLapseMs = Math.min(this.nextLapseMs, s.source.lastSeenMs + this.ttlSeconds * 1000);
+  }
+}
+
+/** The line a pool digest holds for one candidate: every field the rules and scores read. */
+function lineOf(w: IndexedWorker, c: Candidate): string {
+  const { quality, latency, availability } = c.scores;
+  return `${w.digestHead}\t${c.activeTasks}\t${c.online ? 1 : 0}\t${c.suspended ? 1 : 0}\t${quality}\t${latency}\t${availability}\t${c.qualityEvidence}\t${w.digestTail}\n`;
+}
+
+function lineHash(w: IndexedWorker, c: Candidate): Buffer {
+  return createHash('sha256').update(lineOf(w, c)).digest();
+}
+
+function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function skillKey(skills: readonly string[]): string {
+  return JSON.stringify([...skills].sort());
+}
