@@ -57,8 +57,15 @@ describe('server faults', () => {
       const held = new Set(offers.filter((o) => o.data.workerId === workerId).map((o) => o.data.offerId));
       expect({ workerId, atMostOne: held.size <= 1 }).toEqual({ workerId, atMostOne: true });
     }
-    const decisions = probe.events(TOPICS.decisions, 'DecisionRecorded', (d) => tasks.some((t) => t.data.taskId === d.taskId)).map((e) => e.eventId);
-    expect(new Set(decisions).size).toBeGreaterThanOrEqual(tasks.length);
+    // The decisions topic is read apart from the offers topic: a decision published with its offer may reach the probe later.
+    const decisions = await eventually(
+      async () => {
+        const ids = probe.events(TOPICS.decisions, 'DecisionRecorded', (d) => tasks.some((t) => t.data.taskId === d.taskId)).map((e) => e.eventId);
+        expect(new Set(ids).size).toBeGreaterThanOrEqual(tasks.length);
+        return ids;
+      },
+      { what: 'a decision for every task', timeoutMs: 30_000 },
+    );
     await eventually(
       async () => {
         expect(await logCounts(db(), decisions)).toEqual({ n: String(new Set(decisions).size), d: String(new Set(decisions).size) });
