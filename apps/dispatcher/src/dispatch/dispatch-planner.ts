@@ -5,12 +5,12 @@ import { decisionDraw, rankCandidates, summariseFiltering, type Candidate, type 
 import type { OutboxEvent } from '@clearwork/platform';
 import type { EntityManager } from 'typeorm';
 import type { NewDecision, NewOffer, ReplicaChange, TaskStore } from '../tasks/task-store';
-import type { CandidateIndex } from '../workers/candidate-index';
+import { skillKey, type CandidateIndex } from '../workers/candidate-index';
 import type Redis from 'ioredis';
 import type { ActivePolicy, DispatchPolicy } from '../policies/dispatch-policy';
 import type { CapacityLedger } from './capacity-ledger';
 import type { SlotClaims } from './slot-claims';
-import { skillKey, StandingPools, type Pool } from './standing-pools';
+import { StandingPools, type Pool } from './standing-pools';
 import { HotStateReader } from './worker-hot-state';
 
 export interface ReplicaAttempt {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { CachedScore } from '@clearwork/contracts';
 import type { Candidate } from '@clearwork/matching-core';
-import { isOnline, type CandidateIndex, type IndexedWorker } from '../workers/candidate-index';
+import { isOnline, skillKey, type CandidateIndex, type IndexedWorker } from '../workers/candidate-index';
 import type { CapacityLedger } from './capacity-ledger';
 import type { HotStateReader } from './worker-hot-state';
 
@@ -140,9 +140,10 @@ export class StandingPools {
     if (ttlSeconds !== this.ttlSeconds || this.clockMs >= this.nextLapseMs) {
       this.ttlSeconds = ttlSeconds;
       this.nextLapseMs = Infinity;
+      const now = new Date(this.clockMs);
       for (const [id, s] of this.workers) {
-        if (isOnline(s.source, new Date(this.clockMs), ttlSeconds) !== s.candidate.online) changed.add(id);
-        else this.noteLapse(s);
+        if (isOnline(s.source, now, ttlSeconds) !== s.candidate.online) changed.add(id);
+        else this.noteLapse(s.source, s.candidate);
       }
     }
 
@@ -150,7 +151,7 @@ export class StandingPools {
     for (const id of changed) {
       const s = this.workers.get(id)!;
       const candidate = this.candidateOf(s);
-      this.noteLapse({ ...s, candidate });
+      this.noteLapse(s.source, candidate);
       const line = lineHash(s.source, candidate);
       if (line.equals(s.line)) continue;
       s.candidate = candidate;
@@ -194,7 +195,7 @@ export class StandingPools {
       const s: Standing = { source, active: hot.active.get(id) ?? 0, score: hot.scores.get(id), candidate: undefined!, line: undefined!, pools: new Set() };
       s.candidate = this.candidateOf(s);
       s.line = lineHash(source, s.candidate);
-      this.noteLapse(s);
+      this.noteLapse(source, s.candidate);
       this.workers.set(id, s);
       this.order.push(id);
     }
@@ -230,8 +231,8 @@ export class StandingPools {
   }
 
   /** Keeps `nextLapseMs` at or before the moment this worker, held as online, would lapse. */
-  private noteLapse(s: Pick<Standing, 'source' | 'candidate'>): void {
-    if (s.candidate.online && s.source.lastSeenMs !== null && Number.isFinite(this.ttlSeconds)) this.nextLapseMs = Math.min(this.nextLapseMs, s.source.lastSeenMs + this.ttlSeconds * 1000);
+  private noteLapse(source: IndexedWorker, candidate: Candidate): void {
+    if (candidate.online && source.lastSeenMs !== null && Number.isFinite(this.ttlSeconds)) this.nextLapseMs = Math.min(this.nextLapseMs, source.lastSeenMs + this.ttlSeconds * 1000);
   }
 }
 
@@ -247,8 +248,4 @@ function lineHash(w: IndexedWorker, c: Candidate): Buffer {
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-export function skillKey(skills: readonly string[]): string {
-  return JSON.stringify([...skills].sort());
 }

@@ -98,7 +98,7 @@ export class CandidateIndex {
   }
 
   private poolIds(skills: readonly string[]): string[] {
-    const key = JSON.stringify([...skills].sort());
+    const key = skillKey(skills);
     let ids = this.pools.get(key);
     if (ids) return ids;
     if (skills.length === 0) {
@@ -171,6 +171,11 @@ export class CandidateIndex {
 
 /** Changes the index keeps for `changesSince` (about ten minutes of heartbeats from 20,000 workers); half are dropped when it fills. */
 const MAX_CHANGES_KEPT = 200_000;
+
+/** The key of a skill set's pool: the same whatever the order of the skills. */
+export function skillKey(skills: readonly string[]): string {
+  return JSON.stringify([...skills].sort());
+}
 
 /** Present at `now`: marked online, with a heartbeat within `heartbeatTtlSeconds`. */
 export function isOnline(w: IndexedWorker, now: Date, heartbeatTtlSeconds: number): boolean {
