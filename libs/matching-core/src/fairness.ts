@@ -14,44 +14,61 @@ export interface FairnessInput {
   readonly draw: number;
 }
 
-export interface Scored {
-  readonly candidate: Candidate;
-  finalScore: number;
-  readonly adjustments: Adjustment[];
+/** What the fairness rules did to one ranking, by position among the eligible (see `applyFairness`). */
+export interface FairnessOutcome {
+  /** Whether the queue-share cap lowered the worker at each position (absent: it lowered no one). */
+  readonly capped?: Uint8Array;
+  /** The newcomer the draw moved to the top, and by how much. */
+  readonly newcomer?: { readonly at: number; readonly delta: number };
 }
 
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 
 /**
- * Applies the policy's fairness rules in place, each as an explicit, recorded adjustment:
- * first the queue-share cap (a worker above it is placed below everyone under it), then, in
- * the share of decisions the draw selects, the best eligible newcomer is moved to the top.
+ * Applies the policy's fairness rules to `scores` (one per eligible candidate, in place): first
+ * the queue-share cap (a worker above it is placed below everyone under it), then, in the share
+ * of decisions the draw selects, the best eligible newcomer is moved to the top. Each change is
+ * recorded as an explicit adjustment (`adjustmentsAt`) for the workers a decision lists; with
+ * thousands eligible, only those few get the objects and the text.
  */
-export function applyFairness(scored: Scored[], f: FairnessInput, queue: string, taskId: string): void {
+export function applyFairness(eligible: readonly Candidate[], scores: Float64Array, f: FairnessInput, taskId: string): FairnessOutcome {
+  let capped: Uint8Array | undefined;
   if (f.queueSample >= f.queueShareMinSample) {
-    for (const s of scored) {
-      const share = s.candidate.queueShare ?? 0;
-      if (share > f.maxQueueShare) {
-        s.finalScore -= 1;
-        s.adjustments.push({ kind: 'queue_share_cap', delta: -1, reason: `held ${pct(share)} of the last ${f.queueSample} offers in queue ${queue}; the cap is ${pct(f.maxQueueShare)}` });
+    for (let i = 0; i < eligible.length; i++) {
+      if ((eligible[i].queueShare ?? 0) > f.maxQueueShare) {
+        scores[i] -= 1;
+        (capped ??= new Uint8Array(eligible.length))[i] = 1;
       }
     }
   }
-  if (f.draw >= f.newcomerShare || scored.length < 2) return;
-  const isNewcomer = (s: Scored) => (s.candidate.qualityEvidence ?? 0) < f.newcomerMaxReviews;
+  if (f.draw >= f.newcomerShare || eligible.length < 2) return { capped };
   let top = -Infinity;
-  for (const s of scored) top = Math.max(top, s.finalScore);
-  const order = (s: Scored) => tieBreak(taskId, s.candidate.workerId);
-  const before = (a: Scored, b: Scored) => b.finalScore - a.finalScore || order(a) - order(b) || (a.candidate.workerId < b.candidate.workerId ? -1 : 1);
+  for (let i = 0; i < scores.length; i++) top = Math.max(top, scores[i]);
+  const before = (a: number, b: number) =>
+    scores[b] - scores[a] || tieBreak(taskId, eligible[a].workerId) - tieBreak(taskId, eligible[b].workerId) || (eligible[a].workerId < eligible[b].workerId ? -1 : 1);
   // The best newcomer by the ranking's order, found in one pass.
-  let best: Scored | undefined;
-  for (const s of scored) if (isNewcomer(s) && (!best || before(s, best) < 0)) best = s;
-  if (!best || best.finalScore >= top) return;
-  const delta = Math.round((top - best.finalScore + 1e-6) * 1e6) / 1e6;
-  best.finalScore += delta;
-  best.adjustments.push({
-    kind: 'newcomer_slot',
-    delta,
-    reason: `${pct(f.newcomerShare)} of decisions are reserved for workers with fewer than ${f.newcomerMaxReviews} reviews; this one was (draw ${f.draw.toFixed(3)})`,
-  });
+  let best = -1;
+  for (let i = 0; i < eligible.length; i++) {
+    if ((eligible[i].qualityEvidence ?? 0) < f.newcomerMaxReviews && (best < 0 || before(i, best) < 0)) best = i;
+  }
+  if (best < 0 || scores[best] >= top) return { capped };
+  const delta = Math.round((top - scores[best] + 1e-6) * 1e6) / 1e6;
+  scores[best] += delta;
+  return { capped, newcomer: { at: best, delta } };
+}
+
+/** The adjustments the fairness rules made to the eligible candidate at position `i`, in the order applied. */
+export function adjustmentsAt(i: number, candidate: Candidate, outcome: FairnessOutcome, f: FairnessInput, queue: string): Adjustment[] {
+  const adjustments: Adjustment[] = [];
+  if (outcome.capped?.[i]) {
+    adjustments.push({ kind: 'queue_share_cap', delta: -1, reason: `held ${pct(candidate.queueShare ?? 0)} of the last ${f.queueSample} offers in queue ${queue}; the cap is ${pct(f.maxQueueShare)}` });
+  }
+  if (outcome.newcomer?.at === i) {
+    adjustments.push({
+      kind: 'newcomer_slot',
+      delta: outcome.newcomer.delta,
+      reason: `${pct(f.newcomerShare)} of decisions are reserved for workers with fewer than ${f.newcomerMaxReviews} reviews; this one was (draw ${f.draw.toFixed(3)})`,
+    });
+  }
+  return adjustments;
 }

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
+import type { Adjustment, RankedCandidate } from '@clearwork/contracts';
 import type { Candidate, MatchContext } from './candidate';
+import { ELIGIBILITY_FILTERS } from './eligibility-filters';
+import type { FairnessInput } from './fairness';
 import { rankCandidates } from './rank-candidates';
+import { SCORE_PLUGINS } from './score-plugins';
+import { tieBreak } from './tie-break';
 import { summariseFiltering } from './summarise';
 
 const weights = { quality: 0.5, latency: 0.2, availability: 0.3 };
@@ -134,6 +139,111 @@ describe('fairness adjustments', () => {
         expect(cut.eligible).toBe(full.ranked.length);
         expect(cut.filteredOut).toEqual(full.filteredOut);
       }),
+    );
+  });
+});
+
+/**
+ * The ranking written plainly, as it was before scores went into typed arrays: every eligible
+ * worker an object with its components and adjustments, fairness applied to the objects, and
+ * everyone sorted. rankCandidates must give exactly what this gives.
+ */
+function plainRanking(candidates: readonly Candidate[], ctx: MatchContext, weights: Record<string, number>, fairness?: FairnessInput) {
+  const round = (x: number) => Math.round(x * 1e6) / 1e6;
+  const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+  const filteredOut: Record<string, number> = {};
+  type Entry = { c: Candidate; components: Record<string, number>; baseScore: number; finalScore: number; adjustments: Adjustment[] };
+  const entries: Entry[] = [];
+  for (const c of candidates) {
+    const failed = ELIGIBILITY_FILTERS.find((f) => !f.passes(c, ctx));
+    if (failed) {
+      filteredOut[failed.reason] = (filteredOut[failed.reason] ?? 0) + 1;
+      continue;
+    }
+    const components: Record<string, number> = {};
+    for (const name of Object.keys(weights)) components[name] = round(SCORE_PLUGINS[name as keyof typeof SCORE_PLUGINS]?.score(c) ?? 0);
+    const baseScore = round(Object.entries(weights).reduce((sum, [name, w]) => sum + w * components[name], 0));
+    entries.push({ c, components, baseScore, finalScore: baseScore, adjustments: [] });
+  }
+  const { taskId, queue } = ctx.task;
+  const before = (a: Entry, b: Entry) => b.finalScore - a.finalScore || tieBreak(taskId, a.c.workerId) - tieBreak(taskId, b.c.workerId) || (a.c.workerId < b.c.workerId ? -1 : 1);
+  if (fairness) {
+    if (fairness.queueSample >= fairness.queueShareMinSample) {
+      for (const e of entries) {
+        if ((e.c.queueShare ?? 0) > fairness.maxQueueShare) {
+          e.finalScore -= 1;
+          e.adjustments.push({ kind: 'queue_share_cap', delta: -1, reason: `held ${pct(e.c.queueShare ?? 0)} of the last ${fairness.queueSample} offers in queue ${queue}; the cap is ${pct(fairness.maxQueueShare)}` });
+        }
+      }
+    }
+    if (fairness.draw < fairness.newcomerShare && entries.length >= 2) {
+      const top = Math.max(...entries.map((e) => e.finalScore));
+      const best = entries.filter((e) => (e.c.qualityEvidence ?? 0) < fairness.newcomerMaxReviews).sort(before)[0];
+      if (best && best.finalScore < top) {
+        const delta = Math.round((top - best.finalScore + 1e-6) * 1e6) / 1e6;
+        best.finalScore += delta;
+        best.adjustments.push({
+          kind: 'newcomer_slot', delta,
+          reason: `${pct(fairness.newcomerShare)} of decisions are reserved for workers with fewer than ${fairness.newcomerMaxReviews} reviews; this one was (draw ${fairness.draw.toFixed(3)})`,
+        });
+      }
+    }
+  }
+  for (const e of entries) e.finalScore = round(e.finalScore);
+  const ranked = entries.sort(before).map((e, i): RankedCandidate => ({
+    rank: i + 1, workerId: e.c.workerId, components: e.components, baseScore: e.baseScore, adjustments: e.adjustments, finalScore: e.finalScore,
+  }));
+  return { filteredOut, ranked };
+}
+
+describe('rankCandidates against the plain ranking', () => {
+  it('gives the same filtering, order, scores and adjustments, whole or cut, for any pool, task and fairness', () => {
+    const arbWorker = fc.record({
+      id: fc.stringMatching(/^w[0-9]{1,3}$/),
+      skills: fc.subarray(['label', 'audio']),
+      languages: fc.subarray(['en', 'fr']),
+      online: fc.oneof(fc.constant(true), fc.constant(true), fc.constant(true), fc.constant(false)),
+      suspended: fc.boolean(),
+      capacity: fc.integer({ min: 1, max: 3 }),
+      activeTasks: fc.integer({ min: 0, max: 3 }),
+      // A coarse grid, so scores tie and the tie hash decides; fine values too.
+      q: fc.oneof(fc.integer({ min: 0, max: 4 }).map((n) => n / 4), fc.double({ min: -0.5, max: 1.5, noNaN: true })),
+      l: fc.integer({ min: 0, max: 2 }).map((n) => n / 2),
+      evidence: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
+      share: fc.option(fc.constantFrom(0, 0.1, 0.5, 0.9), { nil: undefined }),
+    });
+    const arbFairness = fc.option(
+      fc.record({
+        newcomerShare: fc.constantFrom(0, 0.1, 1),
+        newcomerMaxReviews: fc.integer({ min: 0, max: 8 }),
+        maxQueueShare: fc.constantFrom(0.3, 0.5),
+        queueShareMinSample: fc.constantFrom(10, 20),
+        queueSample: fc.integer({ min: 0, max: 40 }),
+        draw: fc.double({ min: 0, max: 0.999, noNaN: true }),
+      }),
+      { nil: undefined },
+    );
+    const arbWeights = fc.constantFrom<Record<string, number>>(weights, { quality: 1 }, { latency: 0.3, quality: 0.7, unknown: 0.1 }, {});
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(arbWorker, { selector: (w) => w.id, maxLength: 50 }), arbFairness, arbWeights, fc.integer({ min: 0, max: 60 }),
+        fc.subarray(['w1', 'w2', 'w3', 'w10', 'w11']), fc.subarray(['w4', 'w5', 'w12']), fc.subarray(['en', 'fr']),
+        (ws, fairness, w, limit, onTask, declined, languages) => {
+          const candidates = ws.map((x) => worker(x.id, {
+            skills: x.skills, languages: x.languages, online: x.online, suspended: x.suspended, capacity: x.capacity, activeTasks: x.activeTasks,
+            scores: { quality: x.q, latency: x.l, availability: 0.5 }, qualityEvidence: x.evidence, queueShare: x.share,
+          }));
+          const ctx: MatchContext = { task: { ...task, languages, excludedWorkerIds: ['w6'] }, onTask: new Set(onTask), declined: new Set(declined) };
+          const plain = plainRanking(candidates, ctx, w, fairness);
+          const whole = rankCandidates({ candidates, context: ctx, weights: w, topK: 20, fairness });
+          expect(whole.ranked).toEqual(plain.ranked);
+          expect(whole.filteredOut).toEqual(plain.filteredOut);
+          expect(whole.eligible).toBe(plain.ranked.length);
+          const cut = rankCandidates({ candidates, context: ctx, weights: w, topK: 20, fairness, limit });
+          expect(cut.ranked).toEqual(plain.ranked.slice(0, limit));
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });

@@ -1,7 +1,7 @@
 import type { FilterReason, RankedCandidate } from '@clearwork/contracts';
 import type { Candidate, FilterPlugin, MatchContext } from './candidate';
 import { ELIGIBILITY_FILTERS } from './eligibility-filters';
-import { applyFairness, type FairnessInput, type Scored } from './fairness';
+import { adjustmentsAt, applyFairness, type FairnessInput } from './fairness';
 import { SCORE_PLUGINS, type ScorePlugin } from './score-plugins';
 import { tieBreak } from './tie-break';
 
@@ -30,58 +30,69 @@ export interface Ranking {
   readonly eligible: number;
 }
 
-interface Entry extends Scored {
-  readonly components: Record<string, number>;
-  readonly baseScore: number;
-  tie?: number;
-}
-
 /**
  * Filter, score and rank. Pure and deterministic: ties on score are broken by a hash of
  * (taskId, workerId), so equal workers share tasks fairly yet a replay gives the same order.
  * With a `limit`, the best are picked without sorting everyone (a pool can hold thousands), and
- * the tie hash is computed only where scores are equal.
+ * the tie hash is computed only where scores are equal. Scores are kept in typed arrays while
+ * everyone eligible is scored; components and adjustments are made only for the workers ranked.
  */
 export function rankCandidates(input: RankingInput): Ranking {
   const filters = input.filters ?? ELIGIBILITY_FILTERS;
+  const { context, weights } = input;
   const filteredOut: Partial<Record<FilterReason, number>> = {};
   const ineligible = new Map<string, FilterReason>();
   const eligible: Candidate[] = [];
   for (const candidate of input.candidates) {
-    const failed = filters.find((f) => !f.passes(candidate, input.context));
+    let failed: FilterReason | undefined;
+    for (const f of filters) {
+      if (!f.passes(candidate, context)) {
+        failed = f.reason;
+        break;
+      }
+    }
     if (failed) {
-      filteredOut[failed.reason] = (filteredOut[failed.reason] ?? 0) + 1;
-      ineligible.set(candidate.workerId, failed.reason);
+      filteredOut[failed] = (filteredOut[failed] ?? 0) + 1;
+      ineligible.set(candidate.workerId, failed);
     } else {
       eligible.push(candidate);
     }
   }
-  const taskId = input.context.task.taskId;
+  const taskId = context.task.taskId;
   const plugins: Readonly<Record<string, ScorePlugin>> = input.plugins ?? SCORE_PLUGINS;
-  const names = Object.keys(input.weights);
-  const entries: Entry[] = eligible.map((candidate) => {
-    // Components are rounded before weighting, so a replay from the recorded components gives the same base score.
+  const parts = Object.entries(weights).map(([name, weight]) => ({ name, weight, plugin: plugins[name] }));
+  // Components are rounded before weighting, so a replay from the recorded components gives the same base score.
+  const componentOf = (c: Candidate, part: (typeof parts)[number]) => round(part.plugin?.score(c) ?? 0);
+  const base = new Float64Array(eligible.length);
+  for (let i = 0; i < eligible.length; i++) {
+    let sum = 0;
+    for (const part of parts) sum += part.weight * componentOf(eligible[i], part);
+    base[i] = round(sum);
+  }
+  const final = Float64Array.from(base);
+  const fairness = input.fairness ? applyFairness(eligible, final, input.fairness, taskId) : {};
+  for (let i = 0; i < final.length; i++) final[i] = round(final[i]);
+  const ties = new Float64Array(eligible.length).fill(-1);
+  const tie = (i: number) => (ties[i] >= 0 ? ties[i] : (ties[i] = tieBreak(taskId, eligible[i].workerId)));
+  /** Negative when the candidate at `a` ranks before the one at `b`. */
+  const order = (a: number, b: number) =>
+    final[b] - final[a] || tie(a) - tie(b) || (eligible[a].workerId < eligible[b].workerId ? -1 : 1);
+  const all = Array.from(eligible, (_, i) => i);
+  const best = input.limit !== undefined && input.limit < all.length ? bestOf(all, input.limit, order) : all.sort(order);
+  const ranked = best.map((i, at): RankedCandidate => {
+    const candidate = eligible[i];
     const components: Record<string, number> = {};
-    for (const name of names) components[name] = round(plugins[name]?.score(candidate) ?? 0);
-    const baseScore = weightedScore(components, input.weights);
-    return { candidate, components, baseScore, finalScore: baseScore, adjustments: [] };
+    for (const part of parts) components[part.name] = componentOf(candidate, part);
+    return {
+      rank: at + 1,
+      workerId: candidate.workerId,
+      components,
+      baseScore: base[i],
+      adjustments: input.fairness ? adjustmentsAt(i, candidate, fairness, input.fairness, context.task.queue) : [],
+      finalScore: final[i],
+    };
   });
-  if (input.fairness) applyFairness(entries, input.fairness, input.context.task.queue, taskId);
-  for (const e of entries) e.finalScore = round(e.finalScore);
-  const tie = (e: Entry) => (e.tie ??= tieBreak(taskId, e.candidate.workerId));
-  /** Negative when `a` ranks before `b`. */
-  const order = (a: Entry, b: Entry) =>
-    b.finalScore - a.finalScore || tie(a) - tie(b) || (a.candidate.workerId < b.candidate.workerId ? -1 : 1);
-  const best = input.limit !== undefined && input.limit < entries.length ? bestOf(entries, input.limit, order) : entries.sort(order);
-  const ranked = best.map((e, i): RankedCandidate => ({
-    rank: i + 1,
-    workerId: e.candidate.workerId,
-    components: e.components,
-    baseScore: e.baseScore,
-    adjustments: e.adjustments,
-    finalScore: e.finalScore,
-  }));
-  return { poolSize: input.candidates.length, filteredOut, ineligible, ranked, eligible: entries.length };
+  return { poolSize: input.candidates.length, filteredOut, ineligible, ranked, eligible: eligible.length };
 }
 
 /** The first `n` of `items` under `order`, in order: one pass keeping the best n, sorted as it goes. */

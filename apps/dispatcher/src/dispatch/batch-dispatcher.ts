@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { DispatchPolicy } from '../policies/dispatch-policy';
 import { TaskStore } from '../tasks/task-store';
 import { AssignmentSolver } from './assignment-solver';
-import { capacityOf, DispatchPlanner, type Evaluation } from './dispatch-planner';
+import { candidateIn, capacityOf, DispatchPlanner, type Evaluation } from './dispatch-planner';
 import { DispatchUnits } from './dispatch-unit';
 
 /**
@@ -72,7 +72,7 @@ export class BatchDispatcher implements OnApplicationBootstrap, OnApplicationShu
           for (const r of e.ranking.ranked.slice(0, perTask)) {
             if (seen.has(r.workerId)) continue;
             seen.add(r.workerId);
-            const c = e.candidates.find((x) => x.workerId === r.workerId)!;
+            const c = candidateIn(e, r.workerId);
             for (let k = 0; k < c.capacity - c.activeTasks; k++) slots.push(r.workerId);
           }
         }

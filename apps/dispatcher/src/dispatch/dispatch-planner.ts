@@ -32,6 +32,8 @@ export interface Evaluation {
   readonly attempt: ReplicaAttempt;
   readonly policy: ActivePolicy;
   readonly candidates: readonly Candidate[];
+  /** Each candidate's place in `candidates`. */
+  readonly positions: ReadonlyMap<string, number>;
   readonly ranking: Ranking;
   readonly inputDigest: string;
 }
@@ -363,11 +365,16 @@ export class DispatchView {
     const shares = this.shares(task.queue);
     const pool = this.pools.get(key);
     const candidates = (pool?.members ?? []) as readonly MutableCandidate[];
-    for (const c of candidates) c.queueShare = shares.sample > 0 ? (shares.counts.get(c.workerId) ?? 0) / shares.sample : 0;
+    const positions = pool?.positions ?? new Map<string, number>();
     const { onTask, declined } = this.touching(task.taskId);
     const context = { task: { ...task, excludedWorkerIds: task.excludedWorkerIds ?? [] }, onTask, declined };
-    // The pool's members are shared with other units: this unit's offers are added for the ranking and taken off after.
-    const taken = pool ? [...this.offeredTo].flatMap(([id, n]) => (pool.positions.has(id) ? [[candidates[pool.positions.get(id)!], n] as const] : [])) : [];
+    // The pool's members are shared with other units and rest at a queue share of 0: the shares
+    // of this queue's recent offerees and this unit's offers are set for the ranking and taken off
+    // after, which touches the few workers concerned rather than every member.
+    const inPool = <T>(entries: Iterable<[string, T]>) => [...entries].flatMap(([id, v]) => (positions.has(id) ? [[candidates[positions.get(id)!], v] as const] : []));
+    const sharing = shares.sample > 0 ? inPool(shares.counts) : [];
+    const taken = inPool(this.offeredTo);
+    for (const [c, n] of sharing) c.queueShare = n / shares.sample;
     for (const [c, n] of taken) c.activeTasks += n;
     let ranking: Ranking;
     try {
@@ -378,13 +385,14 @@ export class DispatchView {
       });
     } finally {
       for (const [c, n] of taken) c.activeTasks -= n;
+      for (const [c] of sharing) c.queueShare = 0;
     }
     const inputDigest = contentHash({
       task, replica, attempt, policy: policy.contentHash,
       pool: pool?.digest ?? null, recentOffers: this.recentDigests.get(task.queue) ?? null, offersBefore: this.offerChain,
       onTask: [...onTask].sort(), declined: [...declined].sort(),
     });
-    return { attempt: a, policy, candidates, ranking, inputDigest };
+    return { attempt: a, policy, candidates, positions, ranking, inputDigest };
   }
 
   /** Each worker's count among the queue's last `window` offers, and how many offers that window holds. */
@@ -483,9 +491,14 @@ function giveUpReason(a: PlannedAttempt, { maxAttempts, maxWaitSeconds }: { maxA
   return undefined;
 }
 
+/** A candidate of the evaluation, by worker id. */
+export function candidateIn(e: Evaluation, workerId: string): Candidate {
+  return e.candidates[e.positions.get(workerId)!];
+}
+
 /** A worker's capacity as the evaluation saw it. */
 export function capacityOf(e: Evaluation, workerId: string): number {
-  return e.candidates.find((c) => c.workerId === workerId)!.capacity;
+  return candidateIn(e, workerId).capacity;
 }
 
 function withoutQueue<T extends { queue: string }>(o: T): Omit<T, 'queue'> {
