@@ -5,7 +5,6 @@ import { ELIGIBILITY_FILTERS } from './eligibility-filters';
 import type { FairnessInput } from './fairness';
 import { rankCandidates } from './rank-candidates';
 import { SCORE_PLUGINS } from './score-plugins';
-import { tieBreak } from './tie-break';
 import { summariseFiltering } from './summarise';
 
 const weights = { quality: 0.5, latency: 0.2, availability: 0.3 };
@@ -166,7 +165,13 @@ function plainRanking(candidates: readonly Candidate[], ctx: MatchContext, weigh
     entries.push({ c, components, baseScore, finalScore: baseScore, adjustments: [] });
   }
   const { taskId, queue } = ctx.task;
-  const before = (a: Entry, b: Entry) => b.finalScore - a.finalScore || tieBreak(taskId, a.c.workerId) - tieBreak(taskId, b.c.workerId) || (a.c.workerId < b.c.workerId ? -1 : 1);
+  const tie = (workerId: string) => {
+    let h = 0x811c9dc5;
+    const s = `${taskId}:${workerId}`;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+    return h;
+  };
+  const before = (a: Entry, b: Entry) => b.finalScore - a.finalScore || tie(a.c.workerId) - tie(b.c.workerId) || (a.c.workerId < b.c.workerId ? -1 : 1);
   if (fairness) {
     if (fairness.queueSample >= fairness.queueShareMinSample) {
       for (const e of entries) {
