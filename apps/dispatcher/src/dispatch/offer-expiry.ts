@@ -3,8 +3,9 @@ import { TaskLifecycle } from '../tasks/task-lifecycle.service';
 
 /**
  * Expires offers on time even when no other message arrives: sleeps until the earliest open
- * offer's expiry (at most `maxSleepMs`, so offers made by other instances are seen too).
- * Once a second it also gives up on tasks that have waited longer than the policy allows.
+ * offer's expiry (at most `maxSleepMs`, so offers made by other instances are seen too), and
+ * opens a unit of work only when an offer is due. Once a second it also gives up on tasks that
+ * have waited longer than the policy allows.
  */
 @Injectable()
 export class OfferExpiry implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -33,16 +34,15 @@ export class OfferExpiry implements OnApplicationBootstrap, OnApplicationShutdow
   private async tick(): Promise<void> {
     let delay = this.maxSleepMs;
     try {
-      const expired = await this.lifecycle.expireDueOffers();
+      // One read says whether anything is due; only then does a unit (a transaction) expire it.
+      const next = await this.lifecycle.nextExpiry();
+      const expired = next && next.getTime() <= Date.now() ? await this.lifecycle.expireDueOffers() : 0;
       if (Date.now() - this.lastWaitCheck > 1_000) {
         this.lastWaitCheck = Date.now();
         await this.lifecycle.expireOverdueWaiting();
       }
       if (expired > 0) delay = 0;
-      else {
-        const next = await this.lifecycle.nextExpiry();
-        if (next) delay = Math.max(0, Math.min(this.maxSleepMs, next.getTime() - Date.now()));
-      }
+      else if (next) delay = Math.max(0, Math.min(this.maxSleepMs, next.getTime() - Date.now()));
     } catch (error) {
       this.log.warn(`offer expiry will retry: ${(error as Error).message}`);
       delay = 1_000;

@@ -204,8 +204,9 @@ export class TaskLifecycle {
     return expired;
   }
 
-  /** Gives up on replicas that have waited longer than the policy allows; returns how many. */
+  /** Gives up on replicas that have waited longer than the policy allows; returns how many. Costs one indexed read when nothing waits. */
   async expireOverdueWaiting(now = new Date(), limit = 100): Promise<number> {
+    if (!(await this.store.anyWaiting(this.dataSource.manager))) return 0;
     const { maxWaitSeconds } = await this.planner.limits();
     return this.unit(async (scope) => {
       const overdue = await this.store.lockOverdueWaiting(scope.m, new Date(now.getTime() - maxWaitSeconds * 1000), limit);
