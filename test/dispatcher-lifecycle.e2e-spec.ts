@@ -51,6 +51,25 @@ describe('dispatcher offer lifecycle against real Kafka, PostgreSQL and Redis', 
     expect(again.data.workerId).toBe(decliner);
   });
 
+  it('takes a heartbeat delivered again, or older than the worker going offline, as changing nothing; a newer one brings the worker back', async () => {
+    const skill = `beat-${randomUUID().slice(0, 8)}`;
+    const [worker] = await onlineWorkers(engine, probe, [{ skills: [skill] }]);
+    const beat = aWorkerEvent('WorkerHeartbeat', { workerId: worker }, new Date(Date.now() - 2_000));
+    await sendWorkerEventsAndWait(engine, probe, [beat, aWorkerEvent('WorkerWentOffline', { workerId: worker }, new Date(Date.now() - 1_000))]);
+    // The same heartbeat again (heartbeats are not claimed), and one that says less than the offline event.
+    await sendWorkerEventsAndWait(engine, probe, [beat, aWorkerEvent('WorkerHeartbeat', { workerId: worker }, new Date(Date.now() - 1_500))]);
+    const first = aTaskPosted({ requiredSkills: [skill] });
+    await post(first);
+    const [waiting] = await waitForEvents(probe, TOPICS.offers, 'TaskWaiting', (d) => seen(d, first.data.taskId));
+    expect(waiting.data.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'offline', count: 1 })]));
+
+    await sendWorkerEventsAndWait(engine, probe, [aWorkerEvent('WorkerHeartbeat', { workerId: worker })]);
+    const second = aTaskPosted({ requiredSkills: [skill] });
+    await post(second);
+    const [offer] = await waitForEvents(probe, TOPICS.offers, 'OfferMade', (d) => seen(d, second.data.taskId));
+    expect(offer.data.workerId).toBe(worker);
+  });
+
   it('applies worker answers fetched together in one go; one refused among them is dead-lettered with the reason and the others land', async () => {
     const skill = `together-${randomUUID().slice(0, 8)}`;
     await onlineWorkers(engine, probe, [{ skills: [skill] }, { skills: [skill] }, { skills: [skill] }]);

@@ -37,22 +37,26 @@ export class WorkerRegistry {
 
   /**
    * Presence of many workers in one statement, given in event order: each known worker takes the
-   * presence of its last event and is seen at the latest of its times. Returns the workers that
-   * are known.
+   * presence of its last event and is seen at the latest of its times. A worker whose last event
+   * is a heartbeat comes online only if it is newer than anything seen of them, so a heartbeat
+   * applied twice, or arriving after a later WorkerWentOffline, changes nothing; heartbeats are
+   * therefore not claimed (see WorkerRegistryUpdates.presenceIn). Returns the workers that are known.
    */
-  async presenceMany(m: EntityManager, events: readonly { workerId: string; online: boolean; at: string }[]): Promise<Set<string>> {
-    const latest = new Map<string, { online: boolean; at: string }>();
+  async presenceMany(m: EntityManager, events: readonly { workerId: string; online: boolean; at: string; heartbeat?: boolean }[]): Promise<Set<string>> {
+    const latest = new Map<string, { online: boolean; at: string; heartbeat: boolean }>();
     for (const e of events) {
       const before = latest.get(e.workerId);
-      latest.set(e.workerId, { online: e.online, at: before && Date.parse(before.at) > Date.parse(e.at) ? before.at : e.at });
+      latest.set(e.workerId, { online: e.online, at: before && Date.parse(before.at) > Date.parse(e.at) ? before.at : e.at, heartbeat: e.heartbeat ?? false });
     }
     if (latest.size === 0) return new Set();
     const ids = [...latest.keys()];
     const rows = await sqlRows<{ worker_id: string }>(m,
-      `UPDATE dispatcher.workers w SET online = u.online, last_seen_at = GREATEST(w.last_seen_at, u.at), updated_at = now()
-       FROM unnest($1::text[], $2::boolean[], $3::timestamptz[]) AS u(worker_id, online, at)
+      `UPDATE dispatcher.workers w
+         SET online = CASE WHEN u.heartbeat AND w.last_seen_at >= u.at THEN w.online ELSE u.online END,
+             last_seen_at = GREATEST(w.last_seen_at, u.at), updated_at = now()
+       FROM unnest($1::text[], $2::boolean[], $3::timestamptz[], $4::boolean[]) AS u(worker_id, online, at, heartbeat)
        WHERE w.worker_id = u.worker_id RETURNING w.worker_id`,
-      [ids, ids.map((id) => latest.get(id)!.online), ids.map((id) => latest.get(id)!.at)],
+      [ids, ids.map((id) => latest.get(id)!.online), ids.map((id) => latest.get(id)!.at), ids.map((id) => latest.get(id)!.heartbeat)],
     );
     return new Set(rows.map((r) => r.worker_id));
   }
