@@ -16,6 +16,7 @@ import type { PhaseResult } from './support/throughput-report';
 interface Results {
   readonly environment: { readonly cpu: string; readonly cores: number };
   readonly dispatchers: number;
+  readonly options?: { readonly workers?: number };
   readonly baseline: PhaseResult | null;
   readonly clearwork: PhaseResult;
 }
@@ -41,8 +42,8 @@ const PERCENTILES = [
   { key: 'p999Ms', label: 'p99.9', dash: '2 3' },
 ] as const;
 const COLOURS = { clearwork: ['#1f5fbf', '#7b3fb5', '#0f8a6a'], passthrough: ['#c2571a', '#9a7b16', '#b3263e'] };
-const [WIDTH, HEIGHT] = [960, 600];
-const PLOT = { left: 80, right: 250, top: 60, bottom: 70 };
+const [WIDTH, HEIGHT] = [1040, 600];
+const PLOT = { left: 80, right: 330, top: 60, bottom: 70 };
 
 /** One point per rate: a level (held longer) wins over a capacity-search step at the same rate. */
 function points(phase: PhaseResult, key: (typeof PERCENTILES)[number]['key']): Point[] {
@@ -52,14 +53,15 @@ function points(phase: PhaseResult, key: (typeof PERCENTILES)[number]['key']): P
 }
 
 function seriesOf(results: Results, index: number): Series[] {
-  const who = results.dispatchers > 1 ? ` (${results.dispatchers} dispatchers)` : '';
+  const workers = results.options?.workers;
+  const who = [workers ? `${workers.toLocaleString('en-US')} workers` : '', results.dispatchers > 1 ? `${results.dispatchers} dispatchers` : ''].filter(Boolean).join(', ');
   const out: Series[] = [];
   const systems = [
-    { name: 'Clearwork', phase: results.clearwork, colour: COLOURS.clearwork[index % 3] },
+    { name: who ? `Clearwork (${who})` : 'Clearwork', phase: results.clearwork, colour: COLOURS.clearwork[index % 3] },
     ...(results.baseline ? [{ name: 'passthrough', phase: results.baseline, colour: COLOURS.passthrough[index % 3] }] : []),
   ];
   for (const s of systems) {
-    for (const p of PERCENTILES) out.push({ label: `${s.name}${who} ${p.label}`, colour: s.colour, dash: p.dash, points: points(s.phase, p.key) });
+    for (const p of PERCENTILES) out.push({ label: `${s.name} ${p.label}`, colour: s.colour, dash: p.dash, points: points(s.phase, p.key) });
   }
   return out;
 }

@@ -3,3 +3,4 @@ export * from './simulation';
 export * from './simulator/latency-histogram';
 export * from './simulator/open-loop';
 export * from './simulator/simulated-workers';
+export * from './plain-ranking';
