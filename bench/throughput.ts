@@ -100,7 +100,9 @@ async function main(): Promise<void> {
   const cleanup = async () => {
     for (const f of cleanups.splice(0).reverse()) await f().catch(() => undefined);
   };
+  // Interrupted or terminated, the run still stops the services it started.
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
   try {
     await admin.connect();
     onCleanup(() => admin.disconnect());
