@@ -1,6 +1,5 @@
 import type { Adjustment } from '@clearwork/contracts';
 import type { Candidate } from './candidate';
-import { tieBreak } from './tie-break';
 
 /** The policy's fairness parameters and the facts of this decision they need. */
 export interface FairnessInput {
@@ -25,13 +24,14 @@ export interface FairnessOutcome {
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 
 /**
- * Applies the policy's fairness rules to `scores` (one per eligible candidate, in place): first
+ * Applies the policy's fairness rules to `scores` (one per eligible candidate, in place; `tie` is
+ * the ranking's tie hash by position, so ties go as the ranking breaks them): first
  * the queue-share cap (a worker above it is placed below everyone under it), then, in the share
  * of decisions the draw selects, the best eligible newcomer is moved to the top. Each change is
  * recorded as an explicit adjustment (`adjustmentsAt`) for the workers a decision lists; with
  * thousands eligible, only those few get the objects and the text.
  */
-export function applyFairness(eligible: readonly Candidate[], scores: Float64Array, f: FairnessInput, taskId: string): FairnessOutcome {
+export function applyFairness(eligible: readonly Candidate[], scores: Float64Array, f: FairnessInput, tie: (i: number) => number): FairnessOutcome {
   let capped: Uint8Array | undefined;
   if (f.queueSample >= f.queueShareMinSample) {
     for (let i = 0; i < eligible.length; i++) {
@@ -44,8 +44,7 @@ export function applyFairness(eligible: readonly Candidate[], scores: Float64Arr
   if (f.draw >= f.newcomerShare || eligible.length < 2) return { capped };
   let top = -Infinity;
   for (let i = 0; i < scores.length; i++) top = Math.max(top, scores[i]);
-  const before = (a: number, b: number) =>
-    scores[b] - scores[a] || tieBreak(taskId, eligible[a].workerId) - tieBreak(taskId, eligible[b].workerId) || (eligible[a].workerId < eligible[b].workerId ? -1 : 1);
+  const before = (a: number, b: number) => scores[b] - scores[a] || tie(a) - tie(b) || (eligible[a].workerId < eligible[b].workerId ? -1 : 1);
   // The best newcomer by the ranking's order, found in one pass.
   let best = -1;
   for (let i = 0; i < eligible.length; i++) {

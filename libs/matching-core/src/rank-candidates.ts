@@ -69,11 +69,11 @@ export function rankCandidates(input: RankingInput): Ranking {
     for (const part of parts) sum += part.weight * componentOf(eligible[i], part);
     base[i] = round(sum);
   }
-  const final = Float64Array.from(base);
-  const fairness = input.fairness ? applyFairness(eligible, final, input.fairness, taskId) : {};
-  for (let i = 0; i < final.length; i++) final[i] = round(final[i]);
   const ties = new Float64Array(eligible.length).fill(-1);
   const tie = (i: number) => (ties[i] >= 0 ? ties[i] : (ties[i] = tieBreak(taskId, eligible[i].workerId)));
+  const final = Float64Array.from(base);
+  const fairness = input.fairness ? applyFairness(eligible, final, input.fairness, tie) : {};
+  for (let i = 0; i < final.length; i++) final[i] = round(final[i]);
   /** Negative when the candidate at `a` ranks before the one at `b`. */
   const order = (a: number, b: number) =>
     final[b] - final[a] || tie(a) - tie(b) || (eligible[a].workerId < eligible[b].workerId ? -1 : 1);

@@ -1,6 +1,14 @@
 import type { Adjustment, RankedCandidate } from '@clearwork/contracts';
 import { ELIGIBILITY_FILTERS, SCORE_PLUGINS, type Candidate, type FairnessInput, type MatchContext } from '@clearwork/matching-core';
 
+/** FNV-1a over the joined string `taskId:workerId`, as the tie hash was first defined: recorded decisions were ordered by it. */
+export function plainTieBreak(taskId: string, workerId: string): number {
+  let h = 0x811c9dc5;
+  const s = `${taskId}:${workerId}`;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 /**
  * The ranking written plainly, as it was before scores went into typed arrays: every eligible
  * worker an object with its components and adjustments, fairness applied to the objects, and
@@ -25,12 +33,7 @@ export function plainRanking(candidates: readonly Candidate[], ctx: MatchContext
     entries.push({ c, components, baseScore, finalScore: baseScore, adjustments: [] });
   }
   const { taskId, queue } = ctx.task;
-  const tie = (workerId: string) => {
-    let h = 0x811c9dc5;
-    const s = `${taskId}:${workerId}`;
-    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-    return h;
-  };
+  const tie = (workerId: string) => plainTieBreak(taskId, workerId);
   const before = (a: Entry, b: Entry) => b.finalScore - a.finalScore || tie(a.c.workerId) - tie(b.c.workerId) || (a.c.workerId < b.c.workerId ? -1 : 1);
   if (fairness) {
     if (fairness.queueSample >= fairness.queueShareMinSample) {

@@ -58,16 +58,17 @@ export class WorkerRegistryUpdates {
   async presenceIn(m: EntityManager, events: readonly PresenceEvent[]): Promise<{ unknown: PresenceEvent[]; mayTakeWork: Set<string> }> {
     // Heartbeats are not claimed: one applied again changes nothing (see WorkerRegistry.presenceMany),
     // and with 20,000 workers their claims would be 333 rows a second, kept for ever.
-    const claimed = await claimEvents(m, SCHEMA, events.filter((e) => e.type !== 'WorkerHeartbeat'));
-    const fresh = events.filter((e) => e.type === 'WorkerHeartbeat' || claimed.delete(e.eventId.toLowerCase()));
+    const claimable = (e: PresenceEvent) => e.type !== 'WorkerHeartbeat';
+    const claimed = await claimEvents(m, SCHEMA, events.filter(claimable));
+    const fresh = events.filter((e) => !claimable(e) || claimed.delete(e.eventId.toLowerCase()));
     const registrations = fresh.flatMap((e) => (e.type === 'WorkerRegistered' ? [e.data] : []));
     await this.registry.registerMany(m, registrations);
     const presence = fresh.filter((e) => e.type !== 'WorkerRegistered');
     const known = await this.registry.presenceMany(m, presence.map((e) => ({
-      workerId: e.data.workerId, online: e.type !== 'WorkerWentOffline', at: e.occurredAt, heartbeat: e.type === 'WorkerHeartbeat',
+      workerId: e.data.workerId, online: e.type !== 'WorkerWentOffline', at: e.occurredAt, heartbeat: !claimable(e),
     })));
     const unknown = presence.filter((e) => !known.has(e.data.workerId));
-    await unclaimEvents(m, SCHEMA, unknown.filter((e) => e.type !== 'WorkerHeartbeat').map((e) => e.eventId));
+    await unclaimEvents(m, SCHEMA, unknown.filter(claimable).map((e) => e.eventId));
     const cameOnline = presence.filter((e) => e.type === 'WorkerWentOnline' && known.has(e.data.workerId));
     return { unknown, mayTakeWork: new Set([...registrations, ...cameOnline.map((e) => e.data)].map((d) => d.workerId)) };
   }
