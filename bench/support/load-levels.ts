@@ -134,6 +134,9 @@ export async function searchCapacity(sut: SystemUnderTest, o: { stepSeconds: num
   let capacity = 0;
   let failed: number | null = null;
   const attempt = async (rate: number): Promise<boolean> => {
+    // A step that fell behind leaves a backlog; the next one (a bisection) starts once it is gone,
+    // or it would be judged on the failed step's traffic too.
+    if (failed !== null && !(await sut.lag.drain(3 * DRAIN_SECONDS))) progress(`[${sut.name}] the backlog of the failed step is not consumed after ${3 * DRAIN_SECONDS} s; the next step inherits it`);
     const r = await runWindow(sut, { label: `step ${thousands(rate)}/s`, kind: 'step', rate, seconds: o.stepSeconds, warmupSeconds: o.stepSeconds / 2 });
     const drained = await drain(sut);
     const result = drained ? r : { ...r, kept: false, reasons: [...r.reasons, `did not drain within ${DRAIN_SECONDS} s`] };
