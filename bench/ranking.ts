@@ -69,7 +69,7 @@ function attemptsFor(count: number): Attempt[] {
 
 /** Times each attempt once per implementation, alternating, after an untimed warm-up of each. */
 function timeBoth(pool: Candidate[], attempts: readonly Attempt[]): { fast: Percentiles; plain: Percentiles } {
-  const fast = (a: Attempt) => rankCandidates({ candidates: pool, context: a.context, weights: WEIGHTS, topK: 10, limit: LIMIT, fairness: a.fairness });
+  const fast = (a: Attempt) => rankCandidates({ candidates: pool, context: a.context, weights: WEIGHTS, topK: 10, limit: LIMIT, fairness: a.fairness, skillsHeld: true });
   const plain = (a: Attempt) => plainRanking(pool, a.context, WEIGHTS, a.fairness);
   for (const a of attempts.slice(0, 20)) {
     fast(a);
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     const attempts = attemptsFor(options.rankings);
     progress(`${thousands(size)} members: checking both give the same ranking, then timing ${thousands(options.rankings)} rankings each ...`);
     for (const a of attempts.slice(0, 20)) {
-      const fast = rankCandidates({ candidates: pool, context: a.context, weights: WEIGHTS, topK: 10, limit: LIMIT, fairness: a.fairness });
+      const fast = rankCandidates({ candidates: pool, context: a.context, weights: WEIGHTS, topK: 10, limit: LIMIT, fairness: a.fairness, skillsHeld: true });
       const plain = plainRanking(pool, a.context, WEIGHTS, a.fairness);
       if (!isDeepStrictEqual(fast.ranked, plain.ranked.slice(0, LIMIT)) || !isDeepStrictEqual(fast.filteredOut, plain.filteredOut)) {
         throw new Error(`the two rankings differ on a pool of ${size} (${a.context.task.taskId}): the benchmark would not compare like with like`);

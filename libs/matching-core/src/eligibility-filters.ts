@@ -1,4 +1,4 @@
-import type { FilterPlugin } from './candidate';
+import type { Candidate, FilterPlugin, MatchContext } from './candidate';
 
 // Plain loops: these run for every member of a pool (thousands) on every attempt.
 function hasAll(have: readonly string[], need: readonly string[]): boolean {
@@ -29,3 +29,23 @@ export const ELIGIBILITY_FILTERS = [
   { reason: 'offline', passes: (c) => c.online },
   { reason: 'at_capacity', passes: (c) => c.activeTasks < c.capacity },
 ] as const satisfies readonly FilterPlugin[];
+
+/**
+ * The index in ELIGIBILITY_FILTERS of the first rule the candidate fails, or -1 when it passes
+ * them all: the same rules in the same order, written out for the ranking, which checks every
+ * member of a pool (thousands) on every attempt, where a call through each rule's closure cost
+ * a tenth of the dispatcher's time with 20,000 workers. With `skillsHeld` (every candidate comes
+ * from the pool of workers holding the task's skills) the skill rule is not checked: it passes.
+ */
+export function firstFailedRule(c: Candidate, { task, onTask, declined }: MatchContext, skillsHeld: boolean): number {
+  if (task.excludedWorkerIds.length > 0 && task.excludedWorkerIds.includes(c.workerId)) return 0;
+  if (c.suspended) return 1;
+  if (!skillsHeld && !hasAll(c.skills, task.requiredSkills)) return 2;
+  if (task.languages.length > 0 && !hasAny(c.languages, task.languages)) return 3;
+  if (task.requiredQualifications.length > 0 && !hasAll(c.qualifications, task.requiredQualifications)) return 4;
+  if (onTask.size > 0 && onTask.has(c.workerId)) return 5;
+  if (declined.size > 0 && declined.has(c.workerId)) return 6;
+  if (!c.online) return 7;
+  if (!(c.activeTasks < c.capacity)) return 8;
+  return -1;
+}

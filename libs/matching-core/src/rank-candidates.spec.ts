@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { plainRanking } from '@clearwork/testing';
 import type { Candidate, MatchContext } from './candidate';
+import { ELIGIBILITY_FILTERS } from './eligibility-filters';
 import { rankCandidates } from './rank-candidates';
 import { summariseFiltering } from './summarise';
 
@@ -145,6 +146,7 @@ describe('rankCandidates against the plain ranking', () => {
       id: fc.stringMatching(/^w[0-9]{1,3}$/),
       skills: fc.subarray(['label', 'audio']),
       languages: fc.subarray(['en', 'fr']),
+      qualifications: fc.subarray(['nda', 'medical']),
       online: fc.oneof(fc.constant(true), fc.constant(true), fc.constant(true), fc.constant(false)),
       suspended: fc.boolean(),
       capacity: fc.integer({ min: 1, max: 3 }),
@@ -171,19 +173,34 @@ describe('rankCandidates against the plain ranking', () => {
       fc.property(
         fc.uniqueArray(arbWorker, { selector: (w) => w.id, maxLength: 50 }), arbFairness, arbWeights, fc.integer({ min: 0, max: 60 }),
         fc.subarray(['w1', 'w2', 'w3', 'w10', 'w11']), fc.subarray(['w4', 'w5', 'w12']), fc.subarray(['en', 'fr']),
-        (ws, fairness, w, limit, onTask, declined, languages) => {
+        fc.subarray(['w6', 'w7', 'w13']), fc.subarray(['nda', 'medical']), fc.subarray(['label', 'audio']),
+        (ws, fairness, w, limit, onTask, declined, languages, excluded, qualifications, skills) => {
           const candidates = ws.map((x) => worker(x.id, {
-            skills: x.skills, languages: x.languages, online: x.online, suspended: x.suspended, capacity: x.capacity, activeTasks: x.activeTasks,
+            skills: x.skills, languages: x.languages, qualifications: x.qualifications, online: x.online, suspended: x.suspended, capacity: x.capacity, activeTasks: x.activeTasks,
             scores: { quality: x.q, latency: x.l, availability: 0.5 }, qualityEvidence: x.evidence, queueShare: x.share,
           }));
-          const ctx: MatchContext = { task: { ...task, languages, excludedWorkerIds: ['w6'] }, onTask: new Set(onTask), declined: new Set(declined) };
+          const ctx: MatchContext = {
+            task: { ...task, requiredSkills: skills, languages, requiredQualifications: qualifications, excludedWorkerIds: excluded },
+            onTask: new Set(onTask), declined: new Set(declined),
+          };
           const plain = plainRanking(candidates, ctx, w, fairness);
           const whole = rankCandidates({ candidates, context: ctx, weights: w, topK: 20, fairness });
           expect(whole.ranked).toEqual(plain.ranked);
           expect(whole.filteredOut).toEqual(plain.filteredOut);
           expect(whole.eligible).toBe(plain.ranked.length);
+          // Each ineligible worker under the first rule's closure it fails.
+          expect(whole.ineligible).toEqual(new Map(candidates.flatMap((c) => {
+            const failed = ELIGIBILITY_FILTERS.find((f) => !f.passes(c, ctx));
+            return failed ? [[c.workerId, failed.reason] as const] : [];
+          })));
           const cut = rankCandidates({ candidates, context: ctx, weights: w, topK: 20, fairness, limit });
           expect(cut.ranked).toEqual(plain.ranked.slice(0, limit));
+          // The pool of the task's skills, as the dispatcher ranks it: the skill rule is not checked, and nothing changes.
+          const holders = candidates.filter((c) => skills.every((s) => c.skills.includes(s)));
+          const pooled = rankCandidates({ candidates: holders, context: ctx, weights: w, topK: 20, fairness, limit, skillsHeld: true });
+          const plainPooled = plainRanking(holders, ctx, w, fairness);
+          expect(pooled.ranked).toEqual(plainPooled.ranked.slice(0, limit));
+          expect(pooled.filteredOut).toEqual(plainPooled.filteredOut);
         },
       ),
       { numRuns: 500 },

@@ -1,6 +1,6 @@
 import type { FilterReason, RankedCandidate } from '@clearwork/contracts';
 import type { Candidate, FilterPlugin, MatchContext } from './candidate';
-import { ELIGIBILITY_FILTERS } from './eligibility-filters';
+import { ELIGIBILITY_FILTERS, firstFailedRule } from './eligibility-filters';
 import { adjustmentsAt, applyFairness, type FairnessInput } from './fairness';
 import { SCORE_PLUGINS, type ScorePlugin } from './score-plugins';
 import { tieBreak } from './tie-break';
@@ -17,6 +17,11 @@ export interface RankingInput {
   readonly fairness?: FairnessInput;
   /** Rank only the best this many (the order is the same as in the full ranking); all when absent. */
   readonly limit?: number;
+  /**
+   * Every candidate is known to hold the task's required skills (they are the pool of those
+   * skills): the skill rule is not checked. Only with the default filters.
+   */
+  readonly skillsHeld?: boolean;
 }
 
 export interface Ranking {
@@ -41,23 +46,41 @@ export function rankCandidates(input: RankingInput): Ranking {
   const filters = input.filters ?? ELIGIBILITY_FILTERS;
   const { context, weights } = input;
   const filteredOut: Partial<Record<FilterReason, number>> = {};
-  const ineligible = new Map<string, FilterReason>();
+  const { candidates } = input;
+  /** Per candidate, the index in `filters` of the first rule it failed, or -1. */
+  const failedRule = new Int8Array(candidates.length);
   const eligible: Candidate[] = [];
-  for (const candidate of input.candidates) {
-    let failed: FilterReason | undefined;
-    for (const f of filters) {
-      if (!f.passes(candidate, context)) {
-        failed = f.reason;
-        break;
+  const skillsHeld = input.skillsHeld === true;
+  for (let i = 0; i < candidates.length; i++) {
+    const candidate = candidates[i];
+    let failed = -1;
+    if (!input.filters) {
+      failed = firstFailedRule(candidate, context, skillsHeld);
+    } else {
+      for (let f = 0; f < filters.length; f++) {
+        if (!filters[f].passes(candidate, context)) {
+          failed = f;
+          break;
+        }
       }
     }
-    if (failed) {
-      filteredOut[failed] = (filteredOut[failed] ?? 0) + 1;
-      ineligible.set(candidate.workerId, failed);
+    failedRule[i] = failed;
+    if (failed >= 0) {
+      const reason = filters[failed].reason;
+      filteredOut[reason] = (filteredOut[reason] ?? 0) + 1;
     } else {
       eligible.push(candidate);
     }
   }
+  // Read by tests and tools, not by the dispatcher: made only when asked for.
+  let ineligible: Map<string, FilterReason> | undefined;
+  const ineligibleOnce = () => {
+    if (!ineligible) {
+      ineligible = new Map();
+      for (let i = 0; i < candidates.length; i++) if (failedRule[i] >= 0) ineligible.set(candidates[i].workerId, filters[failedRule[i]].reason);
+    }
+    return ineligible;
+  };
   const taskId = context.task.taskId;
   const plugins: Readonly<Record<string, ScorePlugin>> = input.plugins ?? SCORE_PLUGINS;
   const parts = Object.entries(weights).map(([name, weight]) => ({ name, weight, plugin: plugins[name] }));
@@ -92,7 +115,12 @@ export function rankCandidates(input: RankingInput): Ranking {
       finalScore: final[i],
     };
   });
-  return { poolSize: input.candidates.length, filteredOut, ineligible, ranked, eligible: eligible.length };
+  return {
+    poolSize: candidates.length, filteredOut, ranked, eligible: eligible.length,
+    get ineligible() {
+      return ineligibleOnce();
+    },
+  };
 }
 
 /** The first `n` of `items` under `order`, in order: one pass keeping the best n, sorted as it goes. */

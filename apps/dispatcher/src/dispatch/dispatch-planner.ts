@@ -379,7 +379,8 @@ export class DispatchView {
     let ranking: Ranking;
     try {
       ranking = rankCandidates({
-        candidates, context, weights: doc.weights, topK: doc.dispatch.topK,
+        // The pool of the task's skill set: everyone in it holds them.
+        candidates, context, weights: doc.weights, topK: doc.dispatch.topK, skillsHeld: true,
         limit: everyone ? undefined : Math.max(doc.dispatch.topK, doc.dispatch.batch.candidatesPerTask) + RANKED_SPARE,
         fairness: { ...doc.fairness, queueSample: shares.sample, draw: decisionDraw(task.taskId, replica, attempt) },
       });
