@@ -70,7 +70,7 @@ describe('dispatcher offer lifecycle against real Kafka, PostgreSQL and Redis', 
     expect(offer.data.workerId).toBe(worker);
   });
 
-  it('applies worker answers fetched together in one go; one refused among them is dead-lettered with the reason and the others land', async () => {
+  it('applies worker answers fetched together in one go; one refused among them is dead-lettered with the reason and the others land, in the same unit', async () => {
     const skill = `together-${randomUUID().slice(0, 8)}`;
     await onlineWorkers(engine, probe, [{ skills: [skill] }, { skills: [skill] }, { skills: [skill] }]);
     const tasks = [aTaskPosted({ requiredSkills: [skill] }), aTaskPosted({ requiredSkills: [skill] }), aTaskPosted({ requiredSkills: [skill] })];
@@ -89,6 +89,8 @@ describe('dispatcher offer lifecycle against real Kafka, PostgreSQL and Redis', 
       answer('OfferAccepted', offers[1]),
     ];
     const run = randomUUID().slice(0, 8);
+    const rolledBack = () => engine.metric('dispatcher', 'clearwork_dispatch_units_total', { outcome: 'rolled_back' });
+    const rolledBackBefore = await rolledBack();
     // One partition, sent together, so the dispatcher fetches them as one batch.
     await probe.send(TOPICS.workerEvents, events.map((value, i) => ({ key: `together-${run}-${i}`, value, partition: 0 })));
 
@@ -109,6 +111,8 @@ describe('dispatcher offer lifecycle against real Kafka, PostgreSQL and Redis', 
     expect(reasons[`together-${run}-1`]).toContain(`was not made to worker ${offers[0].workerId}`);
     expect(reasons[`together-${run}-2`]).toContain(`worker ${stranger} is not registered`);
     expect(probe.events(TOPICS.offers, 'TaskAssigned', (d) => seen(d, offers[1].taskId))).toHaveLength(1);
+    // The refused answer did not roll back the unit (whose events would then be applied one unit each).
+    expect(await rolledBack()).toBe(rolledBackBefore);
   });
 
   it('applies declines fetched together with acceptances and heartbeats in one go: each declined task goes to a worker who has not had it, the two to different workers', async () => {

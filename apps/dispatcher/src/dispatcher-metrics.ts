@@ -28,6 +28,7 @@ export class DispatcherMetrics implements UnitObserver {
   readonly decisionSeconds: Histogram<'mode' | 'outcome'>;
   readonly offers: Counter<'outcome'>;
   readonly waitingReplicas: Gauge;
+  readonly units: Counter<'outcome'>;
 
   /** `countWaiting` counts the task replicas in state waiting. */
   constructor(platform: PlatformMetrics, countWaiting: () => Promise<number>) {
@@ -49,6 +50,15 @@ export class DispatcherMetrics implements UnitObserver {
     });
     // Every outcome is on /metrics from the start, so a rate over it is 0 rather than missing.
     for (const outcome of OFFER_OUTCOMES) this.offers.inc({ outcome }, 0);
+    this.units = new Counter({
+      name: 'clearwork_dispatch_units_total',
+      help:
+        'Units of work (one transaction each: a fetched batch of events, an expiry sweep, a redispatch) by outcome: committed, or rolled_back ' +
+        '(an event refused inside it, a conflict, an error; its events are applied again), which should stay rare',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of ['committed', 'rolled_back']) this.units.inc({ outcome }, 0);
     const log = new Logger(DispatcherMetrics.name);
     const waiting = new CachedReading({
       read: countWaiting,
@@ -67,7 +77,12 @@ export class DispatcherMetrics implements UnitObserver {
     });
   }
 
+  unitRolledBack(): void {
+    this.units.inc({ outcome: 'rolled_back' });
+  }
+
   unitCommitted(events: readonly OutboxEvent[], startedAt: number): void {
+    this.units.inc({ outcome: 'committed' });
     const seconds = (performance.now() - startedAt) / 1000;
     for (const { value } of events) {
       const { type, data } = value as { type?: string; data?: { mode?: string; selectedWorkerId?: string | null } };

@@ -21,6 +21,8 @@ export interface UnitScope {
 export interface UnitObserver {
   /** A unit that started at `startedAt` (`performance.now()`) committed `events`, which the outbox publishes next. */
   unitCommitted(events: readonly OutboxEvent[], startedAt: number): void;
+  /** A unit rolled back (a refused event, a conflict, an error). */
+  unitRolledBack?(): void;
 }
 
 /**
@@ -66,6 +68,7 @@ export async function runUnit<T>(
       return value;
     });
   } catch (error) {
+    observer?.unitRolledBack?.();
     await claims.rolledBack();
     throw error;
   }

@@ -15,6 +15,18 @@ const MAX_REDISPATCH_PER_UNIT = 50;
 /** Tasks posted in one unit at most: a longer run is split, so each transaction stays short. */
 const MAX_POSTED_PER_UNIT = 200;
 
+/**
+ * An answer refused for good (an offer that is not open, or not this worker's): nothing of it is
+ * applied and it is not recorded as handled, so a redelivery is refused again. Returned rather
+ * than thrown, so the other events of its unit still land in it: a throw rolled back the whole
+ * unit, and its events were then applied one unit each (with a backlog, late answers to expired
+ * offers turned every unit of 200 events into 200 units, and the backlog grew).
+ */
+export interface RefusedAnswer {
+  readonly event: OfferAccepted | OfferDeclined;
+  readonly error: DeadLetterError;
+}
+
 const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventId: randomUUID(), type, occurredAt: now.toISOString(), data });
 
 /**
@@ -129,13 +141,13 @@ export class TaskLifecycle {
    * lot: each accepted offer becomes an assignment, each submitted assignment ends and frees the
    * worker's slot. The caller keeps a submission out of a run that accepts the same task for the
    * same worker later, so each is judged as it came. An acceptance of an offer that is not open
-   * (or not this worker's) is refused with a DeadLetterError, as it would be alone. Returns the
-   * workers whose slots were freed.
+   * (or not this worker's) is refused (see RefusedAnswer), as it would be alone. Returns the
+   * workers whose slots were freed, and the refused.
    */
-  async answersIn({ m, emit, claims }: UnitScope, events: readonly (OfferAccepted | TaskSubmitted)[], now: Date): Promise<string[]> {
+  async answersIn({ m, emit, claims }: UnitScope, events: readonly (OfferAccepted | TaskSubmitted)[], now: Date): Promise<{ freed: string[]; refused: RefusedAnswer[] }> {
     const claimed = await claimEvents(m, SCHEMA, events);
     const fresh = events.filter((e) => claimed.delete(e.eventId.toLowerCase()));
-    const accepted = await this.closeAnswered(m, fresh.filter((e): e is OfferAccepted => e.type === 'OfferAccepted'), 'accepted', now);
+    const { closed: accepted, refused } = await this.closeAnswered(m, fresh.filter((e): e is OfferAccepted => e.type === 'OfferAccepted'), 'accepted', now);
     await this.store.insertAssignments(m, accepted);
     await this.store.setReplicas(m, accepted.map((o) => ({ taskId: o.taskId, replica: o.replica, state: 'assigned', workerId: o.workerId })));
     emit(accepted.map((o) => ({
@@ -146,22 +158,22 @@ export class TaskLifecycle {
     const finished = await this.store.finishAssignments(m, [...ends.values()], 'submitted');
     const freed = [...finished.keys()].map((key) => ends.get(key)!.workerId);
     for (const workerId of freed) claims.releaseAfterCommit(workerId);
-    return freed;
+    return { freed, refused };
   }
 
   /**
    * Declined offers, in the caller's unit, a statement per table for the lot: each goes to the
    * next candidate, and frees the worker's slot. A decline of an offer that is not open (or not
-   * this worker's) is refused with a DeadLetterError, as it would be alone. Returns the workers
-   * whose slots were freed, so the waiting tasks they could do are dispatched again.
+   * this worker's) is refused (see RefusedAnswer), as it would be alone. Returns the workers
+   * whose slots were freed, so the waiting tasks they could do are dispatched again, and the refused.
    */
-  async offersDeclinedIn(scope: UnitScope, events: readonly OfferDeclined[], now: Date): Promise<string[]> {
+  async offersDeclinedIn(scope: UnitScope, events: readonly OfferDeclined[], now: Date): Promise<{ freed: string[]; refused: RefusedAnswer[] }> {
     const claimed = await claimEvents(scope.m, SCHEMA, events);
-    const declined = await this.closeAnswered(scope.m, events.filter((e) => claimed.delete(e.eventId.toLowerCase())), 'declined', now);
+    const { closed: declined, refused } = await this.closeAnswered(scope.m, events.filter((e) => claimed.delete(e.eventId.toLowerCase())), 'declined', now);
     for (const o of declined) scope.claims.releaseAfterCommit(o.workerId);
     if (declined.length > 0) scope.afterCommit(() => this.metrics.offersClosed('declined', declined.length));
     await this.attemptMany(scope, declined, now);
-    return declined.map((o) => o.workerId);
+    return { freed: declined.map((o) => o.workerId), refused };
   }
 
   /**
@@ -241,19 +253,26 @@ export class TaskLifecycle {
 
   /**
    * Closes the offers these answers name, in a statement each way for the lot: locked, each
-   * checked open and made to that worker for that task (a DeadLetterError otherwise, as alone),
-   * then closed as `state`. A second answer to one offer among them finds it closed.
+   * checked open and made to that worker for that task (refused otherwise, as alone, and taken
+   * off the events handled), then closed as `state`. A second answer to one offer among them
+   * finds it closed.
    */
-  private async closeAnswered(m: UnitScope['m'], answers: readonly { data: { offerId: string; workerId: string; taskId: string } }[], state: 'accepted' | 'declined', now: Date): Promise<OpenOffer[]> {
+  private async closeAnswered(m: UnitScope['m'], answers: readonly (OfferAccepted | OfferDeclined)[], state: 'accepted' | 'declined', now: Date): Promise<{ closed: OpenOffer[]; refused: RefusedAnswer[] }> {
     const offers = await this.store.lockOffers(m, answers.map((e) => e.data.offerId));
     const closed: OpenOffer[] = [];
-    for (const { data } of answers) {
-      const offer = openOffer(offers.get(data.offerId), data, now);
+    const refused: RefusedAnswer[] = [];
+    for (const event of answers) {
+      const offer = openOffer(offers.get(event.data.offerId), event.data, now);
+      if (offer instanceof DeadLetterError) {
+        refused.push({ event, error: offer });
+        continue;
+      }
       offers.set(offer.offerId, { ...offer, state });
       closed.push(offer);
     }
     await this.store.closeOffers(m, closed.map((o) => o.offerId), state);
-    return closed;
+    await unclaimEvents(m, SCHEMA, refused.map((r) => r.event.eventId));
+    return { closed, refused };
   }
 
   /**
@@ -274,13 +293,13 @@ export class TaskLifecycle {
   }
 }
 
-/** The offer an answer names, if it is open and was made to that worker for that task; otherwise the answer is refused. */
-function openOffer(offer: (OpenOffer & { state: string }) | undefined, data: { offerId: string; workerId: string; taskId: string }, now: Date): OpenOffer {
+/** The offer an answer names, if it is open and was made to that worker for that task; otherwise why the answer is refused. */
+function openOffer(offer: (OpenOffer & { state: string }) | undefined, data: { offerId: string; workerId: string; taskId: string }, now: Date): OpenOffer | DeadLetterError {
   if (!offer || offer.workerId !== data.workerId || offer.taskId !== data.taskId) {
-    throw new DeadLetterError(`offer ${data.offerId} for task ${data.taskId} was not made to worker ${data.workerId}`);
+    return new DeadLetterError(`offer ${data.offerId} for task ${data.taskId} was not made to worker ${data.workerId}`);
   }
   if (offer.state !== 'open' || offer.expiresAt.getTime() <= now.getTime()) {
-    throw new DeadLetterError(`offer ${data.offerId} is no longer open (${offer.state === 'open' ? 'expired' : offer.state})`);
+    return new DeadLetterError(`offer ${data.offerId} is no longer open (${offer.state === 'open' ? 'expired' : offer.state})`);
   }
   return offer;
 }

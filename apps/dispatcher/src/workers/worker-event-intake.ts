@@ -57,7 +57,8 @@ export class WorkerEventIntake {
    * presence events, an acceptance after a submission of the same task by the same worker, a
    * second answer to one offer, and before any other event (profile, suspension, abandonment),
    * which is applied alone in order. Throws a DeadLetterError for a refused event, except an
-   * unknown worker's presence.
+   * unknown worker's presence and an answer to an offer that is not open (or not the worker's),
+   * which are returned as rejections while the rest of the unit lands (see RefusedAnswer).
    */
   private async applyAll(scope: UnitScope, chunk: readonly BatchedEvent<WorkerEvent>[], now: Date): Promise<Applied> {
     const applied: Applied = { rejections: [], mayTakeWork: new Set() };
@@ -66,6 +67,8 @@ export class WorkerEventIntake {
     let declines: OfferDeclined[] = [];
     /** Workers with presence events in the run, (task, worker) pairs submitted in it, and offers answered in it. */
     const inRun = new Set<string>();
+    /** The run's answers and declines, to the items they came in (a refused one is rejected as that item). */
+    const answered = new Map<WorkerEvent, BatchedEvent<WorkerEvent>>();
     const flush = async () => {
       if (presence.length > 0) {
         const { unknown, mayTakeWork } = await this.registry.presenceIn(scope.m, presence.map((b) => b.event));
@@ -73,11 +76,17 @@ export class WorkerEventIntake {
         for (const item of presence) if (refused.has(item.event)) applied.rejections.push({ item, error: notRegistered(item.event.data.workerId) });
         for (const id of mayTakeWork) applied.mayTakeWork.add(id);
       }
-      if (answers.length > 0) for (const id of await this.lifecycle.answersIn(scope, answers, now)) applied.mayTakeWork.add(id);
-      if (declines.length > 0) for (const id of await this.lifecycle.offersDeclinedIn(scope, declines, now)) applied.mayTakeWork.add(id);
+      const outcomes = [];
+      if (answers.length > 0) outcomes.push(await this.lifecycle.answersIn(scope, answers, now));
+      if (declines.length > 0) outcomes.push(await this.lifecycle.offersDeclinedIn(scope, declines, now));
+      for (const { freed, refused } of outcomes) {
+        for (const id of freed) applied.mayTakeWork.add(id);
+        for (const { event, error } of refused) applied.rejections.push({ item: answered.get(event)!, error });
+      }
       presence = [];
       answers = [];
       declines = [];
+      answered.clear();
       inRun.clear();
     };
     for (const item of chunk) {
@@ -93,6 +102,7 @@ export class WorkerEventIntake {
         if (inRun.has(offer) || (event.type === 'OfferAccepted' && inRun.has(`submitted\t${event.data.taskId}\t${event.data.workerId}`))) await flush();
         if (event.type === 'OfferAccepted') answers.push(event);
         else declines.push(event);
+        answered.set(event, item);
         inRun.add(offer);
       } else if (event.type === 'TaskSubmitted') {
         answers.push(event);
