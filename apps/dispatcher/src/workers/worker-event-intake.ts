@@ -20,10 +20,11 @@ const notRegistered = (workerId: string) => new DeadLetterError(`worker ${worker
  * `gig.worker-events.v1` a fetched batch at a time. The events of a batch are applied in one
  * unit of work (one transaction, one outbox write, one publish), presence, answers and declines
  * each a few statements for the lot (see `applyAll`); then the waiting tasks that the freed or
- * newly present workers could do are dispatched again, once for the lot. If one event is
- * refused (an answer to an offer that is no longer open, say), the unit is rolled back and its
- * events are applied one unit each, so the refused one is dead-lettered and the others land as
- * they would have alone.
+ * newly present workers could do are dispatched again, once for the lot. An unknown worker's
+ * presence and an answer to an offer that is no longer open are refused inside the unit; if any
+ * other event is refused (a profile update of an unknown worker, say), the unit is rolled back
+ * and its events are applied one unit each, so the refused one is dead-lettered and the others
+ * land as they would have alone.
  */
 @Injectable()
 export class WorkerEventIntake {
