@@ -23,8 +23,8 @@ const notRegistered = (workerId: string) => new DeadLetterError(`worker ${worker
  * newly present workers could do are dispatched again, once for the lot. An unknown worker's
  * presence and an answer to an offer that is no longer open are refused inside the unit; if any
  * other event is refused (a profile update of an unknown worker, say), the unit is rolled back
- * and its events are applied one unit each, so the refused one is dead-lettered and the others
- * land as they would have alone.
+ * and its events are applied again by halves (see applyInUnits), so the refused one is
+ * dead-lettered and the others land as they would have without it.
  */
 @Injectable()
 export class WorkerEventIntake {

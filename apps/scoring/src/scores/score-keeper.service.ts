@@ -73,8 +73,8 @@ export class ScoreKeeper {
 
   /**
    * A fetched batch of worker or offer events, applied in order by `applyAll`, up to
-   * MAX_EVENTS_PER_UNIT in one transaction (a refused event sends its chunk back through one
-   * transaction per event, see applyInUnits). Returns the events refused for good.
+   * MAX_EVENTS_PER_UNIT in one transaction (a refused event sends its chunk back by halves,
+   * see applyInUnits). Returns the events refused for good.
    */
   async onBatch<E>(batch: readonly BatchedEvent<E>[], applyAll: (m: EntityManager, events: readonly E[], now: Date) => Promise<ScoreUnit>): Promise<BatchRejection[]> {
     return applyInUnits(

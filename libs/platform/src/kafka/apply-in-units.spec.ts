@@ -33,12 +33,25 @@ describe('applyInUnits', () => {
     expect(after).toEqual([[1, 2], [3, 4], [5]]);
   });
 
-  it('applies a chunk holding a refused event again one event per unit: the refused one is rejected with its reason, the rest land once', async () => {
+  it('applies a chunk holding a refused event again by halves: the refused one is rejected with its reason, the rest land once, in order', async () => {
     const s = store((n) => n === 3);
     const rejections = await applyInUnits(batchOf([1, 2, 3, 4, 5, 6]), 3, s.apply);
     expect(rejections.map((r) => [r.item.event, (r.error.getError() as DeadLetterVerdict).reason])).toEqual([[3, '3 refused']]);
     expect(s.committed).toEqual([1, 2, 4, 5, 6]);
-    expect(s.units).toEqual([[1, 2, 3], [1], [2], [3], [4, 5, 6]]);
+    expect(s.units).toEqual([[1, 2, 3], [1, 2], [3], [4, 5, 6]]);
+  });
+
+  it('finds refused events among 200 in a few units, not one unit per event, and keeps every other event in order', async () => {
+    const refused = new Set([7, 150]);
+    const s = store((n) => refused.has(n));
+    const events = Array.from({ length: 200 }, (_, i) => i);
+    const after: number[][] = [];
+    const rejections = await applyInUnits(batchOf(events), 200, s.apply, async (outcomes) => void after.push(outcomes.flatMap((o) => o.applied)));
+    expect(rejections.map((r) => r.item.event)).toEqual([7, 150]);
+    expect(s.committed).toEqual(events.filter((n) => !refused.has(n)));
+    expect(after).toEqual([events.filter((n) => !refused.has(n))]);
+    // Each refused event costs at most two units per halving (8 halvings of 200): 1 + 2 * 2 * 8.
+    expect(s.units.length).toBeLessThanOrEqual(33);
   });
 
   it('passes on rejections a unit returns, and rethrows any other failure so the batch is retried', async () => {

@@ -9,9 +9,11 @@ export interface UnitOutcome {
 /**
  * Applies a fetched batch in order, `chunkSize` events per unit of work. `apply` must be atomic
  * (one transaction): when it refuses one event by throwing a DeadLetterError, nothing of the
- * chunk stays, and the chunk is applied again one event per unit, so the refused event is
- * rejected with its reason and the others land as they would have alone. `after` runs once per
- * chunk with what its units gave (work that must follow their commit). Returns every rejection.
+ * chunk stays, and each half of the chunk is applied again the same way, down to the refused
+ * events alone, which are rejected with their reason; the others land as they would have
+ * without them (about 2·log2(n) units for one refused among n, where a unit per event took n).
+ * `after` runs once per chunk with what its units gave (work that must follow their commit).
+ * Returns every rejection.
  */
 export async function applyInUnits<E, R extends object>(
   batch: readonly BatchedEvent<E>[],
@@ -21,26 +23,31 @@ export async function applyInUnits<E, R extends object>(
 ): Promise<BatchRejection[]> {
   const rejections: BatchRejection[] = [];
   for (let i = 0; i < batch.length; i += chunkSize) {
-    const chunk = batch.slice(i, i + chunkSize);
     const outcomes: R[] = [];
-    try {
-      outcomes.push(await apply(chunk));
-    } catch (error) {
-      if (!(error instanceof DeadLetterError)) throw error;
-      if (chunk.length === 1) rejections.push({ item: chunk[0], error });
-      else {
-        for (const item of chunk) {
-          try {
-            outcomes.push(await apply([item]));
-          } catch (one) {
-            if (!(one instanceof DeadLetterError)) throw one;
-            rejections.push({ item, error: one });
-          }
-        }
-      }
-    }
+    await applySplitting(batch.slice(i, i + chunkSize), apply, outcomes, rejections);
     for (const o of outcomes) rejections.push(...((o as UnitOutcome).rejections ?? []));
     await after?.(outcomes);
   }
   return rejections;
+}
+
+/** Applies `chunk` in one unit; if an event of it is refused, each half the same way, in order. */
+async function applySplitting<E, R>(
+  chunk: readonly BatchedEvent<E>[],
+  apply: (chunk: readonly BatchedEvent<E>[]) => Promise<R>,
+  outcomes: R[],
+  rejections: BatchRejection[],
+): Promise<void> {
+  try {
+    outcomes.push(await apply(chunk));
+  } catch (error) {
+    if (!(error instanceof DeadLetterError)) throw error;
+    if (chunk.length === 1) {
+      rejections.push({ item: chunk[0], error });
+      return;
+    }
+    const half = Math.ceil(chunk.length / 2);
+    await applySplitting(chunk.slice(0, half), apply, outcomes, rejections);
+    await applySplitting(chunk.slice(half), apply, outcomes, rejections);
+  }
 }
