@@ -3,7 +3,7 @@ import type { Candidate, FilterPlugin, MatchContext } from './candidate';
 import { ELIGIBILITY_FILTERS, firstFailedRule } from './eligibility-filters';
 import { adjustmentsAt, applyFairness, type FairnessInput } from './fairness';
 import { SCORE_PLUGINS, type ScorePlugin } from './score-plugins';
-import { tieBreak } from './tie-break';
+import { tieBreaker } from './tie-break';
 
 export interface RankingInput {
   readonly candidates: readonly Candidate[];
@@ -93,7 +93,8 @@ export function rankCandidates(input: RankingInput): Ranking {
     base[i] = round(sum);
   }
   const ties = new Float64Array(eligible.length).fill(-1);
-  const tie = (i: number) => (ties[i] >= 0 ? ties[i] : (ties[i] = tieBreak(taskId, eligible[i].workerId)));
+  const tieOf = tieBreaker(taskId);
+  const tie = (i: number) => (ties[i] >= 0 ? ties[i] : (ties[i] = tieOf(eligible[i].workerId)));
   const final = Float64Array.from(base);
   const fairness = input.fairness ? applyFairness(eligible, final, input.fairness, tie) : {};
   for (let i = 0; i < final.length; i++) final[i] = round(final[i]);

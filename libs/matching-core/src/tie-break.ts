@@ -18,5 +18,11 @@ function fnv(h: number, s: string): number {
  * thousands of workers.
  */
 export function tieBreak(taskId: string, workerId: string): number {
-  return fnv(Math.imul(fnv(FNV_OFFSET, taskId) ^ COLON, FNV_PRIME) >>> 0, workerId);
+  return tieBreaker(taskId)(workerId);
+}
+
+/** `tieBreak` for one task and many workers: the task's part is hashed once. */
+export function tieBreaker(taskId: string): (workerId: string) => number {
+  const prefix = Math.imul(fnv(FNV_OFFSET, taskId) ^ COLON, FNV_PRIME) >>> 0;
+  return (workerId) => fnv(prefix, workerId);
 }
