@@ -115,6 +115,9 @@ export class WorkerEventIntake {
       }
     }
     await flush();
+    // Refused in run order (presence before answers): dead-lettered in the order they came.
+    const at = new Map(chunk.map((item, i) => [item, i]));
+    applied.rejections.sort((a, b) => at.get(a.item as BatchedEvent<WorkerEvent>)! - at.get(b.item as BatchedEvent<WorkerEvent>)!);
     return applied;
   }
 

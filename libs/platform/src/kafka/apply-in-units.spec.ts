@@ -54,6 +54,15 @@ describe('applyInUnits', () => {
     expect(s.units.length).toBeLessThanOrEqual(33);
   });
 
+  it('gives the rejections in the order their events came, whether thrown or returned by a unit', async () => {
+    const batch = batchOf([1, 2, 3, 4]);
+    const rejections = await applyInUnits(batch, 10, async (chunk) => {
+      if (chunk.some((c) => c.event === 3)) throw new DeadLetterError('3 refused');
+      return { rejections: chunk.filter((c) => c.event === 1).map((item) => ({ item, error: new DeadLetterError('1 refused') })) };
+    });
+    expect(rejections.map((r) => r.item.event)).toEqual([1, 3]);
+  });
+
   it('passes on rejections a unit returns, and rethrows any other failure so the batch is retried', async () => {
     const batch = batchOf([1, 2]);
     const rejections = await applyInUnits(batch, 10, async (chunk) => ({ rejections: [{ item: chunk[1], error: new DeadLetterError('unknown') }] }));

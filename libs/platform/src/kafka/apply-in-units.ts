@@ -23,9 +23,14 @@ export async function applyInUnits<E, R extends object>(
 ): Promise<BatchRejection[]> {
   const rejections: BatchRejection[] = [];
   for (let i = 0; i < batch.length; i += chunkSize) {
+    const chunk = batch.slice(i, i + chunkSize);
     const outcomes: R[] = [];
-    await applySplitting(batch.slice(i, i + chunkSize), apply, outcomes, rejections);
-    for (const o of outcomes) rejections.push(...((o as UnitOutcome).rejections ?? []));
+    const refused: BatchRejection[] = [];
+    await applySplitting(chunk, apply, outcomes, refused);
+    for (const o of outcomes) refused.push(...((o as UnitOutcome).rejections ?? []));
+    // In the order the events came, so they are dead-lettered in it.
+    const at = new Map<BatchedEvent, number>(chunk.map((item, n) => [item, n]));
+    rejections.push(...refused.sort((a, b) => (at.get(a.item) ?? 0) - (at.get(b.item) ?? 0)));
     await after?.(outcomes);
   }
   return rejections;
