@@ -31,7 +31,7 @@ export class AuditModule {
   static register(config: AuditConfig): DynamicModule {
     return {
       module: AuditModule,
-      imports: [PlatformModule.forService({ service: 'audit', schema: SCHEMA, migrations: AUDIT_MIGRATIONS, config, outbox: false })],
+      imports: [PlatformModule.forService({ service: 'audit', schema: SCHEMA, migrations: AUDIT_MIGRATIONS, config, outbox: false, processedEvents: false })],
       controllers: [LogConsumer, ExplanationController, LogController, WorkerRecordController, AppealsController, DecisionsController, ReportsController, PoliciesController, PagesController, docsController(AUDIT_OPENAPI)],
       providers: [
         AuditMetrics, CheckpointSigner, LogTree, LogAppender, LogReader, LogRecorder, LogProofs,

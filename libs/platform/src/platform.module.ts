@@ -15,6 +15,7 @@ import { kafkaLogCreator } from './logging/kafka-log';
 import { OutboxRelay } from './outbox/outbox';
 import { KAFKA, REDIS, SERVICE_CONFIG } from './platform.tokens';
 import { openDataSource } from './postgres/data-source';
+import { ProcessedEventsPruner, pruneProcessedEvents } from './postgres/processed-events';
 import { createRedis } from './redis/redis-client';
 
 export interface PlatformOptions {
@@ -26,9 +27,12 @@ export interface PlatformOptions {
   readonly config: BaseConfig;
   /** Whether the service publishes through a transactional outbox (its migrations create `<schema>.outbox`). */
   readonly outbox?: boolean;
+  /** Whether the service records handled events in `<schema>.processed_events`, which is then pruned (see ProcessedEventsPruner). */
+  readonly processedEvents?: boolean;
 }
 
 const PRODUCER = Symbol('PRODUCER');
+const PRUNER = Symbol('PRUNER');
 
 /** Headers naming the publisher of an event: which service, in which deployment (consumer group prefix). */
 export function publishedBy(options: PlatformOptions): Record<string, string> {
@@ -40,12 +44,14 @@ class PlatformLifecycle implements OnApplicationShutdown {
   private readonly log = new Logger('Platform');
   constructor(
     @Inject(OutboxRelay) private readonly relay: OutboxRelay,
+    @Inject(PRUNER) private readonly pruner: ProcessedEventsPruner | null,
     @Inject(PRODUCER) private readonly producer: Producer,
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    await this.pruner?.stop();
     await this.relay.stop();
     await this.producer.disconnect().catch((e: Error) => this.log.warn(`producer: ${e.message}`));
     await this.dataSource.destroy().catch((e: Error) => this.log.warn(`postgres: ${e.message}`));
@@ -128,6 +134,21 @@ export class PlatformModule {
             const relay = new OutboxRelay(dataSource, options.schema, publisher, metrics, publishedBy(options));
             if (options.outbox !== false) relay.start();
             return relay;
+          },
+        },
+        {
+          provide: PRUNER,
+          inject: [DataSource],
+          useFactory: (dataSource: DataSource) => {
+            if (options.processedEvents === false) return null;
+            const pruner = new ProcessedEventsPruner(
+              (olderThan) => pruneProcessedEvents(dataSource.manager, options.schema, olderThan),
+              config.PROCESSED_EVENTS_RETENTION_HOURS * 3_600_000,
+              config.PROCESSED_EVENTS_PRUNE_INTERVAL_MS,
+              new Logger(ProcessedEventsPruner.name),
+            );
+            pruner.start();
+            return pruner;
           },
         },
         PlatformLifecycle,

@@ -63,6 +63,14 @@ export const BaseConfig = z.object({
    * transaction) instead of a call per partition; off: a call, and a transaction, per partition.
    */
   KAFKA_JOIN_PARTITIONS: flag.default(true),
+  /**
+   * How long a service remembers the ids of events it has handled (its `processed_events`), so a
+   * redelivered one has no second effect. Older claims are deleted, a batch at a time, every
+   * PROCESSED_EVENTS_PRUNE_INTERVAL_MS. Keep it at least as long as the topics keep events (and
+   * consumer groups their offsets): an event read again after its claim was pruned is applied again.
+   */
+  PROCESSED_EVENTS_RETENTION_HOURS: z.coerce.number().min(1).max(24 * 366).default(24 * 7),
+  PROCESSED_EVENTS_PRUNE_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/postgres'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379/0'),
   /** Prefix of every Redis key, so that deployments sharing one Redis stay apart. */

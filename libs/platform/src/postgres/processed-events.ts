@@ -32,3 +32,70 @@ export async function unclaimEvents(manager: EntityManager, schema: string, even
   if (eventIds.length === 0) return;
   await sqlRows(manager, `DELETE FROM "${sqlName(schema)}".processed_events WHERE event_id = ANY($1::uuid[])`, [eventIds]);
 }
+
+/**
+ * Deletes claims older than `olderThan`, at most `batchSize` per statement (each its own short
+ * transaction, so handlers claiming meanwhile wait on no long lock); returns how many.
+ */
+export async function pruneProcessedEvents(manager: EntityManager, schema: string, olderThan: Date, batchSize = 10_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const [{ n }] = await sqlRows<{ n: number }>(manager,
+      `WITH gone AS (
+         DELETE FROM "${sqlName(schema)}".processed_events WHERE ctid = ANY(ARRAY(
+           SELECT ctid FROM "${sqlName(schema)}".processed_events WHERE processed_at < $1 LIMIT $2))
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [olderThan, batchSize],
+    );
+    total += n;
+    if (n < batchSize) return total;
+  }
+}
+
+/**
+ * Keeps a service's `processed_events` from growing for ever: every `intervalMs` deletes the
+ * claims older than `retentionMs` (see PROCESSED_EVENTS_RETENTION_HOURS). A failed round is
+ * logged and tried again at the next.
+ */
+export class ProcessedEventsPruner {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly prune: (olderThan: Date) => Promise<number>,
+    private readonly retentionMs: number,
+    private readonly intervalMs: number,
+    private readonly log: { log(message: string): void; warn(message: string): void },
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.round(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the rounds; waits for one under way. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One round now: deletes the claims older than the retention; returns how many (0 after a failure, which is logged). */
+  async round(now = new Date()): Promise<number> {
+    if (this.running) return 0;
+    let deleted = 0;
+    this.running = (async () => {
+      try {
+        deleted = await this.prune(new Date(now.getTime() - this.retentionMs));
+        if (deleted > 0) this.log.log(`deleted ${deleted} claims of handled events older than ${this.retentionMs / 3_600_000} h`);
+      } catch (error) {
+        this.log.warn(`pruning handled events failed (${(error as Error).message}); trying again in ${this.intervalMs / 1000} s`);
+      }
+    })();
+    await this.running;
+    this.running = undefined;
+    return deleted;
+  }
+}
