@@ -37,16 +37,17 @@ export class ConsumerLag {
   async lag(): Promise<Record<string, number>> {
     const ends = await this.ends();
     const out: Record<string, number> = {};
-    await Promise.all(
-      this.groups.map(async (g) => {
-        let lag = 0;
-        for (const t of await this.admin.fetchOffsets({ groupId: g.groupId, topics: [...g.topics] })) {
-          for (const p of t.partitions) if (Number(p.offset) >= 0) lag += Math.max(0, (ends.get(`${t.topic}/${p.partition}`) ?? 0) - Number(p.offset));
-        }
-        out[g.name] = lag;
-      }),
-    );
+    await Promise.all(this.groups.map(async (g) => (out[g.name] = await this.behind(g, ends))));
     return out;
+  }
+
+  /** Messages between the group's committed offsets and `ends`, over its topics (a partition it never committed is not counted). */
+  private async behind(g: WatchedGroup, ends: ReadonlyMap<string, number>): Promise<number> {
+    let lag = 0;
+    for (const t of await this.admin.fetchOffsets({ groupId: g.groupId, topics: [...g.topics] })) {
+      for (const p of t.partitions) if (Number(p.offset) >= 0) lag += Math.max(0, (ends.get(`${t.topic}/${p.partition}`) ?? 0) - Number(p.offset));
+    }
+    return lag;
   }
 
   /** Messages per second appended to each group's topics between two readings of `ends()`. */
@@ -72,18 +73,10 @@ export class ConsumerLag {
     const target = await this.ends();
     const pending = new Set(this.groups);
     while (Date.now() < deadline) {
-      for (const g of [...pending]) if (await this.reached(g, target)) pending.delete(g);
+      for (const g of [...pending]) if ((await this.behind(g, target)) === 0) pending.delete(g);
       if (pending.size === 0) return true;
       await new Promise((r) => setTimeout(r, 500));
     }
     return false;
-  }
-
-  /** Whether the group's committed offsets are at or past `target` on every partition of its topics (as `lag`, a partition it never committed is not counted). */
-  private async reached(g: WatchedGroup, target: ReadonlyMap<string, number>): Promise<boolean> {
-    for (const t of await this.admin.fetchOffsets({ groupId: g.groupId, topics: [...g.topics] })) {
-      for (const p of t.partitions) if (Number(p.offset) >= 0 && Number(p.offset) < (target.get(`${t.topic}/${p.partition}`) ?? 0)) return false;
-    }
-    return true;
   }
 }

@@ -72,15 +72,6 @@ export function rankCandidates(input: RankingInput): Ranking {
       eligible.push(candidate);
     }
   }
-  // Read by tests and tools, not by the dispatcher: made only when asked for.
-  let ineligible: Map<string, FilterReason> | undefined;
-  const ineligibleOnce = () => {
-    if (!ineligible) {
-      ineligible = new Map();
-      for (let i = 0; i < candidates.length; i++) if (failedRule[i] >= 0) ineligible.set(candidates[i].workerId, filters[failedRule[i]].reason);
-    }
-    return ineligible;
-  };
   const taskId = context.task.taskId;
   const plugins: Readonly<Record<string, ScorePlugin>> = input.plugins ?? SCORE_PLUGINS;
   const parts = Object.entries(weights).map(([name, weight]) => ({ name, weight, plugin: plugins[name] }));
@@ -116,10 +107,16 @@ export function rankCandidates(input: RankingInput): Ranking {
       finalScore: final[i],
     };
   });
+  let ineligible: Map<string, FilterReason> | undefined;
   return {
     poolSize: candidates.length, filteredOut, ranked, eligible: eligible.length,
+    // Read by tests and tools, not by the dispatcher: made only when asked for.
     get ineligible() {
-      return ineligibleOnce();
+      if (!ineligible) {
+        ineligible = new Map();
+        for (let i = 0; i < candidates.length; i++) if (failedRule[i] >= 0) ineligible.set(candidates[i].workerId, filters[failedRule[i]].reason);
+      }
+      return ineligible;
     },
   };
 }

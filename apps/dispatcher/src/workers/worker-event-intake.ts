@@ -68,8 +68,8 @@ export class WorkerEventIntake {
     let declines: OfferDeclined[] = [];
     /** Workers with presence events in the run, (task, worker) pairs submitted in it, and offers answered in it. */
     const inRun = new Set<string>();
-    /** The run's answers and declines, to the items they came in (a refused one is rejected as that item). */
-    const answered = new Map<WorkerEvent, BatchedEvent<WorkerEvent>>();
+    /** Each event's item, so a refused answer is rejected as the item it came in. */
+    const itemOf = new Map(chunk.map((item) => [item.event, item]));
     const flush = async () => {
       if (presence.length > 0) {
         const { unknown, mayTakeWork } = await this.registry.presenceIn(scope.m, presence.map((b) => b.event));
@@ -82,12 +82,11 @@ export class WorkerEventIntake {
       if (declines.length > 0) outcomes.push(await this.lifecycle.offersDeclinedIn(scope, declines, now));
       for (const { freed, refused } of outcomes) {
         for (const id of freed) applied.mayTakeWork.add(id);
-        for (const { event, error } of refused) applied.rejections.push({ item: answered.get(event)!, error });
+        for (const { event, error } of refused) applied.rejections.push({ item: itemOf.get(event)!, error });
       }
       presence = [];
       answers = [];
       declines = [];
-      answered.clear();
       inRun.clear();
     };
     for (const item of chunk) {
@@ -103,7 +102,6 @@ export class WorkerEventIntake {
         if (inRun.has(offer) || (event.type === 'OfferAccepted' && inRun.has(`submitted\t${event.data.taskId}\t${event.data.workerId}`))) await flush();
         if (event.type === 'OfferAccepted') answers.push(event);
         else declines.push(event);
-        answered.set(event, item);
         inRun.add(offer);
       } else if (event.type === 'TaskSubmitted') {
         answers.push(event);
@@ -114,10 +112,8 @@ export class WorkerEventIntake {
         if (freed) applied.mayTakeWork.add(freed);
       }
     }
+    // Refused in run order (presence before answers); applyInUnits puts them back in the order they came.
     await flush();
-    // Refused in run order (presence before answers): dead-lettered in the order they came.
-    const at = new Map(chunk.map((item, i) => [item, i]));
-    applied.rejections.sort((a, b) => at.get(a.item as BatchedEvent<WorkerEvent>)! - at.get(b.item as BatchedEvent<WorkerEvent>)!);
     return applied;
   }
 

@@ -1,15 +1,12 @@
+import { processedEventsAgeIndexSql } from '@clearwork/platform';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/**
- * Claims of handled events by age, for the pruning that deletes the old ones (see
- * ProcessedEventsPruner). A BRIN index: claims are written in time order, so a summary per
- * block range finds the old ones for almost nothing on each claim's insert.
- */
+/** Claims of handled events by age, for the pruning that deletes the old ones (see ProcessedEventsPruner). */
 export class ProcessedEventsAge1732700000000 implements MigrationInterface {
   name = 'ProcessedEventsAge1732700000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE INDEX processed_events_by_age ON scoring.processed_events USING brin (processed_at)`);
+    await q.query(processedEventsAgeIndexSql('scoring'));
   }
 
   async down(q: QueryRunner): Promise<void> {
