@@ -51,6 +51,15 @@ describe('hostile input', () => {
     };
   }
 
+  // The engine's start publishes policy v1 (enqueued by scoring's first migration); the audit logs
+  // it soon after. "Nothing changed" is judged once it has, not against a log still filling.
+  beforeAll(async () => {
+    await eventually(async () => {
+      const { n } = (await db().query<{ n: string }>(`SELECT count(*) AS n FROM audit.entries`)).rows[0];
+      if (Number(n) < 1) throw new Error('the start-up policy is not logged yet');
+    }, { what: "the audit log to hold the start-up policy" });
+  }, 60_000);
+
   const BODY_ENDPOINTS: { name: string; service: ServiceName; path: () => string; role: 'platform' | 'worker' | 'reviewer'; schema: z.ZodType; valid: () => object }[] = [
     { name: 'POST /v1/tasks', service: 'dispatcher', path: () => '/v1/tasks', role: 'platform', schema: TaskPostedData.extend({ eventId: Uuid.optional() }), valid: () => aTaskPosted().data },
     { name: 'POST /v1/policies', service: 'scoring', path: () => '/v1/policies', role: 'platform', schema: PolicyChangeRequest, valid: () => ({ rationale: 'Weigh quality a little more.', changes: { weights: { quality: 0.5, latency: 0.25, availability: 0.25 } } }) },
