@@ -1,16 +1,18 @@
 /*
- * Time to rank one attempt's pool: rankCandidates (scores in typed arrays, the best N picked in
- * one pass, components and adjustments made only for those ranked) against, as the baseline in
- * the same run, the same ranking written plainly (plainRanking from libs/testing: an object per
- * eligible worker, everyone sorted), on the same pools and tasks. Both must give the same
- * ranking, which is checked on every pool before timing.
+ * Time to rank one attempt's pool: rankCandidates as the dispatcher calls it (walking the pool's
+ * base order, kept between attempts, until the best N are found), rankCandidates scoring everyone
+ * eligible (typed arrays, the best N picked in one pass), and, as the baseline in the same run,
+ * the same ranking written plainly (plainRanking from libs/testing: an object per eligible
+ * worker, everyone sorted), on the same pools and tasks. All must give the same ranking, which is
+ * checked on every pool before timing. The time to build a pool's base order, and to mend it
+ * after ten members' scores change, is reported beside.
  *   npx tsx bench/ranking.ts [--max-members 20000] [--rankings 300] [--help]
  * Needs nothing running. Results: a table on stdout, JSON in bench/results/ranking.json.
  * Exit status: 0 when measured, 2 when the run could not be made.
  */
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { decisionDraw, rankCandidates, type Candidate, type FairnessInput, type MatchContext } from '@clearwork/matching-core';
+import { baseOrder, decisionDraw, rankCandidates, type Candidate, type FairnessInput, type MatchContext } from '@clearwork/matching-core';
 import { plainRanking } from '@clearwork/testing';
 import { parseOptions, reproduceCommand } from './support/cli';
 import { describeEnvironment, printEnvironment, ROOT } from './support/environment';
@@ -19,8 +21,9 @@ import { percentilesMicros, printTable, progress, seededRandom, thousands, write
 const SPEC = {
   script: 'bench/ranking.ts',
   summary:
-    'Time of rankCandidates over pools of workers with the skill a task needs, against the plain ranking\n' +
-    '(an object per eligible worker, everyone sorted) on the same pools and tasks, in the same run.',
+    'Time of rankCandidates over pools of workers with the skill a task needs, walking the pool\'s base order\n' +
+    'and scoring everyone, against the plain ranking (an object per eligible worker, everyone sorted)\n' +
+    'on the same pools and tasks, in the same run; and the time to build and to mend a base order.',
   options: {
     'max-members': { default: 20_000, min: 500, help: 'largest pool timed (pools of 500, 2,000, 5,000 and 20,000 members up to it)' },
     rankings: { default: 300, min: 10, help: 'rankings timed per pool size and implementation' },
@@ -67,25 +70,20 @@ function attemptsFor(count: number): Attempt[] {
   });
 }
 
-/** Times each attempt once per implementation, alternating, after an untimed warm-up of each. */
-function timeBoth(pool: Candidate[], attempts: readonly Attempt[]): { fast: Percentiles; plain: Percentiles } {
-  const fast = (a: Attempt) => rankCandidates({ candidates: pool, context: a.context, weights: WEIGHTS, topK: 10, limit: LIMIT, fairness: a.fairness, skillsHeld: true });
-  const plain = (a: Attempt) => plainRanking(pool, a.context, WEIGHTS, a.fairness);
-  for (const a of attempts.slice(0, 20)) {
-    fast(a);
-    plain(a);
-  }
-  const fastNs: bigint[] = [];
-  const plainNs: bigint[] = [];
+type Ranker = (a: Attempt) => unknown;
+
+/** Times each attempt once per implementation, in turn, after an untimed warm-up of each. */
+function timeAll(rankers: readonly Ranker[], attempts: readonly Attempt[]): Percentiles[] {
+  for (const a of attempts.slice(0, 20)) for (const rank of rankers) rank(a);
+  const ns: bigint[][] = rankers.map(() => []);
   for (const a of attempts) {
-    let t = process.hrtime.bigint();
-    fast(a);
-    fastNs.push(process.hrtime.bigint() - t);
-    t = process.hrtime.bigint();
-    plain(a);
-    plainNs.push(process.hrtime.bigint() - t);
+    rankers.forEach((rank, r) => {
+      const t = process.hrtime.bigint();
+      rank(a);
+      ns[r].push(process.hrtime.bigint() - t);
+    });
   }
-  return { fast: percentilesMicros(fastNs), plain: percentilesMicros(plainNs) };
+  return ns.map(percentilesMicros);
 }
 
 async function main(): Promise<void> {
@@ -95,25 +93,51 @@ async function main(): Promise<void> {
   printEnvironment(environment);
   const random = seededRandom(options.seed);
   const rows: (string | number)[][] = [];
-  const measured: { members: number; rankCandidates: Percentiles; plainRanking: Percentiles; ratioAtP50: number }[] = [];
+  const measured: { members: number; walked: Percentiles; everyone: Percentiles; plainRanking: Percentiles; orderBuiltMicros: number; orderMendedMicros: number; ratioAtP50: number }[] = [];
   for (const size of sizes) {
     const pool = poolOf(size, random);
     const attempts = attemptsFor(options.rankings);
-    progress(`${thousands(size)} members: checking both give the same ranking, then timing ${thousands(options.rankings)} rankings each ...`);
+    // The pool's base order, as the dispatcher keeps it between attempts: built once, then mended
+    // when a few members change (10 get new scores), both timed as the median of 11 goes.
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
+    const timed = (f: () => unknown) => {
+      const t = process.hrtime.bigint();
+      f();
+      return Number(process.hrtime.bigint() - t) / 1000;
+    };
+    const standing = baseOrder(pool, WEIGHTS);
+    const orderBuiltMicros = median(Array.from({ length: 11 }, () => timed(() => baseOrder(pool, WEIGHTS))));
+    const orderMendedMicros = median(Array.from({ length: 11 }, () => {
+      const changed = pool.slice();
+      for (let k = 0; k < 10; k++) {
+        const at = Math.floor(random() * size);
+        changed[at] = { ...changed[at], scores: { ...changed[at].scores, quality: Math.round(random() * 20) / 20 } };
+      }
+      return timed(() => baseOrder(changed, WEIGHTS, { previous: { candidates: pool, order: standing } }));
+    }));
+    const input = (a: Attempt) => ({ candidates: pool, context: a.context, weights: WEIGHTS, topK: 10, limit: LIMIT, fairness: a.fairness, skillsHeld: true });
+    const walked: Ranker = (a) => rankCandidates({ ...input(a), standing });
+    const everyone: Ranker = (a) => rankCandidates(input(a));
+    const plain: Ranker = (a) => plainRanking(pool, a.context, WEIGHTS, a.fairness);
+    progress(`${thousands(size)} members: checking all three give the same ranking, then timing ${thousands(options.rankings)} rankings each ...`);
     for (const a of attempts.slice(0, 20)) {
-      const fast = rankCandidates({ candidates: pool, context: a.context, weights: WEIGHTS, topK: 10, limit: LIMIT, fairness: a.fairness, skillsHeld: true });
-      const plain = plainRanking(pool, a.context, WEIGHTS, a.fairness);
-      if (!isDeepStrictEqual(fast.ranked, plain.ranked.slice(0, LIMIT)) || !isDeepStrictEqual(fast.filteredOut, plain.filteredOut)) {
-        throw new Error(`the two rankings differ on a pool of ${size} (${a.context.task.taskId}): the benchmark would not compare like with like`);
+      const expected = plainRanking(pool, a.context, WEIGHTS, a.fairness);
+      for (const got of [rankCandidates({ ...input(a), standing }), rankCandidates(input(a))]) {
+        if (!isDeepStrictEqual(got.ranked, expected.ranked.slice(0, LIMIT)) || !isDeepStrictEqual(got.filteredOut, expected.filteredOut)) {
+          throw new Error(`the rankings differ on a pool of ${size} (${a.context.task.taskId}): the benchmark would not compare like with like`);
+        }
       }
     }
-    const { fast, plain } = timeBoth(pool, attempts);
-    const ratio = plain.p50 / fast.p50;
-    measured.push({ members: size, rankCandidates: fast, plainRanking: plain, ratioAtP50: ratio });
-    rows.push([thousands(size), fast.p50, fast.p99, plain.p50, plain.p99, `${ratio.toFixed(1)}x`]);
+    const [w, e, p] = timeAll([walked, everyone, plain], attempts);
+    const ratio = p.p50 / w.p50;
+    measured.push({ members: size, walked: w, everyone: e, plainRanking: p, orderBuiltMicros, orderMendedMicros, ratioAtP50: ratio });
+    rows.push([thousands(size), w.p50, w.p99, e.p50, e.p99, p.p50, p.p99, `${ratio.toFixed(1)}x`, Math.round(orderBuiltMicros), Math.round(orderMendedMicros)]);
   }
   console.log('');
-  printTable(['pool members', 'rankCandidates p50 µs', 'p99 µs', 'baseline: plain p50 µs', 'p99 µs', 'plain / rankCandidates at p50'], rows);
+  printTable(
+    ['pool members', 'base order walked p50 µs', 'p99 µs', 'everyone scored p50 µs', 'p99 µs', 'baseline: plain p50 µs', 'p99 µs', 'plain / walked at p50', 'order built µs', 'mended µs'],
+    rows,
+  );
   writeJson(RESULTS, { benchmark: 'ranking', measuredAt: new Date().toISOString(), environment, options, limit: LIMIT, measured });
   console.log(`\nresults written to ${RESULTS.replace(`${ROOT}/`, '')}`);
 }

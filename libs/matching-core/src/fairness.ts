@@ -13,7 +13,7 @@ export interface FairnessInput {
   readonly draw: number;
 }
 
-/** What the fairness rules did to one ranking, by position among the eligible (see `applyFairness`). */
+/** What the fairness rules did to one ranking, by position among the candidates (see `applyFairness`). */
 export interface FairnessOutcome {
   /** Whether the queue-share cap lowered the worker at each position (absent: it lowered no one). */
   readonly capped?: Uint8Array;
@@ -24,31 +24,31 @@ export interface FairnessOutcome {
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 
 /**
- * Applies the policy's fairness rules to `scores` (one per eligible candidate, in place; `tie` is
- * the ranking's tie hash by position, so ties go as the ranking breaks them): first
- * the queue-share cap (a worker above it is placed below everyone under it), then, in the share
- * of decisions the draw selects, the best eligible newcomer is moved to the top. Each change is
- * recorded as an explicit adjustment (`adjustmentsAt`) for the workers a decision lists; with
- * thousands eligible, only those few get the objects and the text.
+ * Applies the policy's fairness rules to `scores` (by position among the candidates, in place,
+ * for the positions in `eligible`; `tie` is the ranking's tie hash by position, so ties go as the
+ * ranking breaks them): first the queue-share cap (a worker above it is placed below everyone
+ * under it), then, in the share of decisions the draw selects, the best eligible newcomer is
+ * moved to the top. Each change is recorded as an explicit adjustment (`adjustmentsAt`) for the
+ * workers a decision lists; with thousands eligible, only those few get the objects and the text.
  */
-export function applyFairness(eligible: readonly Candidate[], scores: Float64Array, f: FairnessInput, tie: (i: number) => number): FairnessOutcome {
+export function applyFairness(candidates: readonly Candidate[], eligible: readonly number[], scores: Float64Array, f: FairnessInput, tie: (i: number) => number): FairnessOutcome {
   let capped: Uint8Array | undefined;
   if (f.queueSample >= f.queueShareMinSample) {
-    for (let i = 0; i < eligible.length; i++) {
-      if ((eligible[i].queueShare ?? 0) > f.maxQueueShare) {
+    for (const i of eligible) {
+      if ((candidates[i].queueShare ?? 0) > f.maxQueueShare) {
         scores[i] -= 1;
-        (capped ??= new Uint8Array(eligible.length))[i] = 1;
+        (capped ??= new Uint8Array(candidates.length))[i] = 1;
       }
     }
   }
   if (f.draw >= f.newcomerShare || eligible.length < 2) return { capped };
   let top = -Infinity;
-  for (let i = 0; i < scores.length; i++) top = Math.max(top, scores[i]);
-  const before = (a: number, b: number) => scores[b] - scores[a] || tie(a) - tie(b) || (eligible[a].workerId < eligible[b].workerId ? -1 : 1);
+  for (const i of eligible) top = Math.max(top, scores[i]);
+  const before = (a: number, b: number) => scores[b] - scores[a] || tie(a) - tie(b) || (candidates[a].workerId < candidates[b].workerId ? -1 : 1);
   // The best newcomer by the ranking's order, found in one pass.
   let best = -1;
-  for (let i = 0; i < eligible.length; i++) {
-    if ((eligible[i].qualityEvidence ?? 0) < f.newcomerMaxReviews && (best < 0 || before(i, best) < 0)) best = i;
+  for (const i of eligible) {
+    if ((candidates[i].qualityEvidence ?? 0) < f.newcomerMaxReviews && (best < 0 || before(i, best) < 0)) best = i;
   }
   if (best < 0 || scores[best] >= top) return { capped };
   const delta = Math.round((top - scores[best] + 1e-6) * 1e6) / 1e6;

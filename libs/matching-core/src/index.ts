@@ -9,3 +9,4 @@ export * from './optimal-assignment';
 export * from './tie-break';
 export * from './counterfactual';
 export * from './replay';
+export * from './base-order';

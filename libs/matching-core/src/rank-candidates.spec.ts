@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { plainRanking } from '@clearwork/testing';
 import type { Candidate, MatchContext } from './candidate';
 import { ELIGIBILITY_FILTERS } from './eligibility-filters';
+import { baseOrder } from './base-order';
 import { rankCandidates } from './rank-candidates';
 import { summariseFiltering } from './summarise';
 
@@ -201,9 +202,96 @@ describe('rankCandidates against the plain ranking', () => {
           const plainPooled = plainRanking(holders, ctx, w, fairness);
           expect(pooled.ranked).toEqual(plainPooled.ranked.slice(0, limit));
           expect(pooled.filteredOut).toEqual(plainPooled.filteredOut);
+          // Walking the pool's base order gives the same, counts included.
+          const walked = rankCandidates({ candidates: holders, context: ctx, weights: w, topK: 20, fairness, limit, skillsHeld: true, standing: baseOrder(holders, w) });
+          expect(walked.ranked).toEqual(plainPooled.ranked.slice(0, limit));
+          expect(walked.filteredOut).toEqual(plainPooled.filteredOut);
+          expect(walked.eligible).toBe(plainPooled.ranked.length);
         },
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('rankCandidates walking a base order', () => {
+  // Pools larger than the limit, scores on coarse grids (many ties), newcomers rare or common,
+  // some workers over the queue-share cap: the walk must stop exactly where the full ranking agrees.
+  const arbWorker = fc.record({
+    id: fc.stringMatching(/^w[0-9]{1,4}$/),
+    q: fc.integer({ min: 0, max: 5 }).map((n) => n / 5),
+    l: fc.integer({ min: 0, max: 2 }).map((n) => n / 2),
+    online: fc.oneof(fc.constant(true), fc.constant(true), fc.constant(false)),
+    activeTasks: fc.integer({ min: 0, max: 2 }),
+    newcomer: fc.integer({ min: 0, max: 99 }),
+    share: fc.integer({ min: 0, max: 99 }),
+    french: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+  });
+  const arbFairness = fc.record({
+    newcomerShare: fc.constantFrom(0, 0.5, 1),
+    newcomerMaxReviews: fc.constantFrom(1, 3),
+    maxQueueShare: fc.constant(0.5),
+    queueShareMinSample: fc.constant(20),
+    queueSample: fc.constantFrom(0, 40),
+    draw: fc.double({ min: 0, max: 0.999, noNaN: true }),
+  });
+
+  it('gives the first entries of the full ranking for any limit, fairness and pool', () => {
+    // Per pool, the percentage of newcomers and of workers over the cap: none, a few, most or all.
+    const percent = fc.constantFrom(0, 1, 30, 90, 100);
+    fc.assert(
+      fc.property(fc.uniqueArray(arbWorker, { selector: (w) => w.id, maxLength: 200 }), arbFairness, fc.integer({ min: 0, max: 12 }), percent, percent, (ws, fairness, limit, newcomers, capped) => {
+        const candidates = ws.map((x) => worker(x.id, {
+          online: x.online, capacity: 2, activeTasks: x.activeTasks, languages: x.french ? ['fr'] : ['en'],
+          scores: { quality: x.q, latency: x.l, availability: 0.5 }, qualityEvidence: x.newcomer < newcomers ? 0 : 10, queueShare: x.share < capped ? 0.9 : 0.1,
+        }));
+        const input = { candidates, context, weights, topK: 5, fairness, limit, skillsHeld: true };
+        const full = rankCandidates({ ...input, limit: undefined });
+        const walked = rankCandidates({ ...input, standing: baseOrder(candidates, weights) });
+        expect(walked.ranked).toEqual(full.ranked.slice(0, limit));
+        expect(walked.filteredOut).toEqual(full.filteredOut);
+        expect(walked.eligible).toBe(full.eligible);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses an order made for another pool', () => {
+    const candidates = [worker('a'), worker('b')];
+    expect(() => rankCandidates({ candidates, context, weights, topK: 1, limit: 1, standing: baseOrder([worker('a')], weights) })).toThrow(/holds 1 candidates, not 2/);
+  });
+});
+
+describe('baseOrder', () => {
+  const arbScores = fc.array(fc.record({ q: fc.integer({ min: 0, max: 4 }).map((n) => n / 4), l: fc.double({ min: 0, max: 1, noNaN: true }) }), { maxLength: 80 });
+
+  it('mended from an earlier version of the pool equals one made afresh', () => {
+    fc.assert(
+      fc.property(arbScores, fc.array(fc.record({ at: fc.nat(), q: fc.integer({ min: 0, max: 4 }).map((n) => n / 4), same: fc.boolean() }), { maxLength: 10 }), (scores, changes) => {
+        const before = scores.map((s, i) => worker(`w${i}`, { scores: { quality: s.q, latency: s.l, availability: 0.5 } }));
+        const after = before.slice();
+        for (const c of changes) {
+          if (after.length === 0) break;
+          const at = c.at % after.length;
+          // A new object for the worker: its scores changed, or only what the base score does not read.
+          after[at] = c.same ? { ...after[at], activeTasks: 1 } : { ...after[at], scores: { ...after[at].scores, quality: c.q } };
+        }
+        const previous = baseOrder(before, weights);
+        const mended = baseOrder(after, weights, { previous: { candidates: before, order: previous } });
+        const fresh = baseOrder(after, weights);
+        expect(Array.from(mended.base)).toEqual(Array.from(fresh.base));
+        expect([...mended.order].sort((a, b) => a - b)).toEqual(after.map((_, i) => i));
+        for (let k = 1; k < mended.order.length; k++) expect(mended.base[mended.order[k - 1]]).toBeGreaterThanOrEqual(mended.base[mended.order[k]]);
+        if (changes.every((c) => c.same)) expect(mended).toBe(previous);
+      }),
+    );
+  });
+
+  it('is made afresh when the earlier version holds other workers', () => {
+    const before = [worker('a'), worker('b', { scores: { quality: 1, latency: 1, availability: 1 } })];
+    const after = [worker('c', { scores: { quality: 1, latency: 1, availability: 1 } }), worker('b')];
+    const order = baseOrder(after, weights, { previous: { candidates: before, order: baseOrder(before, weights) } });
+    expect(Array.from(order.order)).toEqual([0, 1]);
+    expect(Array.from(order.base)).toEqual(Array.from(baseOrder(after, weights).base));
   });
 });

@@ -1,8 +1,9 @@
 import type { FilterReason, RankedCandidate } from '@clearwork/contracts';
 import type { Candidate, FilterPlugin, MatchContext } from './candidate';
 import { ELIGIBILITY_FILTERS, firstFailedRule } from './eligibility-filters';
-import { adjustmentsAt, applyFairness, type FairnessInput } from './fairness';
-import { SCORE_PLUGINS, type ScorePlugin } from './score-plugins';
+import { baseScoreOf, componentOf, roundScore, scoreParts, type BaseOrder, type ScoreParts } from './base-order';
+import { adjustmentsAt, applyFairness, type FairnessInput, type FairnessOutcome } from './fairness';
+import type { ScorePlugin } from './score-plugins';
 import { tieBreaker } from './tie-break';
 
 export interface RankingInput {
@@ -22,6 +23,11 @@ export interface RankingInput {
    * skills): the skill rule is not checked. Only with the default filters.
    */
   readonly skillsHeld?: boolean;
+  /**
+   * The candidates' base order under these weights and plugins (`baseOrder`), kept with the pool
+   * between attempts: with a `limit`, only the best members are scored.
+   */
+  readonly standing?: BaseOrder;
 }
 
 export interface Ranking {
@@ -41,15 +47,20 @@ export interface Ranking {
  * With a `limit`, the best are picked without sorting everyone (a pool can hold thousands), and
  * the tie hash is computed only where scores are equal. Scores are kept in typed arrays while
  * everyone eligible is scored; components and adjustments are made only for the workers ranked.
+ * With a `limit` and the pool's `standing` base order, only the best members are scored at all
+ * (see `rankByBaseOrder`); every member is still checked against the hard rules, for the counts.
  */
 export function rankCandidates(input: RankingInput): Ranking {
   const filters = input.filters ?? ELIGIBILITY_FILTERS;
-  const { context, weights } = input;
+  const { context, weights, candidates, standing } = input;
   const filteredOut: Partial<Record<FilterReason, number>> = {};
-  const { candidates } = input;
+  const walk = standing !== undefined && input.limit !== undefined;
+  if (standing && standing.base.length !== candidates.length) throw new Error(`the standing order holds ${standing.base.length} candidates, not ${candidates.length}`);
   /** Per candidate, the index in `filters` of the first rule it failed, or -1. */
   const failedRule = new Int8Array(candidates.length);
-  const eligible: Candidate[] = [];
+  /** Positions of the eligible candidates (not kept when walking the base order). */
+  const eligible: number[] = [];
+  let eligibleCount = 0;
   const skillsHeld = input.skillsHeld === true;
   for (let i = 0; i < candidates.length; i++) {
     const candidate = candidates[i];
@@ -69,47 +80,31 @@ export function rankCandidates(input: RankingInput): Ranking {
       const reason = filters[failed].reason;
       filteredOut[reason] = (filteredOut[reason] ?? 0) + 1;
     } else {
-      eligible.push(candidate);
+      eligibleCount++;
+      if (!walk) eligible.push(i);
     }
   }
-  const taskId = context.task.taskId;
-  const plugins: Readonly<Record<string, ScorePlugin>> = input.plugins ?? SCORE_PLUGINS;
-  const parts = Object.entries(weights).map(([name, weight]) => ({ name, weight, plugin: plugins[name] }));
-  // Components are rounded before weighting, so a replay from the recorded components gives the same base score.
-  const componentOf = (c: Candidate, part: (typeof parts)[number]) => round(part.plugin?.score(c) ?? 0);
-  const base = new Float64Array(eligible.length);
-  for (let i = 0; i < eligible.length; i++) {
-    let sum = 0;
-    for (const part of parts) sum += part.weight * componentOf(eligible[i], part);
-    base[i] = round(sum);
-  }
-  const ties = new Float64Array(eligible.length).fill(-1);
-  const tieOf = tieBreaker(taskId);
-  const tie = (i: number) => (ties[i] >= 0 ? ties[i] : (ties[i] = tieOf(eligible[i].workerId)));
-  const final = Float64Array.from(base);
-  const fairness = input.fairness ? applyFairness(eligible, final, input.fairness, tie) : {};
-  for (let i = 0; i < final.length; i++) final[i] = round(final[i]);
-  /** Negative when the candidate at `a` ranks before the one at `b`. */
-  const order = (a: number, b: number) =>
-    final[b] - final[a] || tie(a) - tie(b) || (eligible[a].workerId < eligible[b].workerId ? -1 : 1);
-  const all = Array.from(eligible, (_, i) => i);
-  const best = input.limit !== undefined && input.limit < all.length ? bestOf(all, input.limit, order) : all.sort(order);
-  const ranked = best.map((i, at): RankedCandidate => {
-    const candidate = eligible[i];
+  const parts = scoreParts(weights, input.plugins);
+  const tieOf = tieBreaker(context.task.taskId);
+  const best = walk
+    ? rankByBaseOrder(input, standing, input.limit!, failedRule, eligibleCount, tieOf)
+    : rankEveryone(input, parts, eligible, tieOf);
+  const ranked = best.order.map((i, at): RankedCandidate => {
+    const candidate = candidates[i];
     const components: Record<string, number> = {};
     for (const part of parts) components[part.name] = componentOf(candidate, part);
     return {
       rank: at + 1,
       workerId: candidate.workerId,
       components,
-      baseScore: base[i],
-      adjustments: input.fairness ? adjustmentsAt(i, candidate, fairness, input.fairness, context.task.queue) : [],
-      finalScore: final[i],
+      baseScore: best.base(i),
+      adjustments: input.fairness ? adjustmentsAt(i, candidate, best.fairness, input.fairness, context.task.queue) : [],
+      finalScore: best.final(i),
     };
   });
   let ineligible: Map<string, FilterReason> | undefined;
   return {
-    poolSize: candidates.length, filteredOut, ranked, eligible: eligible.length,
+    poolSize: candidates.length, filteredOut, ranked, eligible: eligibleCount,
     // Read by tests and tools, not by the dispatcher: made only when asked for.
     get ineligible() {
       if (!ineligible) {
@@ -121,31 +116,114 @@ export function rankCandidates(input: RankingInput): Ranking {
   };
 }
 
+/** The workers ranked, by position in the candidates, with their scores and what fairness did (indexed by position). */
+interface Picked {
+  readonly order: readonly number[];
+  readonly base: (i: number) => number;
+  readonly final: (i: number) => number;
+  readonly fairness: FairnessOutcome;
+}
+
+/** Scores everyone eligible, applies fairness to all, and keeps the best `limit` (or sorts all). */
+function rankEveryone(input: RankingInput, parts: ScoreParts, eligible: readonly number[], tieOf: (workerId: string) => number): Picked {
+  const { candidates } = input;
+  const n = candidates.length;
+  // Typed arrays by position in the candidates: only the eligible entries are used.
+  const base = new Float64Array(n);
+  for (const i of eligible) base[i] = baseScoreOf(candidates[i], parts);
+  const ties = new Float64Array(n).fill(-1);
+  const tie = (i: number) => (ties[i] >= 0 ? ties[i] : (ties[i] = tieOf(candidates[i].workerId)));
+  const final = Float64Array.from(base);
+  const fairness = input.fairness ? applyFairness(candidates, eligible, final, input.fairness, tie) : {};
+  for (const i of eligible) final[i] = roundScore(final[i]);
+  const order = byRank(candidates, (i) => final[i], tie);
+  const all = eligible.slice();
+  const picked = input.limit !== undefined && input.limit < all.length ? bestOf(all, input.limit, order) : all.sort(order);
+  return { order: picked, base: (i) => base[i], final: (i) => final[i], fairness };
+}
+
+/** Negative when the candidate at position `a` ranks before the one at `b`: higher score, then the tie hash, then the worker id. */
+function byRank(candidates: readonly Candidate[], score: (i: number) => number, tie: (i: number) => number) {
+  return (a: number, b: number) => score(b) - score(a) || tie(a) - tie(b) || (candidates[a].workerId < candidates[b].workerId ? -1 : 1);
+}
+
+/** Half a recorded score step: scores a step apart differ by at least this much in floating point. */
+const HALF_STEP = 5e-7;
+
+/**
+ * The best `limit` of the eligible, found by visiting the members in their base order until no
+ * member left could enter: the queue-share cap only lowers a score and the best newcomer is
+ * looked for in the same walk, so once the next base score is below the last kept score (and
+ * below the best newcomer's, when the draw asks for one) the rest need not be scored. Gives
+ * exactly what `rankEveryone` gives (property tests hold them equal, and equal to the plain one).
+ * Equal scores are all visited, so the tie hash decides between them as it does there.
+ */
+function rankByBaseOrder(input: RankingInput, standing: BaseOrder, limit: number, failedRule: Int8Array, eligibleCount: number, tieOf: (workerId: string) => number): Picked {
+  const { candidates } = input;
+  const f = input.fairness;
+  const { base, order } = standing;
+  const capping = f !== undefined && f.queueSample >= f.queueShareMinSample;
+  const isCapped = (i: number) => capping && (candidates[i].queueShare ?? 0) > f!.maxQueueShare;
+  /** The score the fairness rules compare (capped, not yet rounded), as applyFairness has it. */
+  const fair = (i: number) => (isCapped(i) ? base[i] - 1 : base[i]);
+  const ties = new Map<number, number>();
+  const tie = (i: number) => {
+    let t = ties.get(i);
+    if (t === undefined) ties.set(i, (t = tieOf(candidates[i].workerId)));
+    return t;
+  };
+  let newcomer: { at: number; delta: number } | undefined;
+  const final = (i: number) => roundScore(newcomer?.at === i ? fair(i) + newcomer.delta : fair(i));
+  const rankOrder = byRank(candidates, final, tie);
+  const wantNewcomer = f !== undefined && f.draw < f.newcomerShare && eligibleCount >= 2 && limit > 0;
+  const before = byRank(candidates, fair, tie);
+  const kept: number[] = [];
+  let bestNewcomer = -1;
+  let top = -Infinity;
+  for (let k = 0; k < order.length && limit > 0; k++) {
+    const i = order[k];
+    const next = base[i] + HALF_STEP;
+    // Below the last kept score is below the top score too, so the top is known as well.
+    if (kept.length === limit && next < final(kept[limit - 1]) && (!wantNewcomer || (bestNewcomer >= 0 && next < fair(bestNewcomer)))) break;
+    if (failedRule[i] >= 0) continue;
+    const score = fair(i);
+    if (score > top) top = score;
+    if (wantNewcomer && (candidates[i].qualityEvidence ?? 0) < f!.newcomerMaxReviews && (bestNewcomer < 0 || before(i, bestNewcomer) < 0)) bestNewcomer = i;
+    keepBest(kept, i, limit, rankOrder);
+  }
+  if (wantNewcomer && bestNewcomer >= 0 && fair(bestNewcomer) < top) {
+    newcomer = { at: bestNewcomer, delta: roundScore(top - fair(bestNewcomer) + 1e-6) };
+    const others = kept.filter((i) => i !== bestNewcomer);
+    kept.length = 0;
+    for (const i of [bestNewcomer, ...others]) keepBest(kept, i, limit, rankOrder);
+  }
+  let capped: Uint8Array | undefined;
+  for (const i of kept) if (isCapped(i)) (capped ??= new Uint8Array(candidates.length))[i] = 1;
+  return { order: kept, base: (i) => base[i], final, fairness: { capped, newcomer } };
+}
+
 /** The first `n` of `items` under `order`, in order: one pass keeping the best n, sorted as it goes. */
 function bestOf<T>(items: readonly T[], n: number, order: (a: T, b: T) => number): T[] {
   const best: T[] = [];
-  if (n <= 0) return best;
-  for (const item of items) {
-    if (best.length === n && order(item, best[n - 1]) >= 0) continue;
-    let lo = 0;
-    let hi = best.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (order(item, best[mid]) < 0) hi = mid;
-      else lo = mid + 1;
-    }
-    best.splice(lo, 0, item);
-    if (best.length > n) best.pop();
-  }
+  for (const item of items) keepBest(best, item, n, order);
   return best;
+}
+
+/** Puts `item` in its place in `best` (sorted under `order`) if it is among the first `n`. */
+function keepBest<T>(best: T[], item: T, n: number, order: (a: T, b: T) => number): void {
+  if (n <= 0 || (best.length === n && order(item, best[n - 1]) >= 0)) return;
+  let lo = 0;
+  let hi = best.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (order(item, best[mid]) < 0) hi = mid;
+    else lo = mid + 1;
+  }
+  best.splice(lo, 0, item);
+  if (best.length > n) best.pop();
 }
 
 /** The policy's weighted sum of recorded components, rounded as recorded: the base score. */
 export function weightedScore(components: Readonly<Record<string, number>>, weights: Readonly<Record<string, number>>): number {
-  return round(Object.entries(weights).reduce((sum, [name, weight]) => sum + weight * (components[name] ?? 0), 0));
-}
-
-/** Scores are recorded to 6 decimals so a replay from the JSON record compares exactly. */
-function round(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
+  return roundScore(Object.entries(weights).reduce((sum, [name, weight]) => sum + weight * (components[name] ?? 0), 0));
 }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { TOPICS, type DecisionRecordedData, type RankedCandidate, type TaskPostedData } from '@clearwork/contracts';
 import { contentHash } from '@clearwork/audit-core';
-import { decisionDraw, rankCandidates, summariseFiltering, type Candidate, type Ranking } from '@clearwork/matching-core';
+import { baseOrder, decisionDraw, rankCandidates, summariseFiltering, type BaseOrder, type Candidate, type Ranking } from '@clearwork/matching-core';
 import type { OutboxEvent } from '@clearwork/platform';
 import type { EntityManager } from 'typeorm';
 import type { NewDecision, NewOffer, ReplicaChange, TaskStore } from '../tasks/task-store';
@@ -68,6 +68,7 @@ export class DispatchPlanner {
   /** Each unit's view, by the unit's slot claims (one per unit). */
   private readonly views = new WeakMap<SlotClaims, DispatchView>();
   private readonly standing: StandingPools;
+  private readonly orders = new BaseOrders();
 
   constructor(
     index: CandidateIndex,
@@ -104,7 +105,7 @@ export class DispatchPlanner {
    */
   async view(m: EntityManager, policy: ActivePolicy, attempts: readonly ReplicaAttempt[], now: Date, fresh: ReadonlySet<string> = new Set()): Promise<DispatchView> {
     // The index was refreshed before the unit's transaction began (DispatchUnits.run).
-    const view = new DispatchView(policy, now);
+    const view = new DispatchView(policy, now, this.orders);
     await this.prepare(m, view, attempts, fresh);
     return view;
   }
@@ -324,6 +325,7 @@ export class DispatchView {
   constructor(
     readonly policy: ActivePolicy,
     readonly now: Date,
+    private readonly orders = new BaseOrders(),
   ) {}
 
   get window(): number {
@@ -382,6 +384,7 @@ export class DispatchView {
         // The pool of the task's skill set: everyone in it holds them.
         candidates, context, weights: doc.weights, topK: doc.dispatch.topK, skillsHeld: true,
         limit: everyone ? undefined : Math.max(doc.dispatch.topK, doc.dispatch.batch.candidatesPerTask) + RANKED_SPARE,
+        standing: pool && !everyone ? this.orders.of(key, pool, policy) : undefined,
         fairness: { ...doc.fairness, queueSample: shares.sample, draw: decisionDraw(task.taskId, replica, attempt) },
       });
     } finally {
@@ -460,6 +463,25 @@ export class DispatchView {
 
   endTentative(): void {
     this.undoLog = undefined;
+  }
+}
+
+/**
+ * Each pool's base order under the policy (see `baseOrder`), kept between units: a pool changed
+ * since (StandingPools hands out a copy) has its order mended from the last one, which scores
+ * again only the members replaced, and moves only those whose base score changed.
+ */
+export class BaseOrders {
+  private readonly held = new Map<string, { pool: Pool; policyHash: string; order: BaseOrder }>();
+
+  of(key: string, pool: Pool, policy: ActivePolicy): BaseOrder {
+    const held = this.held.get(key);
+    if (held?.pool === pool && held.policyHash === policy.contentHash) return held.order;
+    // Copies of a pool keep its members' positions (the same map); a rebuilt pool has its own.
+    const previous = held && held.policyHash === policy.contentHash && held.pool.positions === pool.positions ? { candidates: held.pool.members, order: held.order } : undefined;
+    const order = baseOrder(pool.members, policy.document.weights, { previous });
+    this.held.set(key, { pool, policyHash: policy.contentHash, order });
+    return order;
   }
 }
 
