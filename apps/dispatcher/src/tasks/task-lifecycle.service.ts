@@ -148,8 +148,7 @@ export class TaskLifecycle {
     const claimed = await claimEvents(m, SCHEMA, events);
     const fresh = events.filter((e) => claimed.delete(e.eventId.toLowerCase()));
     const { closed: accepted, refused } = await this.closeAnswered(m, fresh.filter((e): e is OfferAccepted => e.type === 'OfferAccepted'), 'accepted', now);
-    await this.store.insertAssignments(m, accepted);
-    await this.store.setReplicas(m, accepted.map((o) => ({ taskId: o.taskId, replica: o.replica, state: 'assigned', workerId: o.workerId })));
+    await this.store.assign(m, accepted);
     emit(accepted.map((o) => ({
       topic: TOPICS.offers, key: o.taskId, value: envelope('TaskAssigned', { taskId: o.taskId, workerId: o.workerId, offerId: o.offerId, replica: o.replica }, now),
     })));

@@ -1,4 +1,4 @@
-import { insertRows, insertRowsStatement, sqlRows } from '@clearwork/platform';
+import { insertRowsStatement, sqlRows } from '@clearwork/platform';
 import type { TaskPostedData } from '@clearwork/contracts';
 import type { EntityManager } from 'typeorm';
 
@@ -58,29 +58,26 @@ export type OfferClosing = 'accepted' | 'declined' | 'expired' | 'withdrawn';
 /** SQL for tasks, their replicas, offers, assignments and decision records. */
 export class TaskStore {
   /**
-   * Inserts tasks and their replicas, two statements for the lot; returns the ids inserted
+   * Inserts tasks and their replicas, one statement for the lot; returns the ids inserted
    * (a task whose id exists already is left as it is). Ids must be distinct.
    */
   async insertTasks(m: EntityManager, tasks: readonly { spec: TaskPostedData; postedAt: string }[]): Promise<Set<string>> {
     if (tasks.length === 0) return new Set();
+    // One statement: the tasks inserted (a task id stored before is skipped) and their replicas, waiting.
     const rows = await sqlRows<{ task_id: string }>(m,
-      `INSERT INTO dispatcher.tasks (task_id, queue, priority, required_skills, spec, posted_at)
-       SELECT s->>'taskId', s->>'queue', (s->>'priority')::int, ARRAY(SELECT jsonb_array_elements_text(s->'requiredSkills')), s, p
-       FROM unnest($1::jsonb[], $2::timestamptz[]) AS u(s, p)
-       ON CONFLICT DO NOTHING RETURNING task_id`,
+      `WITH t AS (
+         INSERT INTO dispatcher.tasks (task_id, queue, priority, required_skills, spec, posted_at)
+         SELECT s->>'taskId', s->>'queue', (s->>'priority')::int, ARRAY(SELECT jsonb_array_elements_text(s->'requiredSkills')), s, p
+         FROM unnest($1::jsonb[], $2::timestamptz[]) AS u(s, p)
+         ON CONFLICT DO NOTHING RETURNING task_id, priority, posted_at, (spec->>'replicas')::int AS replicas
+       ), r AS (
+         INSERT INTO dispatcher.task_replicas (task_id, replica, state, priority, posted_at)
+         SELECT t.task_id, n, 'waiting', t.priority, t.posted_at FROM t, generate_series(1, t.replicas) AS n
+       )
+       SELECT task_id FROM t`,
       [tasks.map((t) => JSON.stringify(t.spec)), tasks.map((t) => t.postedAt)],
     );
-    const inserted = new Set(rows.map((r) => r.task_id));
-    const fresh = tasks.filter((t) => inserted.has(t.spec.taskId));
-    if (fresh.length > 0) {
-      await sqlRows(m,
-        `INSERT INTO dispatcher.task_replicas (task_id, replica, state, priority, posted_at)
-         SELECT u.task_id, r, 'waiting', u.priority, u.posted_at
-         FROM unnest($1::text[], $2::int[], $3::timestamptz[], $4::int[]) AS u(task_id, priority, posted_at, replicas), generate_series(1, u.replicas) AS r`,
-        [fresh.map((t) => t.spec.taskId), fresh.map((t) => t.spec.priority), fresh.map((t) => t.postedAt), fresh.map((t) => t.spec.replicas)],
-      );
-    }
-    return inserted;
+    return new Set(rows.map((r) => r.task_id));
   }
 
   async findTask(m: EntityManager, taskId: string): Promise<StoredTask | undefined> {
@@ -232,9 +229,15 @@ export class TaskStore {
     return rows[0]?.next ?? undefined;
   }
 
-  /** Records assignments in one statement; the primary key on (task, replica) makes a second one impossible. */
-  async insertAssignments(m: EntityManager, offers: readonly OpenOffer[]): Promise<void> {
-    await insertRows(m, 'dispatcher.assignments', ['task_id', 'replica', 'worker_id', 'offer_id'], offers.map((o) => [o.taskId, o.replica, o.workerId, o.offerId]));
+    /**
+   * Records assignments of accepted offers and sets their replicas assigned to those workers, in
+   * one statement; the primary key on (task, replica) makes a second assignment impossible.
+   */
+  async assign(m: EntityManager, offers: readonly OpenOffer[]): Promise<void> {
+    if (offers.length === 0) return;
+    const { sql, param } = insertRowsStatement('dispatcher.assignments', ['task_id', 'replica', 'worker_id', 'offer_id'], offers.map((o) => [o.taskId, o.replica, o.workerId, o.offerId]), 1);
+    const replicas = offers.map((o): ReplicaChange => ({ taskId: o.taskId, replica: o.replica, state: 'assigned', workerId: o.workerId }));
+    await sqlRows(m, `WITH a AS (${sql}) ${setReplicasSql(2)}`, [param, ...replicaParams(replicas)]);
   }
 
   /**
