@@ -32,6 +32,15 @@ const SPEC = {
 };
 const RESULTS = join(ROOT, 'bench', 'results', 'ranking.json');
 const POOL_SIZES = [500, 2_000, 5_000, 20_000];
+/**
+ * The pools timed at each size: an established workforce (a tenth newcomers), and a new one
+ * (nine in ten) whose newcomers, all on the same prior scores, rank above every reviewed worker:
+ * the worst case for a walk of the base order, which must visit (and tie-hash) every one of them.
+ */
+const SHAPES = [
+  { label: 'a tenth new', newShare: 0.1, reviewedScale: 1 },
+  { label: 'nine in ten new, tied on top', newShare: 0.9, reviewedScale: 0.45 },
+];
 const WEIGHTS = { quality: 0.5, latency: 0.2, availability: 0.3 };
 const FAIRNESS = { newcomerShare: 0.05, newcomerMaxReviews: 3, maxQueueShare: 0.2, queueShareMinSample: 20, queueSample: 100 };
 /** What the dispatcher asks for: the policy's top-K or a batch's candidates per task, plus spares. */
@@ -40,17 +49,21 @@ const LIMIT = 42;
 /**
  * A pool as the dispatcher holds one: everyone has the skill; a quarter have a slot in use and a
  * few are at capacity or offline; scores on the grids the scoring service's priors and
- * posteriors give (many ties), a tenth newcomers, a handful over the queue-share cap.
+ * posteriors give (many ties), a handful over the queue-share cap. `newShare` of the members
+ * are newcomers, who have no reviews yet and all share the prior scores; the reviewed workers'
+ * scores are scaled by `reviewedScale`.
  */
-function poolOf(size: number, random: () => number): Candidate[] {
-  const grid = (steps: number) => Math.round(random() * steps) / steps;
+function poolOf(size: number, random: () => number, { newShare, reviewedScale }: (typeof SHAPES)[number]): Candidate[] {
+  const grid = (steps: number) => (Math.round(random() * steps) / steps) * reviewedScale;
   return Array.from({ length: size }, (_, i) => {
     const capacity = 1 + Math.floor(random() * 3);
     return {
       workerId: `worker-${String(i).padStart(6, '0')}`, skills: ['skill-1', `skill-${2 + Math.floor(random() * 39)}`], languages: random() < 0.9 ? ['en'] : ['fr'],
       qualifications: [], online: random() < 0.97, suspended: false, capacity, activeTasks: random() < 0.25 ? Math.ceil(random() * capacity) : 0,
-      scores: { quality: grid(20), latency: grid(10), availability: grid(10) }, qualityEvidence: random() < 0.1 ? 1 : 10 + Math.floor(random() * 50),
       queueShare: random() < 0.002 ? 0.3 : 0,
+      ...(random() < newShare
+        ? { scores: { quality: 0.5, latency: 0.5, availability: 0.5 }, qualityEvidence: 0 }
+        : { scores: { quality: grid(20), latency: grid(10), availability: grid(10) }, qualityEvidence: 10 + Math.floor(random() * 50) }),
     };
   });
 }
@@ -93,9 +106,10 @@ async function main(): Promise<void> {
   printEnvironment(environment);
   const random = seededRandom(options.seed);
   const rows: (string | number)[][] = [];
-  const measured: { members: number; walked: Percentiles; everyone: Percentiles; plainRanking: Percentiles; orderBuiltMicros: number; orderMendedMicros: number; ratioAtP50: number }[] = [];
-  for (const size of sizes) {
-    const pool = poolOf(size, random);
+  const measured: { members: number; shape: string; walked: Percentiles; everyone: Percentiles; plainRanking: Percentiles; orderBuiltMicros: number; orderMendedMicros: number; ratioAtP50: number }[] = [];
+  for (const [size, shape] of sizes.flatMap((n) => SHAPES.map((shape) => [n, shape] as const))) {
+    const label = `${thousands(size)} (${shape.label})`;
+    const pool = poolOf(size, random, shape);
     const attempts = attemptsFor(options.rankings);
     // The pool's base order, as the dispatcher keeps it between attempts: built once, then mended
     // when a few members change (10 get new scores), both timed as the median of 11 goes.
@@ -119,19 +133,19 @@ async function main(): Promise<void> {
     const walked: Ranker = (a) => rankCandidates({ ...input(a), standing });
     const everyone: Ranker = (a) => rankCandidates(input(a));
     const plain: Ranker = (a) => plainRanking(pool, a.context, WEIGHTS, a.fairness);
-    progress(`${thousands(size)} members: checking all three give the same ranking, then timing ${thousands(options.rankings)} rankings each ...`);
+    progress(`${label} members: checking all three give the same ranking, then timing ${thousands(options.rankings)} rankings each ...`);
     for (const a of attempts.slice(0, 20)) {
       const expected = plainRanking(pool, a.context, WEIGHTS, a.fairness);
       for (const got of [rankCandidates({ ...input(a), standing }), rankCandidates(input(a))]) {
         if (!isDeepStrictEqual(got.ranked, expected.ranked.slice(0, LIMIT)) || !isDeepStrictEqual(got.filteredOut, expected.filteredOut)) {
-          throw new Error(`the rankings differ on a pool of ${size} (${a.context.task.taskId}): the benchmark would not compare like with like`);
+          throw new Error(`the rankings differ on a pool of ${label} (${a.context.task.taskId}): the benchmark would not compare like with like`);
         }
       }
     }
     const [w, e, p] = timeAll([walked, everyone, plain], attempts);
     const ratio = p.p50 / w.p50;
-    measured.push({ members: size, walked: w, everyone: e, plainRanking: p, orderBuiltMicros, orderMendedMicros, ratioAtP50: ratio });
-    rows.push([thousands(size), w.p50, w.p99, e.p50, e.p99, p.p50, p.p99, `${ratio.toFixed(1)}x`, Math.round(orderBuiltMicros), Math.round(orderMendedMicros)]);
+    measured.push({ members: size, shape: shape.label, walked: w, everyone: e, plainRanking: p, orderBuiltMicros, orderMendedMicros, ratioAtP50: ratio });
+    rows.push([label, w.p50, w.p99, e.p50, e.p99, p.p50, p.p99, `${ratio.toFixed(1)}x`, Math.round(orderBuiltMicros), Math.round(orderMendedMicros)]);
   }
   console.log('');
   printTable(

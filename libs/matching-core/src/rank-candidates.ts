@@ -166,33 +166,57 @@ function rankByBaseOrder(input: RankingInput, standing: BaseOrder, limit: number
   const isCapped = (i: number) => capping && (candidates[i].queueShare ?? 0) > f!.maxQueueShare;
   /** The score the fairness rules compare (capped, not yet rounded), as applyFairness has it. */
   const fair = (i: number) => (isCapped(i) ? base[i] - 1 : base[i]);
-  const ties = new Map<number, number>();
-  const tie = (i: number) => {
-    let t = ties.get(i);
-    if (t === undefined) ties.set(i, (t = tieOf(candidates[i].workerId)));
-    return t;
-  };
+  // Tie hashes by position, each computed once: many members can share a score (newcomers all
+  // start from the same prior), and then every one of them is compared by its hash.
+  const ties = new Float64Array(candidates.length).fill(-1);
+  const tie = (i: number) => (ties[i] >= 0 ? ties[i] : (ties[i] = tieOf(candidates[i].workerId)));
   let newcomer: { at: number; delta: number } | undefined;
   const final = (i: number) => roundScore(newcomer?.at === i ? fair(i) + newcomer.delta : fair(i));
   const rankOrder = byRank(candidates, final, tie);
   const wantNewcomer = f !== undefined && f.draw < f.newcomerShare && eligibleCount >= 2 && limit > 0;
-  const before = byRank(candidates, fair, tie);
   const kept: number[] = [];
+  /** The last kept (once `limit` are kept) and its final score. */
+  let last = -1;
+  let lastFinal = -Infinity;
   let bestNewcomer = -1;
+  let newcomerScore = -Infinity;
   let top = -Infinity;
+  /** Whether `a` goes before `b` among equal scores: the tie hash, then the worker id. */
+  const tiesBefore = (a: number, b: number) => {
+    const ta = tie(a);
+    const tb = tie(b);
+    return ta < tb || (ta === tb && candidates[a].workerId < candidates[b].workerId);
+  };
+  const maxShare = f?.maxQueueShare ?? Infinity;
+  const newcomerMaxReviews = f?.newcomerMaxReviews ?? 0;
   for (let k = 0; k < order.length && limit > 0; k++) {
     const i = order[k];
     const next = base[i] + HALF_STEP;
     // Below the last kept score is below the top score too, so the top is known as well.
-    if (kept.length === limit && next < final(kept[limit - 1]) && (!wantNewcomer || (bestNewcomer >= 0 && next < fair(bestNewcomer)))) break;
+    if (last >= 0 && next < lastFinal && (!wantNewcomer || (bestNewcomer >= 0 && next < newcomerScore))) break;
     if (failedRule[i] >= 0) continue;
-    const score = fair(i);
+    // The comparisons of `before` and `rankOrder` written out with numbers: many members can tie
+    // (every newcomer on the same prior), and each of them is visited.
+    const c = candidates[i];
+    const score = capping && (c.queueShare ?? 0) > maxShare ? base[i] - 1 : base[i];
     if (score > top) top = score;
-    if (wantNewcomer && (candidates[i].qualityEvidence ?? 0) < f!.newcomerMaxReviews && (bestNewcomer < 0 || before(i, bestNewcomer) < 0)) bestNewcomer = i;
+    if (wantNewcomer && (c.qualityEvidence ?? 0) < newcomerMaxReviews && (bestNewcomer < 0 || score > newcomerScore || (score === newcomerScore && tiesBefore(i, bestNewcomer)))) {
+      bestNewcomer = i;
+      newcomerScore = score;
+    }
+    if (last >= 0) {
+      // Most members visited past the limit rank after the last kept: turned away here.
+      const rounded = roundScore(score);
+      if (rounded < lastFinal || (rounded === lastFinal && !tiesBefore(i, last))) continue;
+    }
     keepBest(kept, i, limit, rankOrder);
+    if (kept.length === limit) {
+      last = kept[limit - 1];
+      lastFinal = final(last);
+    }
   }
-  if (wantNewcomer && bestNewcomer >= 0 && fair(bestNewcomer) < top) {
-    newcomer = { at: bestNewcomer, delta: roundScore(top - fair(bestNewcomer) + 1e-6) };
+  if (wantNewcomer && bestNewcomer >= 0 && newcomerScore < top) {
+    newcomer = { at: bestNewcomer, delta: roundScore(top - newcomerScore + 1e-6) };
     const others = kept.filter((i) => i !== bestNewcomer);
     kept.length = 0;
     for (const i of [bestNewcomer, ...others]) keepBest(kept, i, limit, rankOrder);
