@@ -1,18 +1,18 @@
 /*
- * Time to rank one attempt's pool: rankCandidates as the dispatcher calls it (walking the pool's
- * base order, kept between attempts, until the best N are found), rankCandidates scoring everyone
- * eligible (typed arrays, the best N picked in one pass), and, as the baseline in the same run,
- * the same ranking written plainly (plainRanking from libs/testing: an object per eligible
- * worker, everyone sorted), on the same pools and tasks. All must give the same ranking, which is
- * checked on every pool before timing. The time to build a pool's base order, and to mend it
- * after ten members' scores change, is reported beside.
+ * Time to rank one attempt's pool: rankCandidates as the dispatcher calls it (the pool's hard
+ * rules judged once and kept, its base order walked until the best N are found), rankCandidates
+ * checking and scoring everyone eligible (typed arrays, the best N picked in one pass), and, as
+ * the baseline in the same run, the same ranking written plainly (plainRanking from libs/testing:
+ * an object per eligible worker, everyone sorted), on the same pools and tasks. All must give the
+ * same ranking, which is checked on every pool before timing. The time to make a pool's base
+ * order and standing rules, and to mend them after ten members change, is reported beside.
  *   npx tsx bench/ranking.ts [--max-members 20000] [--rankings 300] [--help]
  * Needs nothing running. Results: a table on stdout, JSON in bench/results/ranking.json.
  * Exit status: 0 when measured, 2 when the run could not be made.
  */
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { baseOrder, decisionDraw, rankCandidates, type Candidate, type FairnessInput, type MatchContext } from '@clearwork/matching-core';
+import { baseOrder, decisionDraw, rankCandidates, standingRules, type Candidate, type FairnessInput, type MatchContext } from '@clearwork/matching-core';
 import { plainRanking } from '@clearwork/testing';
 import { parseOptions, reproduceCommand } from './support/cli';
 import { describeEnvironment, printEnvironment, ROOT } from './support/environment';
@@ -21,9 +21,10 @@ import { percentilesMicros, printTable, progress, seededRandom, thousands, write
 const SPEC = {
   script: 'bench/ranking.ts',
   summary:
-    'Time of rankCandidates over pools of workers with the skill a task needs, walking the pool\'s base order\n' +
-    'and scoring everyone, against the plain ranking (an object per eligible worker, everyone sorted)\n' +
-    'on the same pools and tasks, in the same run; and the time to build and to mend a base order.',
+    'Time of rankCandidates over pools of workers with the skill a task needs, as the dispatcher calls it\n' +
+    '(standing rules, base order walked) and checking and scoring everyone, against the plain ranking\n' +
+    '(an object per eligible worker, everyone sorted) on the same pools and tasks, in the same run;\n' +
+    'and the time to make and to mend a pool\'s base order and standing rules.',
   options: {
     'max-members': { default: 20_000, min: 500, help: 'largest pool timed (pools of 500, 2,000, 5,000 and 20,000 members up to it)' },
     rankings: { default: 300, min: 10, help: 'rankings timed per pool size and implementation' },
@@ -111,32 +112,39 @@ async function main(): Promise<void> {
     const label = `${thousands(size)} (${shape.label})`;
     const pool = poolOf(size, random, shape);
     const attempts = attemptsFor(options.rankings);
-    // The pool's base order, as the dispatcher keeps it between attempts: built once, then mended
-    // when a few members change (10 get new scores), both timed as the median of 11 goes.
+    // The pool's base order and standing rules, as the dispatcher keeps them between attempts:
+    // made once, then mended when a few members change (10 get new scores and a slot taken),
+    // both timed as the median of 11 goes.
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
     const timed = (f: () => unknown) => {
       const t = process.hrtime.bigint();
       f();
       return Number(process.hrtime.bigint() - t) / 1000;
     };
-    const standing = baseOrder(pool, WEIGHTS);
-    const orderBuiltMicros = median(Array.from({ length: 11 }, () => timed(() => baseOrder(pool, WEIGHTS))));
+    const requirements = attemptsFor(1)[0].context.task;
+    const make = () => ({ order: baseOrder(pool, WEIGHTS), rules: standingRules(pool, requirements, { skillsHeld: true }) });
+    const { order: standing, rules } = make();
+    const orderBuiltMicros = median(Array.from({ length: 11 }, () => timed(make)));
     const orderMendedMicros = median(Array.from({ length: 11 }, () => {
       const changed = pool.slice();
       for (let k = 0; k < 10; k++) {
         const at = Math.floor(random() * size);
-        changed[at] = { ...changed[at], scores: { ...changed[at].scores, quality: Math.round(random() * 20) / 20 } };
+        changed[at] = { ...changed[at], activeTasks: changed[at].activeTasks + 1, scores: { ...changed[at].scores, quality: Math.round(random() * 20) / 20 } };
       }
-      return timed(() => baseOrder(changed, WEIGHTS, { previous: { candidates: pool, order: standing } }));
+      return timed(() => {
+        baseOrder(changed, WEIGHTS, { previous: { candidates: pool, order: standing } });
+        standingRules(changed, requirements, { skillsHeld: true, previous: { candidates: pool, rules } });
+      });
     }));
     const input = (a: Attempt) => ({ candidates: pool, context: a.context, weights: WEIGHTS, topK: 10, limit: LIMIT, fairness: a.fairness, skillsHeld: true });
-    const walked: Ranker = (a) => rankCandidates({ ...input(a), standing });
+    // As the dispatcher ranks: no one in the pool touched by the attempt's own facts.
+    const walked: Ranker = (a) => rankCandidates({ ...input(a), standing, standingRules: { rules, recheck: [] } });
     const everyone: Ranker = (a) => rankCandidates(input(a));
     const plain: Ranker = (a) => plainRanking(pool, a.context, WEIGHTS, a.fairness);
     progress(`${label} members: checking all three give the same ranking, then timing ${thousands(options.rankings)} rankings each ...`);
     for (const a of attempts.slice(0, 20)) {
       const expected = plainRanking(pool, a.context, WEIGHTS, a.fairness);
-      for (const got of [rankCandidates({ ...input(a), standing }), rankCandidates(input(a))]) {
+      for (const got of [rankCandidates({ ...input(a), standing, standingRules: { rules, recheck: [] } }), rankCandidates(input(a))]) {
         if (!isDeepStrictEqual(got.ranked, expected.ranked.slice(0, LIMIT)) || !isDeepStrictEqual(got.filteredOut, expected.filteredOut)) {
           throw new Error(`the rankings differ on a pool of ${label} (${a.context.task.taskId}): the benchmark would not compare like with like`);
         }
@@ -149,7 +157,7 @@ async function main(): Promise<void> {
   }
   console.log('');
   printTable(
-    ['pool members', 'base order walked p50 µs', 'p99 µs', 'everyone scored p50 µs', 'p99 µs', 'baseline: plain p50 µs', 'p99 µs', 'plain / walked at p50', 'order built µs', 'mended µs'],
+    ['pool members', 'walked, standing rules p50 µs', 'p99 µs', 'everyone scored p50 µs', 'p99 µs', 'baseline: plain p50 µs', 'p99 µs', 'plain / walked at p50', 'order and rules made µs', 'mended µs'],
     rows,
   );
   writeJson(RESULTS, { benchmark: 'ranking', measuredAt: new Date().toISOString(), environment, options, limit: LIMIT, measured });

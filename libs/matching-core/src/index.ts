@@ -10,3 +10,4 @@ export * from './tie-break';
 export * from './counterfactual';
 export * from './replay';
 export * from './base-order';
+export * from './standing-rules';

@@ -3,6 +3,7 @@ import { plainRanking } from '@clearwork/testing';
 import type { Candidate, MatchContext } from './candidate';
 import { ELIGIBILITY_FILTERS } from './eligibility-filters';
 import { baseOrder } from './base-order';
+import { standingRules } from './standing-rules';
 import { rankCandidates } from './rank-candidates';
 import { summariseFiltering } from './summarise';
 
@@ -207,6 +208,16 @@ describe('rankCandidates against the plain ranking', () => {
           expect(walked.ranked).toEqual(plainPooled.ranked.slice(0, limit));
           expect(walked.filteredOut).toEqual(plainPooled.filteredOut);
           expect(walked.eligible).toBe(plainPooled.ranked.length);
+          // So does judging by the pool's standing rules, with the workers this attempt's facts touch checked afresh.
+          const touched = new Set([...excluded, ...onTask, ...declined]);
+          const recheck = holders.flatMap((c, at) => (touched.has(c.workerId) ? [at] : []));
+          const rules = standingRules(holders, ctx.task, { skillsHeld: true });
+          for (const standing of [undefined, baseOrder(holders, w)]) {
+            const judged = rankCandidates({ candidates: holders, context: ctx, weights: w, topK: 20, fairness, limit, skillsHeld: true, standing, standingRules: { rules, recheck } });
+            expect(judged.ranked).toEqual(plainPooled.ranked.slice(0, limit));
+            expect(judged.filteredOut).toEqual(plainPooled.filteredOut);
+            expect(judged.ineligible).toEqual(pooled.ineligible);
+          }
         },
       ),
       { numRuns: 500 },
@@ -293,5 +304,44 @@ describe('baseOrder', () => {
     const order = baseOrder(after, weights, { previous: { candidates: before, order: baseOrder(before, weights) } });
     expect(Array.from(order.order)).toEqual([0, 1]);
     expect(Array.from(order.base)).toEqual(Array.from(baseOrder(after, weights).base));
+  });
+});
+
+describe('standingRules', () => {
+  const ctxFor = (languages: string[]): MatchContext => ({ task: { ...task, languages }, onTask: new Set(), declined: new Set() });
+
+  it('judges as the rules do for an attempt with no per-attempt facts, and counts by rule', () => {
+    const pool = [worker('a'), worker('b', { online: false }), worker('c', { languages: ['fr'] }), worker('d', { activeTasks: 1 }), worker('e', { suspended: true })];
+    const rules = standingRules(pool, ctxFor(['en']).task);
+    expect(Array.from(rules.rule).map((r) => (r < 0 ? 'eligible' : ELIGIBILITY_FILTERS[r].reason))).toEqual(['eligible', 'offline', 'language_mismatch', 'at_capacity', 'suspended']);
+    expect(Array.from(rules.counts).reduce((a, b) => a + b, 0)).toBe(4);
+  });
+
+  it('with a worker whose capacity was taken since, checked afresh, counts them at capacity', () => {
+    const pool = [worker('a'), worker('b')];
+    const rules = standingRules(pool, task);
+    const busy = [{ ...pool[0], activeTasks: 1 }, pool[1]];
+    const judged = rankCandidates({ candidates: busy, context, weights, topK: 5, limit: 5, standingRules: { rules, recheck: [0] } });
+    expect(judged.filteredOut).toEqual({ at_capacity: 1 });
+    expect(judged.ranked.map((r) => r.workerId)).toEqual(['b']);
+    expect(() => rankCandidates({ candidates: busy, context, weights, topK: 5, standingRules: { rules: standingRules([pool[0]], task), recheck: [] } })).toThrow(/hold 1 candidates, not 2/);
+    expect(() => rankCandidates({ candidates: busy, context, weights, topK: 5, filters: ELIGIBILITY_FILTERS, standingRules: { rules, recheck: [] } })).toThrow(/either filters or standing rules/);
+  });
+
+  it('mended from an earlier version of the pool equals rules made afresh', () => {
+    const arbWorker = fc.record({ online: fc.boolean(), french: fc.boolean(), active: fc.integer({ min: 0, max: 1 }) });
+    fc.assert(
+      fc.property(fc.array(arbWorker, { maxLength: 40 }), fc.array(fc.record({ at: fc.nat(), w: arbWorker }), { maxLength: 8 }), (ws, changes) => {
+        const make = (x: { online: boolean; french: boolean; active: number }, id: string) => worker(id, { online: x.online, languages: x.french ? ['fr'] : ['en'], activeTasks: x.active });
+        const before = ws.map((x, i) => make(x, `w${i}`));
+        const after = before.slice();
+        for (const c of changes) if (after.length > 0) after[c.at % after.length] = make(c.w, after[c.at % after.length].workerId);
+        const previous = standingRules(before, task);
+        const mended = standingRules(after, task, { previous: { candidates: before, rules: previous } });
+        const fresh = standingRules(after, task);
+        expect(Array.from(mended.rule)).toEqual(Array.from(fresh.rule));
+        expect(Array.from(mended.counts)).toEqual(Array.from(fresh.counts));
+      }),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import type { FilterReason, RankedCandidate } from '@clearwork/contracts';
 import type { Candidate, FilterPlugin, MatchContext } from './candidate';
+import type { StandingRules } from './standing-rules';
 import { ELIGIBILITY_FILTERS, firstFailedRule } from './eligibility-filters';
 import { baseScoreOf, componentOf, roundScore, scoreParts, type BaseOrder, type ScoreParts } from './base-order';
 import { adjustmentsAt, applyFairness, type FairnessInput, type FairnessOutcome } from './fairness';
@@ -28,6 +29,14 @@ export interface RankingInput {
    * between attempts: with a `limit`, only the best members are scored.
    */
   readonly standing?: BaseOrder;
+  /**
+   * The pool's standing rules for this task's requirements (`standingRules`, made with the same
+   * `skillsHeld`: nobody excluded, on the task or declined, capacity in use as the pool holds it),
+   * and the positions of every member whose facts differ in this attempt (excluded, on the task,
+   * declined, capacity taken since): those are checked afresh, every other member is judged by
+   * the standing rules. Only with the default filters.
+   */
+  readonly standingRules?: { readonly rules: StandingRules; readonly recheck: Iterable<number> };
 }
 
 export interface Ranking {
@@ -48,42 +57,26 @@ export interface Ranking {
  * the tie hash is computed only where scores are equal. Scores are kept in typed arrays while
  * everyone eligible is scored; components and adjustments are made only for the workers ranked.
  * With a `limit` and the pool's `standing` base order, only the best members are scored at all
- * (see `rankByBaseOrder`); every member is still checked against the hard rules, for the counts.
+ * (see `rankByBaseOrder`); with the pool's `standingRules`, only the members this attempt's facts
+ * touch are checked against the hard rules. Either way the counts by rule are of everyone.
  */
 export function rankCandidates(input: RankingInput): Ranking {
   const filters = input.filters ?? ELIGIBILITY_FILTERS;
   const { context, weights, candidates, standing } = input;
-  const filteredOut: Partial<Record<FilterReason, number>> = {};
   const walk = standing !== undefined && input.limit !== undefined;
   if (standing && standing.base.length !== candidates.length) throw new Error(`the standing order holds ${standing.base.length} candidates, not ${candidates.length}`);
-  /** Per candidate, the index in `filters` of the first rule it failed, or -1. */
-  const failedRule = new Int8Array(candidates.length);
-  /** Positions of the eligible candidates (not kept when walking the base order). */
-  const eligible: number[] = [];
-  let eligibleCount = 0;
-  const skillsHeld = input.skillsHeld === true;
-  for (let i = 0; i < candidates.length; i++) {
-    const candidate = candidates[i];
-    let failed = -1;
-    if (!input.filters) {
-      failed = firstFailedRule(candidate, context, skillsHeld);
-    } else {
-      for (let f = 0; f < filters.length; f++) {
-        if (!filters[f].passes(candidate, context)) {
-          failed = f;
-          break;
-        }
-      }
-    }
-    failedRule[i] = failed;
-    if (failed >= 0) {
-      const reason = filters[failed].reason;
-      filteredOut[reason] = (filteredOut[reason] ?? 0) + 1;
-    } else {
-      eligibleCount++;
-      if (!walk) eligible.push(i);
-    }
+  const { failedRule, counts } = input.standingRules ? judgeFromStanding(input, input.standingRules) : judgeEveryone(input, filters);
+  let eligibleCount = candidates.length;
+  const filteredOut: Partial<Record<FilterReason, number>> = {};
+  // In the order of the rules, whichever way they were judged.
+  for (let f = 0; f < filters.length; f++) {
+    if (counts[f] === 0) continue;
+    filteredOut[filters[f].reason] = counts[f];
+    eligibleCount -= counts[f];
   }
+  /** Positions of the eligible candidates (not needed when walking the base order). */
+  const eligible: number[] = [];
+  if (!walk) for (let i = 0; i < candidates.length; i++) if (failedRule[i] < 0) eligible.push(i);
   const parts = scoreParts(weights, input.plugins);
   const tieOf = tieBreaker(context.task.taskId);
   const best = walk
@@ -114,6 +107,56 @@ export function rankCandidates(input: RankingInput): Ranking {
       return ineligible;
     },
   };
+}
+
+/** Per candidate, the index in the filters of the first rule it failed (or -1), and how many fail each rule first. */
+interface Judged {
+  readonly failedRule: Int8Array;
+  readonly counts: Int32Array;
+}
+
+/** Every candidate checked against the rules. */
+function judgeEveryone(input: RankingInput, filters: readonly FilterPlugin[]): Judged {
+  const { candidates, context } = input;
+  const failedRule = new Int8Array(candidates.length);
+  const counts = new Int32Array(filters.length);
+  const skillsHeld = input.skillsHeld === true;
+  for (let i = 0; i < candidates.length; i++) {
+    const candidate = candidates[i];
+    let failed = -1;
+    if (!input.filters) {
+      failed = firstFailedRule(candidate, context, skillsHeld);
+    } else {
+      for (let f = 0; f < filters.length; f++) {
+        if (!filters[f].passes(candidate, context)) {
+          failed = f;
+          break;
+        }
+      }
+    }
+    failedRule[i] = failed;
+    if (failed >= 0) counts[failed]++;
+  }
+  return { failedRule, counts };
+}
+
+/** The pool's standing rules, with the members this attempt's facts touch checked afresh. */
+function judgeFromStanding(input: RankingInput, { rules, recheck }: NonNullable<RankingInput['standingRules']>): Judged {
+  const { candidates, context } = input;
+  if (input.filters) throw new Error('standing rules are made with the default filters: give either filters or standing rules, not both');
+  if (rules.rule.length !== candidates.length) throw new Error(`the standing rules hold ${rules.rule.length} candidates, not ${candidates.length}`);
+  const failedRule = Int8Array.from(rules.rule);
+  const counts = Int32Array.from(rules.counts);
+  const skillsHeld = input.skillsHeld === true;
+  for (const i of recheck) {
+    const was = failedRule[i];
+    const now = firstFailedRule(candidates[i], context, skillsHeld);
+    if (now === was) continue;
+    failedRule[i] = now;
+    if (was >= 0) counts[was]--;
+    if (now >= 0) counts[now]++;
+  }
+  return { failedRule, counts };
 }
 
 /** The workers ranked, by position in the candidates, with their scores and what fairness did (indexed by position). */

@@ -77,6 +77,8 @@ describe('DispatchPlanner.planMany', () => {
   it('claims the slots of a unit together and decides exactly as claiming one at a time would', async () => {
     const { alone, together, aloneCounters, togetherCounters } = await both(workers, async () => undefined);
     expect(together.map((d) => d.selected)).toEqual(['w-a', 'w-b', 'w-c', 'w-c']);
+    // Each attempt sees the slots the unit's earlier offers took: those workers are not ranked.
+    expect(together.map((d) => [d.topK, d.atCapacity])).toEqual([[['w-a', 'w-b', 'w-c'], 0], [['w-b', 'w-c'], 1], [['w-c'], 2], [['w-c'], 2]]);
     expect(together).toEqual(alone);
     expect(togetherCounters).toEqual(['1', '1', '2']);
     expect(togetherCounters).toEqual(aloneCounters);

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { TOPICS, type DecisionRecordedData, type RankedCandidate, type TaskPostedData } from '@clearwork/contracts';
 import { contentHash } from '@clearwork/audit-core';
-import { baseOrder, decisionDraw, rankCandidates, summariseFiltering, type BaseOrder, type Candidate, type Ranking } from '@clearwork/matching-core';
+import { baseOrder, decisionDraw, rankCandidates, standingRules, summariseFiltering, type BaseOrder, type Candidate, type Ranking, type RuleRequirements, type StandingRules } from '@clearwork/matching-core';
 import type { OutboxEvent } from '@clearwork/platform';
 import type { EntityManager } from 'typeorm';
 import type { NewDecision, NewOffer, ReplicaChange, TaskStore } from '../tasks/task-store';
@@ -52,6 +52,9 @@ export interface PlanResult {
   readonly decisionId: string;
   readonly selectedWorkerId: string | null;
 }
+
+/** Kinds of task (skills, languages, qualifications) whose standing rules a dispatcher keeps. */
+const MAX_RULE_SETS = 256;
 
 /** Candidates ranked beyond those recorded, for when the best have just been taken elsewhere. */
 const RANKED_SPARE = 32;
@@ -374,6 +377,16 @@ export class DispatchView {
     // of this queue's recent offerees and this unit's offers are set for the ranking and taken off
     // after, which touches the few workers concerned rather than every member.
     const inPool = <T>(entries: Iterable<[string, T]>) => [...entries].flatMap(([id, v]) => (positions.has(id) ? [[candidates[positions.get(id)!], v] as const] : []));
+    // The hard rules as they stand for the pool (read before this unit's offers are added to it),
+    // and the members whose facts differ for this attempt, checked afresh.
+    const rules = pool && !everyone ? this.orders.rulesOf(key, pool, task) : undefined;
+    const recheck: number[] = [];
+    for (const ids of [context.task.excludedWorkerIds, onTask, declined, this.offeredTo.keys()]) {
+      for (const id of ids) {
+        const at = positions.get(id);
+        if (at !== undefined) recheck.push(at);
+      }
+    }
     const sharing = shares.sample > 0 ? inPool(shares.counts) : [];
     const taken = inPool(this.offeredTo);
     for (const [c, n] of sharing) c.queueShare = n / shares.sample;
@@ -385,6 +398,7 @@ export class DispatchView {
         candidates, context, weights: doc.weights, topK: doc.dispatch.topK, skillsHeld: true,
         limit: everyone ? undefined : Math.max(doc.dispatch.topK, doc.dispatch.batch.candidatesPerTask) + RANKED_SPARE,
         standing: pool && !everyone ? this.orders.of(key, pool, policy) : undefined,
+        standingRules: rules && { rules, recheck },
         fairness: { ...doc.fairness, queueSample: shares.sample, draw: decisionDraw(task.taskId, replica, attempt) },
       });
     } finally {
@@ -473,6 +487,30 @@ export class DispatchView {
  */
 export class BaseOrders {
   private readonly held = new Map<string, { pool: Pool; policyHash: string; order: BaseOrder }>();
+  /** Standing rules by pool and task requirements, the most recently used last. */
+  private readonly rules = new Map<string, { pool: Pool; rules: StandingRules }>();
+
+  constructor(private readonly maxRuleSets = MAX_RULE_SETS) {}
+
+  /**
+   * The pool's standing rules for tasks with these requirements (see `standingRules`), mended
+   * from the last ones made for the same requirements when the pool is a copy of theirs. Kept
+   * for the `maxRuleSets` requirements used last.
+   */
+  rulesOf(key: string, pool: Pool, task: RuleRequirements): StandingRules {
+    const sorted = (xs: readonly string[]) => [...xs].sort().join('\t');
+    const kind = `${key}\n${sorted(task.languages)}\n${sorted(task.requiredQualifications)}`;
+    const held = this.rules.get(kind);
+    this.rules.delete(kind);
+    let rules = held?.rules;
+    if (held?.pool !== pool) {
+      const previous = held && held.pool.positions === pool.positions ? { candidates: held.pool.members, rules: held.rules } : undefined;
+      rules = standingRules(pool.members, task, { skillsHeld: true, previous });
+    }
+    this.rules.set(kind, { pool, rules: rules! });
+    if (this.rules.size > this.maxRuleSets) this.rules.delete(this.rules.keys().next().value!);
+    return rules!;
+  }
 
   of(key: string, pool: Pool, policy: ActivePolicy): BaseOrder {
     const held = this.held.get(key);
