@@ -147,7 +147,7 @@ export class StandingPools {
       }
     }
 
-    const copied = new Map<string, BuiltPool>();
+    const copied = new Map<string, Pick<BuiltPool, 'members' | 'positions' | 'lines'>>();
     for (const id of changed) {
       const s = this.workers.get(id)!;
       const candidate = this.candidateOf(s);
@@ -160,7 +160,7 @@ export class StandingPools {
         let pool = copied.get(key);
         if (!pool) {
           const before = this.built.get(key)!;
-          pool = { members: before.members.slice(), positions: before.positions, lines: Buffer.from(before.lines), digest: '' };
+          pool = { members: before.members.slice(), positions: before.positions, lines: Buffer.from(before.lines) };
           copied.set(key, pool);
         }
         const at = pool.positions.get(id)!;
@@ -168,7 +168,7 @@ export class StandingPools {
         line.copy(pool.lines, at * 32);
       }
     }
-    for (const [key, pool] of copied) this.built.set(key, { ...pool, digest: sha256(pool.lines) });
+    for (const [key, pool] of copied) this.built.set(key, builtPool(pool.members, pool.positions, pool.lines));
   }
 
   /** A share of the workers held, in turn, so that each is read at least every `maxAgeMs`. */
@@ -206,12 +206,7 @@ export class StandingPools {
         s.line.copy(lines, at * 32);
         s.pools.add(key);
       });
-      this.built.set(key, {
-        members: held.map((s) => s.candidate),
-        positions: new Map(held.map((s, at) => [s.source.workerId, at])),
-        lines,
-        digest: sha256(lines),
-      });
+      this.built.set(key, builtPool(held.map((s) => s.candidate), new Map(held.map((s, at) => [s.source.workerId, at])), lines));
     });
   }
 
@@ -234,6 +229,21 @@ export class StandingPools {
   private noteLapse(source: IndexedWorker, candidate: Candidate): void {
     if (candidate.online && source.lastSeenMs !== null && Number.isFinite(this.ttlSeconds)) this.nextLapseMs = Math.min(this.nextLapseMs, source.lastSeenMs + this.ttlSeconds * 1000);
   }
+}
+
+/**
+ * A pool whose digest is computed when first read: a change copies every pool holding the
+ * worker, most of which no unit ranks before they change again, and hashing a pool of thousands
+ * of members each time was a share of the dispatcher's busy time with 20,000 workers.
+ */
+function builtPool(members: Candidate[], positions: ReadonlyMap<string, number>, lines: Buffer): BuiltPool {
+  let digest: string | undefined;
+  return {
+    members, positions, lines,
+    get digest() {
+      return (digest ??= sha256(lines));
+    },
+  };
 }
 
 /** The line a pool digest holds for one candidate: every field the rules and scores read. */
