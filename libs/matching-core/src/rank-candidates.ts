@@ -190,6 +190,35 @@ function byRank(candidates: readonly Candidate[], score: (i: number) => number, 
   return (a: number, b: number) => score(b) - score(a) || tie(a) - tie(b) || (candidates[a].workerId < candidates[b].workerId ? -1 : 1);
 }
 
+/**
+ * Room for the tie hashes of one walk, reused by the next: a walk may hash most of a pool of
+ * thousands, and a fresh array per attempt was garbage by the megabyte a second. An entry holds
+ * a hash of this walk only when its stamp is this walk's. Rankings run one at a time (they are
+ * synchronous), so one room serves them all.
+ */
+class TieScratch {
+  private ties = new Float64Array(0);
+  private stamps = new Uint32Array(0);
+  private stamp = 0;
+
+  take(size: number): { ties: Float64Array; stamps: Uint32Array; stamp: number } {
+    if (this.ties.length < size) {
+      this.ties = new Float64Array(size);
+      this.stamps = new Uint32Array(size);
+      this.stamp = 0;
+    }
+    this.stamp = (this.stamp + 1) >>> 0;
+    if (this.stamp === 0) {
+      // After 2^32 walks the stamps wrap round: start them again.
+      this.stamps.fill(0);
+      this.stamp = 1;
+    }
+    return { ties: this.ties, stamps: this.stamps, stamp: this.stamp };
+  }
+}
+
+const TIE_SCRATCH = new TieScratch();
+
 /** Half a recorded score step: scores a step apart differ by at least this much in floating point. */
 const HALF_STEP = 5e-7;
 
@@ -211,8 +240,12 @@ function rankByBaseOrder(input: RankingInput, standing: BaseOrder, limit: number
   const fair = (i: number) => (isCapped(i) ? base[i] - 1 : base[i]);
   // Tie hashes by position, each computed once: many members can share a score (newcomers all
   // start from the same prior), and then every one of them is compared by its hash.
-  const ties = new Float64Array(candidates.length).fill(-1);
-  const tie = (i: number) => (ties[i] >= 0 ? ties[i] : (ties[i] = tieOf(candidates[i].workerId)));
+  const { ties, stamps, stamp } = TIE_SCRATCH.take(candidates.length);
+  const tie = (i: number) => {
+    if (stamps[i] === stamp) return ties[i];
+    stamps[i] = stamp;
+    return (ties[i] = tieOf(candidates[i].workerId));
+  };
   let newcomer: { at: number; delta: number } | undefined;
   const final = (i: number) => roundScore(newcomer?.at === i ? fair(i) + newcomer.delta : fair(i));
   const rankOrder = byRank(candidates, final, tie);
