@@ -51,10 +51,8 @@ export function baseOrder(
   { plugins, previous }: { plugins?: Readonly<Record<string, ScorePlugin>>; previous?: { readonly candidates: readonly Candidate[]; readonly order: BaseOrder } } = {},
 ): BaseOrder {
   const parts = scoreParts(weights, plugins);
-  if (previous && previous.candidates.length === candidates.length) {
-    const mended = mend(candidates, parts, previous.candidates, previous.order);
-    if (mended) return mended;
-  }
+  const replaced = previous && replacedPositions(candidates, previous.candidates);
+  if (replaced) return mend(candidates, parts, replaced, previous!.order);
   const base = new Float64Array(candidates.length);
   for (let i = 0; i < candidates.length; i++) base[i] = baseScoreOf(candidates[i], parts);
   const order = new Int32Array(candidates.length);
@@ -63,15 +61,28 @@ export function baseOrder(
   return { base, order };
 }
 
-/** The previous order with the replaced candidates scored again and moved; undefined when the workers differ. */
-function mend(candidates: readonly Candidate[], parts: ScoreParts, before: readonly Candidate[], previous: BaseOrder): BaseOrder | undefined {
+/**
+ * The positions where `candidates` holds another object than `before` (an earlier version of the
+ * same pool); undefined when the two are not the same workers at the same positions, so that
+ * what was kept for `before` cannot be mended and must be made afresh.
+ */
+export function replacedPositions(candidates: readonly Candidate[], before: readonly Candidate[]): number[] | undefined {
+  if (candidates.length !== before.length) return undefined;
+  const replaced: number[] = [];
+  for (let i = 0; i < candidates.length; i++) {
+    if (candidates[i] === before[i]) continue;
+    if (candidates[i].workerId !== before[i].workerId) return undefined;
+    replaced.push(i);
+  }
+  return replaced;
+}
+
+/** The previous order with the replaced candidates scored again and moved. */
+function mend(candidates: readonly Candidate[], parts: ScoreParts, replaced: readonly number[], previous: BaseOrder): BaseOrder {
   let base: Float64Array | undefined;
   const moved: number[] = [];
-  for (let i = 0; i < candidates.length; i++) {
-    const c = candidates[i];
-    if (c === before[i]) continue;
-    if (c.workerId !== before[i].workerId) return undefined;
-    const score = baseScoreOf(c, parts);
+  for (const i of replaced) {
+    const score = baseScoreOf(candidates[i], parts);
     if (score === previous.base[i]) continue;
     (base ??= Float64Array.from(previous.base))[i] = score;
     moved.push(i);

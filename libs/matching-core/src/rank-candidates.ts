@@ -174,8 +174,7 @@ function rankEveryone(input: RankingInput, parts: ScoreParts, eligible: readonly
   // Typed arrays by position in the candidates: only the eligible entries are used.
   const base = new Float64Array(n);
   for (const i of eligible) base[i] = baseScoreOf(candidates[i], parts);
-  const ties = new Float64Array(n).fill(-1);
-  const tie = (i: number) => (ties[i] >= 0 ? ties[i] : (ties[i] = tieOf(candidates[i].workerId)));
+  const tie = TIE_SCRATCH.cache(candidates, tieOf);
   const final = Float64Array.from(base);
   const fairness = input.fairness ? applyFairness(candidates, eligible, final, input.fairness, tie) : {};
   for (const i of eligible) final[i] = roundScore(final[i]);
@@ -191,29 +190,35 @@ function byRank(candidates: readonly Candidate[], score: (i: number) => number, 
 }
 
 /**
- * Room for the tie hashes of one walk, reused by the next: a walk may hash most of a pool of
- * thousands, and a fresh array per attempt was garbage by the megabyte a second. An entry holds
- * a hash of this walk only when its stamp is this walk's. Rankings run one at a time (they are
- * synchronous), so one room serves them all.
+ * Room for the tie hashes of one ranking, reused by the next: a ranking may hash most of a pool
+ * of thousands, and a fresh array per attempt was garbage by the megabyte a second. An entry
+ * holds a hash of this ranking only when its stamp is this ranking's. Rankings run one at a time
+ * (they are synchronous), so one room serves them all.
  */
 class TieScratch {
   private ties = new Float64Array(0);
   private stamps = new Uint32Array(0);
   private stamp = 0;
 
-  take(size: number): { ties: Float64Array; stamps: Uint32Array; stamp: number } {
-    if (this.ties.length < size) {
-      this.ties = new Float64Array(size);
-      this.stamps = new Uint32Array(size);
+  /** The tie hash by position among `candidates`, each computed once for this ranking. */
+  cache(candidates: readonly Candidate[], tieOf: (workerId: string) => number): (i: number) => number {
+    if (this.ties.length < candidates.length) {
+      this.ties = new Float64Array(candidates.length);
+      this.stamps = new Uint32Array(candidates.length);
       this.stamp = 0;
     }
     this.stamp = (this.stamp + 1) >>> 0;
     if (this.stamp === 0) {
-      // After 2^32 walks the stamps wrap round: start them again.
+      // After 2^32 rankings the stamps wrap round: start them again.
       this.stamps.fill(0);
       this.stamp = 1;
     }
-    return { ties: this.ties, stamps: this.stamps, stamp: this.stamp };
+    const { ties, stamps, stamp } = this;
+    return (i) => {
+      if (stamps[i] === stamp) return ties[i];
+      stamps[i] = stamp;
+      return (ties[i] = tieOf(candidates[i].workerId));
+    };
   }
 }
 
@@ -238,14 +243,9 @@ function rankByBaseOrder(input: RankingInput, standing: BaseOrder, limit: number
   const isCapped = (i: number) => capping && (candidates[i].queueShare ?? 0) > f!.maxQueueShare;
   /** The score the fairness rules compare (capped, not yet rounded), as applyFairness has it. */
   const fair = (i: number) => (isCapped(i) ? base[i] - 1 : base[i]);
-  // Tie hashes by position, each computed once: many members can share a score (newcomers all
-  // start from the same prior), and then every one of them is compared by its hash.
-  const { ties, stamps, stamp } = TIE_SCRATCH.take(candidates.length);
-  const tie = (i: number) => {
-    if (stamps[i] === stamp) return ties[i];
-    stamps[i] = stamp;
-    return (ties[i] = tieOf(candidates[i].workerId));
-  };
+  // Many members can share a score (newcomers all start from the same prior), and then every
+  // one of them is compared by its tie hash.
+  const tie = TIE_SCRATCH.cache(candidates, tieOf);
   let newcomer: { at: number; delta: number } | undefined;
   const final = (i: number) => roundScore(newcomer?.at === i ? fair(i) + newcomer.delta : fair(i));
   const rankOrder = byRank(candidates, final, tie);
@@ -263,7 +263,6 @@ function rankByBaseOrder(input: RankingInput, standing: BaseOrder, limit: number
     const tb = tie(b);
     return ta < tb || (ta === tb && candidates[a].workerId < candidates[b].workerId);
   };
-  const maxShare = f?.maxQueueShare ?? Infinity;
   const newcomerMaxReviews = f?.newcomerMaxReviews ?? 0;
   for (let k = 0; k < order.length && limit > 0; k++) {
     const i = order[k];
@@ -273,10 +272,9 @@ function rankByBaseOrder(input: RankingInput, standing: BaseOrder, limit: number
     if (failedRule[i] >= 0) continue;
     // The comparisons of `before` and `rankOrder` written out with numbers: many members can tie
     // (every newcomer on the same prior), and each of them is visited.
-    const c = candidates[i];
-    const score = capping && (c.queueShare ?? 0) > maxShare ? base[i] - 1 : base[i];
+    const score = fair(i);
     if (score > top) top = score;
-    if (wantNewcomer && (c.qualityEvidence ?? 0) < newcomerMaxReviews && (bestNewcomer < 0 || score > newcomerScore || (score === newcomerScore && tiesBefore(i, bestNewcomer)))) {
+    if (wantNewcomer && (candidates[i].qualityEvidence ?? 0) < newcomerMaxReviews && (bestNewcomer < 0 || score > newcomerScore || (score === newcomerScore && tiesBefore(i, bestNewcomer)))) {
       bestNewcomer = i;
       newcomerScore = score;
     }

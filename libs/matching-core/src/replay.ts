@@ -1,4 +1,5 @@
 import type { DecisionRecordedData } from '@clearwork/contracts';
+import { roundScore } from './base-order';
 import { weightedScore } from './rank-candidates';
 import { tieBreak } from './tie-break';
 
@@ -17,8 +18,6 @@ export interface ReplayResult {
   readonly recomputed: { workerId: string; baseScore: number; finalScore: number; rank: number }[];
 }
 
-const round = (x: number) => Math.round(x * 1e6) / 1e6;
-
 /**
  * Recomputes a decision's ranking and selection from its own record under the weights of its
  * recorded policy version: each candidate's base score from its components, its final score
@@ -30,7 +29,7 @@ export function replayDecision(decision: DecisionRecordedData, weights: Readonly
   const notes: string[] = [];
   const recomputed = decision.topK.map((c) => {
     const baseScore = weightedScore(c.components, weights);
-    const finalScore = round(baseScore + c.adjustments.reduce((s, a) => s + a.delta, 0));
+    const finalScore = roundScore(baseScore + c.adjustments.reduce((s, a) => s + a.delta, 0));
     if (baseScore !== c.baseScore) differences.push({ path: `topK[${c.workerId}].baseScore`, recorded: c.baseScore, recomputed: baseScore });
     if (finalScore !== c.finalScore) differences.push({ path: `topK[${c.workerId}].finalScore`, recorded: c.finalScore, recomputed: finalScore });
     for (const [name, value] of Object.entries(c.components)) {

@@ -1,4 +1,5 @@
 import type { Candidate, MatchContext, TaskRequirements } from './candidate';
+import { replacedPositions } from './base-order';
 import { ELIGIBILITY_FILTERS, firstFailedRule } from './eligibility-filters';
 
 /**
@@ -35,10 +36,8 @@ export function standingRules(
     onTask: NOBODY,
     declined: NOBODY,
   };
-  if (previous && previous.candidates.length === candidates.length) {
-    const mended = mend(candidates, context, skillsHeld, previous.candidates, previous.rules);
-    if (mended) return mended;
-  }
+  const replaced = previous && replacedPositions(candidates, previous.candidates);
+  if (replaced) return mend(candidates, context, skillsHeld, replaced, previous!.rules);
   const rule = new Int8Array(candidates.length);
   const counts = new Int32Array(ELIGIBILITY_FILTERS.length);
   for (let i = 0; i < candidates.length; i++) {
@@ -49,15 +48,12 @@ export function standingRules(
   return { rule, counts };
 }
 
-/** The previous rules with the replaced candidates checked again; undefined when the workers differ. */
-function mend(candidates: readonly Candidate[], context: MatchContext, skillsHeld: boolean, before: readonly Candidate[], previous: StandingRules): StandingRules | undefined {
+/** The previous rules with the replaced candidates checked again. */
+function mend(candidates: readonly Candidate[], context: MatchContext, skillsHeld: boolean, replaced: readonly number[], previous: StandingRules): StandingRules {
   let rule: Int8Array | undefined;
   let counts: Int32Array | undefined;
-  for (let i = 0; i < candidates.length; i++) {
-    const c = candidates[i];
-    if (c === before[i]) continue;
-    if (c.workerId !== before[i].workerId) return undefined;
-    const now = firstFailedRule(c, context, skillsHeld);
+  for (const i of replaced) {
+    const now = firstFailedRule(candidates[i], context, skillsHeld);
     const was = previous.rule[i];
     if (now === was) continue;
     rule ??= Int8Array.from(previous.rule);
