@@ -156,11 +156,15 @@ export class TaskStore {
   async recentOffereesMany(m: EntityManager, queues: readonly string[], window: number): Promise<Map<string, string[]>> {
     const recent = new Map(queues.map((q) => [q, [] as string[]]));
     if (queues.length === 0) return recent;
+    // One branch per queue, each with the queue as its own parameter: planned for that queue, a busy
+    // one reads its newest offers down the (queue, created_at) index. Joined to a list of queues
+    // instead, the planner assumed an average queue's few offers and read and sorted every offer of
+    // the queue (5 ms and growing with 20,000 workers on a few busy queues).
+    const branches = queues.map((_, i) =>
+      `(SELECT $${i + 2}::text AS queue, worker_id, created_at FROM dispatcher.offers WHERE queue = $${i + 2} ORDER BY created_at DESC LIMIT $1)`);
     const rows = await sqlRows<{ queue: string; worker_id: string }>(m,
-      `SELECT q.queue, o.worker_id FROM unnest($1::text[]) AS q(queue)
-       CROSS JOIN LATERAL (SELECT worker_id, created_at FROM dispatcher.offers WHERE queue = q.queue ORDER BY created_at DESC LIMIT $2) o
-       ORDER BY q.queue, o.created_at DESC`,
-      [queues, window],
+      `SELECT queue, worker_id FROM (${branches.join(' UNION ALL ')}) o ORDER BY queue, created_at DESC`,
+      [window, ...queues],
     );
     for (const r of rows) recent.get(r.queue)!.push(r.worker_id);
     return recent;
