@@ -21,6 +21,7 @@ import { Initial1732300000000 } from './migrations/1732300000000-initial';
 import { OfferLookups1732500000000 } from './migrations/1732500000000-offer-lookups';
 import { WorkerChanges1732600000000 } from './migrations/1732600000000-worker-changes';
 import { ProcessedEventsAge1732700000000 } from './migrations/1732700000000-processed-events-age';
+import { OfferFeed1732800000000 } from './migrations/1732800000000-offer-feed';
 import { DispatchPolicy } from './policies/dispatch-policy';
 import { TaskLifecycle } from './tasks/task-lifecycle.service';
 import { TaskStore } from './tasks/task-store';
@@ -29,7 +30,7 @@ import { WorkerEventIntake } from './workers/worker-event-intake';
 import { WorkerRegistry } from './workers/worker-registry';
 import { CandidateIndex } from './workers/candidate-index';
 
-export const DISPATCHER_MIGRATIONS = [Initial1732300000000, OfferLookups1732500000000, WorkerChanges1732600000000, ProcessedEventsAge1732700000000];
+export const DISPATCHER_MIGRATIONS = [Initial1732300000000, OfferLookups1732500000000, WorkerChanges1732600000000, ProcessedEventsAge1732700000000, OfferFeed1732800000000];
 
 @Module({})
 export class DispatcherModule {

@@ -32,10 +32,11 @@ async function setUp(workers: readonly IndexedWorker[], race: (redis: MemoryRedi
   const decisions: NewDecision[] = [];
   let raced = false;
   const store = {
-    recentOffereesMany: async (_m: unknown, queues: readonly string[]) => {
+    offersSince: async () => ({ xmin: '1', offers: [] }),
+    recentOffersMany: async (_m: unknown, queues: readonly string[]) => {
       if (!raced) await race(redis);
       raced = true;
-      return new Map(queues.map((q) => [q, [] as string[]]));
+      return new Map(queues.map((q) => [q, []]));
     },
     workersTouchingMany: async (_m: unknown, ids: readonly string[]) => new Map(ids.map((id) => [id, { onTask: new Set<string>(), declined: new Set<string>() }])),
     writeRecords: async (_m: unknown, w: { decisions: readonly NewDecision[] }) => void decisions.push(...w.decisions),

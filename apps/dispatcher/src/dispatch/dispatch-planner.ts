@@ -10,6 +10,7 @@ import type Redis from 'ioredis';
 import type { ActivePolicy, DispatchPolicy } from '../policies/dispatch-policy';
 import type { CapacityLedger } from './capacity-ledger';
 import type { SlotClaims } from './slot-claims';
+import { RecentOffers } from './recent-offers';
 import { StandingPools, type Pool } from './standing-pools';
 import { HotStateReader } from './worker-hot-state';
 
@@ -72,6 +73,7 @@ export class DispatchPlanner {
   private readonly views = new WeakMap<SlotClaims, DispatchView>();
   private readonly standing: StandingPools;
   private readonly orders = new BaseOrders();
+  private readonly recent: RecentOffers;
 
   constructor(
     index: CandidateIndex,
@@ -82,6 +84,7 @@ export class DispatchPlanner {
     { hotStateMaxAgeMs }: { hotStateMaxAgeMs?: number } = {},
   ) {
     this.standing = new StandingPools(index, new HotStateReader(redis), ledger, hotStateMaxAgeMs);
+    this.recent = new RecentOffers(store);
   }
 
   /** When to give up on a replica, under the current policy. */
@@ -130,7 +133,7 @@ export class DispatchPlanner {
     const skillSets = attempts.map((a) => a.task.requiredSkills).filter((skills) => !view.hasPool(skills));
     if (skillSets.length > 0) view.addPools(await this.standing.pools(skillSets, view.now, view.policy.document.presence.heartbeatTtlSeconds));
     const queues = [...new Set(attempts.map((a) => a.task.queue))].filter((q) => !view.hasQueue(q));
-    for (const [queue, recent] of await this.store.recentOffereesMany(m, queues, view.window)) view.addQueue(queue, recent);
+    for (const [queue, recent] of await this.recent.offerees(m, queues, view.window)) view.addQueue(queue, recent);
     const touched = [...new Set(attempts.map((a) => a.task.taskId))].filter((id) => !fresh.has(id));
     for (const [taskId, t] of await this.store.workersTouchingMany(m, touched)) view.setTouching(taskId, t);
     for (const id of fresh) view.setTouching(id, { onTask: new Set(), declined: new Set() });

@@ -55,6 +55,28 @@ export interface ReplicaForAttempt {
 export type ReplicaState = 'waiting' | 'offered' | 'assigned' | 'cancelled' | 'unassignable';
 export type OfferClosing = 'accepted' | 'declined' | 'expired' | 'withdrawn';
 
+/** One offer of a queue's window: who had it, and when it was made (microseconds since 1970). */
+export interface RecentOffer {
+  readonly offerId: string;
+  readonly workerId: string;
+  readonly atMicros: number;
+}
+
+interface OfferRow {
+  offer_id: string;
+  queue: string;
+  worker_id: string;
+  at_us: string;
+}
+
+/** An offer's created_at in whole microseconds since 1970: as exact as PostgreSQL keeps it, and below 2^53. */
+const MICROS = `(extract(epoch FROM created_at) * 1000000)::bigint`;
+
+/** Not written by the caller's own transaction (true when it has written nothing, and for offers from before the feed, without an id). */
+const NOT_OWN = `coalesce(created_xid <> pg_current_xact_id_if_assigned(), true)`;
+
+const recentOffer = (r: OfferRow): RecentOffer => ({ offerId: r.offer_id, workerId: r.worker_id, atMicros: Number(r.at_us) });
+
 /** SQL for tasks, their replicas, offers, assignments and decision records. */
 export class TaskStore {
   /**
@@ -152,22 +174,42 @@ export class TaskStore {
     return touching;
   }
 
-  /** For each queue, the workers of its last `window` offers, newest first (a worker once per offer), in one statement. */
-  async recentOffereesMany(m: EntityManager, queues: readonly string[], window: number): Promise<Map<string, string[]>> {
-    const recent = new Map(queues.map((q) => [q, [] as string[]]));
+  /**
+   * For each queue, its last `window` offers, newest first, in one statement; offers of the
+   * caller's own transaction are left out (not committed: a window kept past it must not hold them).
+   */
+  async recentOffersMany(m: EntityManager, queues: readonly string[], window: number): Promise<Map<string, RecentOffer[]>> {
+    const recent = new Map(queues.map((q) => [q, [] as RecentOffer[]]));
     if (queues.length === 0) return recent;
     // One branch per queue, each with the queue as its own parameter: planned for that queue, a busy
     // one reads its newest offers down the (queue, created_at) index. Joined to a list of queues
     // instead, the planner assumed an average queue's few offers and read and sorted every offer of
     // the queue (5 ms and growing with 20,000 workers on a few busy queues).
     const branches = queues.map((_, i) =>
-      `(SELECT $${i + 2}::text AS queue, worker_id, created_at FROM dispatcher.offers WHERE queue = $${i + 2} ORDER BY created_at DESC LIMIT $1)`);
-    const rows = await sqlRows<{ queue: string; worker_id: string }>(m,
-      `SELECT queue, worker_id FROM (${branches.join(' UNION ALL ')}) o ORDER BY queue, created_at DESC`,
+      `(SELECT offer_id, queue, worker_id, created_at FROM dispatcher.offers WHERE queue = $${i + 2} AND ${NOT_OWN} ORDER BY created_at DESC, offer_id DESC LIMIT $1)`);
+    const rows = await sqlRows<OfferRow>(m,
+      `SELECT offer_id, queue, worker_id, ${MICROS} AS at_us FROM (${branches.join(' UNION ALL ')}) o ORDER BY queue, created_at DESC, offer_id DESC`,
       [window, ...queues],
     );
-    for (const r of rows) recent.get(r.queue)!.push(r.worker_id);
+    for (const r of rows) recent.get(r.queue)!.push(recentOffer(r));
     return recent;
+  }
+
+  /**
+   * Offers written by transactions from `seenBefore` on (an xid8, as text; none when null), with
+   * the xmin of the statement's snapshot: every offer not yet returned was written by that
+   * transaction or a later one (the caller's own, not committed, is left out and comes later).
+   * One statement, so the xmin and the offers come from one snapshot.
+   */
+  async offersSince(m: EntityManager, seenBefore: string | null): Promise<{ xmin: string; offers: (RecentOffer & { queue: string })[] }> {
+    const rows = await sqlRows<{ xmin: string } & { [K in keyof OfferRow]: OfferRow[K] | null }>(m,
+      `SELECT s.xmin::text AS xmin, o.offer_id, o.queue, o.worker_id, ${MICROS} AS at_us
+       FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s
+       LEFT JOIN dispatcher.offers o ON $1::xid8 IS NOT NULL AND o.created_xid >= $1::xid8 AND ${NOT_OWN}`,
+      [seenBefore],
+    );
+    const offers = rows.filter((r): r is { xmin: string } & OfferRow => r.offer_id !== null).map((r) => ({ ...recentOffer(r), queue: r.queue }));
+    return { xmin: rows[0].xmin, offers };
   }
 
   /**

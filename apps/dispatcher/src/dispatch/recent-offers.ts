@@ -1,0 +1,84 @@
+import type { EntityManager } from 'typeorm';
+import type { RecentOffer, TaskStore } from '../tasks/task-store';
+
+/** Queues whose windows a dispatcher keeps; the least recently asked for goes first. */
+export const MAX_QUEUES_KEPT = 4_096;
+
+/**
+ * Each queue's last offers (the window its queue-share cap counts), kept between units instead
+ * of read for each: with 20,000 workers a unit read 200 offers per queue down the index, and that
+ * statement was the largest share of the dispatcher's time in PostgreSQL.
+ *
+ * A queue's window is read whole the first time it is asked for; after that only the offers
+ * written since are read, of every queue at once, the way the candidate index reads the worker
+ * registry: each offer carries the id of the transaction that wrote it, and every offer not yet
+ * seen was written by a transaction at or after the xmin of the last read's snapshot (committed
+ * later, or not yet). Those are read again until the xmin passes them; an offer met twice counts
+ * once. Offers made by other dispatcher processes are seen the same way as this one's own.
+ *
+ * The answer is what a read of each queue's last offers (newest first, ties by offer id) at the
+ * moment of the call would give. One caller at a time goes through.
+ */
+export class RecentOffers {
+  private windows = new Map<string, RecentOffer[]>();
+  private window = NaN;
+  private seenBefore: string | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly store: Pick<TaskStore, 'recentOffersMany' | 'offersSince'>,
+    private readonly maxQueues = MAX_QUEUES_KEPT,
+  ) {}
+
+  /** For each queue, the workers of its last `window` offers, newest first (a worker once per offer). */
+  offerees(m: EntityManager, queues: readonly string[], window: number): Promise<Map<string, string[]>> {
+    const run = this.queue.then(() => this.read(m, queues, window));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async read(m: EntityManager, queues: readonly string[], window: number): Promise<Map<string, string[]>> {
+    if (queues.length === 0) return new Map();
+    if (window !== this.window) {
+      this.window = window;
+      this.windows = new Map();
+    }
+    // What was written since the last read first, then the queues not held: a queue read after
+    // the feed's snapshot holds everything the feed skipped for it.
+    const feed = await this.store.offersSince(m, this.seenBefore);
+    const arrived = new Map<string, RecentOffer[]>();
+    for (const o of feed.offers) {
+      if (!this.windows.has(o.queue)) continue;
+      const list = arrived.get(o.queue);
+      if (list) list.push(o);
+      else arrived.set(o.queue, [o]);
+    }
+    for (const [queue, offers] of arrived) this.windows.set(queue, newest(this.windows.get(queue)!, offers, window));
+    this.seenBefore = feed.xmin;
+
+    const missing = queues.filter((q) => !this.windows.has(q));
+    if (missing.length > 0) for (const [queue, offers] of await this.store.recentOffersMany(m, missing, window)) this.windows.set(queue, offers);
+
+    const answer = new Map<string, string[]>();
+    for (const queue of queues) {
+      const offers = this.windows.get(queue)!;
+      // Asked for: moved to the back of the eviction order.
+      this.windows.delete(queue);
+      this.windows.set(queue, offers);
+      answer.set(queue, offers.map((o) => o.workerId));
+    }
+    for (const queue of this.windows.keys()) {
+      if (this.windows.size <= this.maxQueues) break;
+      this.windows.delete(queue);
+    }
+    return answer;
+  }
+}
+
+/** The `window` newest of both lists (each offer once), newest first, ties by offer id descending. */
+export function newest(held: readonly RecentOffer[], arrived: readonly RecentOffer[], window: number): RecentOffer[] {
+  const seen = new Set(held.map((o) => o.offerId));
+  const all = held.concat(arrived.filter((o) => !seen.has(o.offerId) && (seen.add(o.offerId), true)));
+  all.sort((a, b) => b.atMicros - a.atMicros || (a.offerId < b.offerId ? 1 : a.offerId > b.offerId ? -1 : 0));
+  return all.length > window ? all.slice(0, window) : all;
+}
