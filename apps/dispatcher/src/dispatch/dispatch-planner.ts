@@ -351,8 +351,9 @@ export class DispatchView {
     return this.recent.has(queue);
   }
 
-  addQueue(queue: string, recent: string[]): void {
-    this.recent.set(queue, recent);
+  addQueue(queue: string, recent: readonly string[]): void {
+    // A copy: the unit's offers are added to it, and the list given may be shared.
+    this.recent.set(queue, recent.slice());
     this.recentDigests.set(queue, contentHash(recent));
   }
 

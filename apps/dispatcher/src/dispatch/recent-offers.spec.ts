@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { EntityManager } from 'typeorm';
 import type { RecentOffer } from '../tasks/task-store';
 import { newest, RecentOffers } from './recent-offers';
@@ -66,5 +67,28 @@ describe('RecentOffers', () => {
     fail = false;
     expect(await recent.offerees(m, ['q1'], 3)).toEqual(new Map([['q1', ['w-q1-old']]]));
     expect(calls).toEqual(['since null', 'load q1']);
+  });
+});
+
+describe('newest, against sorting everything', () => {
+  it('gives what merging, dropping repeats and sorting the lot would, for any lists', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.record({ offerId: fc.string({ maxLength: 3 }), atMicros: fc.integer({ min: 0, max: 20 }) }), { selector: (x) => x.offerId, maxLength: 30 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.integer({ min: 1, max: 25 }),
+        fc.integer({ min: 0, max: 40 }),
+        (pool, picks, window, heldCount) => {
+          const offers = pool.map((x) => o(x.offerId, x.atMicros));
+          const sorted = (list: RecentOffer[]) => [...list].sort((a, b) => b.atMicros - a.atMicros || (a.offerId < b.offerId ? 1 : a.offerId > b.offerId ? -1 : 0));
+          const held = sorted(offers.slice(0, heldCount)).slice(0, window);
+          // Arrivals: some new, some repeats of held ones, some twice.
+          const arrived = picks.map((p) => offers[p % Math.max(1, offers.length)]).filter(Boolean);
+          const everyone = new Map([...held, ...arrived].map((x) => [x.offerId, x]));
+          expect(ids(newest(held, arrived, window))).toEqual(ids(sorted([...everyone.values()]).slice(0, window)));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

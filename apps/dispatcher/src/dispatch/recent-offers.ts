@@ -1,6 +1,12 @@
 import type { EntityManager } from 'typeorm';
 import type { RecentOffer, TaskStore } from '../tasks/task-store';
 
+/** A queue's last offers, and their workers as callers get them (made when first asked for). */
+interface Window {
+  readonly offers: RecentOffer[];
+  workers?: string[];
+}
+
 /** Queues whose windows a dispatcher keeps; the least recently asked for goes first. */
 export const MAX_QUEUES_KEPT = 4_096;
 
@@ -20,7 +26,7 @@ export const MAX_QUEUES_KEPT = 4_096;
  * moment of the call would give. One caller at a time goes through.
  */
 export class RecentOffers {
-  private windows = new Map<string, RecentOffer[]>();
+  private windows = new Map<string, Window>();
   private window = NaN;
   private seenBefore: string | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -31,13 +37,13 @@ export class RecentOffers {
   ) {}
 
   /** For each queue, the workers of its last `window` offers, newest first (a worker once per offer). */
-  offerees(m: EntityManager, queues: readonly string[], window: number): Promise<Map<string, string[]>> {
+  offerees(m: EntityManager, queues: readonly string[], window: number): Promise<Map<string, readonly string[]>> {
     const run = this.queue.then(() => this.read(m, queues, window));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async read(m: EntityManager, queues: readonly string[], window: number): Promise<Map<string, string[]>> {
+  private async read(m: EntityManager, queues: readonly string[], window: number): Promise<Map<string, readonly string[]>> {
     if (queues.length === 0) return new Map();
     if (window !== this.window) {
       this.window = window;
@@ -53,19 +59,24 @@ export class RecentOffers {
       if (list) list.push(o);
       else arrived.set(o.queue, [o]);
     }
-    for (const [queue, offers] of arrived) this.windows.set(queue, newest(this.windows.get(queue)!, offers, window));
+    for (const [queue, offers] of arrived) {
+      const held = this.windows.get(queue)!;
+      const kept = newest(held.offers, offers, window);
+      if (kept !== held.offers) this.windows.set(queue, { offers: kept });
+    }
     this.seenBefore = feed.xmin;
 
     const missing = queues.filter((q) => !this.windows.has(q));
-    if (missing.length > 0) for (const [queue, offers] of await this.store.recentOffersMany(m, missing, window)) this.windows.set(queue, offers);
+    if (missing.length > 0) for (const [queue, offers] of await this.store.recentOffersMany(m, missing, window)) this.windows.set(queue, { offers });
 
-    const answer = new Map<string, string[]>();
+    const answer = new Map<string, readonly string[]>();
     for (const queue of queues) {
-      const offers = this.windows.get(queue)!;
+      const held = this.windows.get(queue)!;
       // Asked for: moved to the back of the eviction order.
       this.windows.delete(queue);
-      this.windows.set(queue, offers);
-      answer.set(queue, offers.map((o) => o.workerId));
+      this.windows.set(queue, held);
+      // Callers only read the list: it is shared until the window changes.
+      answer.set(queue, (held.workers ??= held.offers.map((o) => o.workerId)));
     }
     for (const queue of this.windows.keys()) {
       if (this.windows.size <= this.maxQueues) break;
@@ -75,10 +86,35 @@ export class RecentOffers {
   }
 }
 
-/** The `window` newest of both lists (each offer once), newest first, ties by offer id descending. */
+/** Newest first; ties by offer id, descending. */
+function before(a: RecentOffer, b: RecentOffer): number {
+  return b.atMicros - a.atMicros || (a.offerId < b.offerId ? 1 : a.offerId > b.offerId ? -1 : 0);
+}
+
+/**
+ * The `window` newest of both lists (each offer once), newest first, ties by offer id descending.
+ * `held` is in that order already; `arrived` is a unit's worth, in any order, and may repeat offers
+ * of `held` (read again until the xmin passes them): each is looked up in `held` by its place.
+ */
 export function newest(held: readonly RecentOffer[], arrived: readonly RecentOffer[], window: number): RecentOffer[] {
-  const seen = new Set(held.map((o) => o.offerId));
-  const all = held.concat(arrived.filter((o) => !seen.has(o.offerId) && (seen.add(o.offerId), true)));
-  all.sort((a, b) => b.atMicros - a.atMicros || (a.offerId < b.offerId ? 1 : a.offerId > b.offerId ? -1 : 0));
-  return all.length > window ? all.slice(0, window) : all;
+  const fresh = arrived.filter((o) => {
+    let lo = 0;
+    let hi = held.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(held[mid], o) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === held.length || held[lo].offerId !== o.offerId;
+  });
+  if (fresh.length === 0) return held.length > window ? held.slice(0, window) : (held as RecentOffer[]);
+  fresh.sort(before);
+  const merged: RecentOffer[] = [];
+  let i = 0;
+  let j = 0;
+  while (merged.length < window && (i < held.length || j < fresh.length)) {
+    const next = j >= fresh.length || (i < held.length && before(held[i], fresh[j]) <= 0) ? held[i++] : fresh[j++];
+    if (merged.length === 0 || merged[merged.length - 1].offerId !== next.offerId) merged.push(next);
+  }
+  return merged;
 }
