@@ -1,10 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { openDataSource } from '@clearwork/platform';
 import { Client } from 'pg';
-import type { DataSource } from 'typeorm';
-import { DISPATCHER_MIGRATIONS } from '../apps/dispatcher/src/dispatcher.module';
 import { CandidateIndex, isOnline } from '../apps/dispatcher/src/workers/candidate-index';
-import { createScratchDatabase, requireRealServers } from './support/servers';
+import { dispatcherDatabase } from './support/dispatcher-database';
 
 /**
  * The dispatcher's in-memory worker registry against a real PostgreSQL: it reads only changed
@@ -12,31 +8,15 @@ import { createScratchDatabase, requireRealServers } from './support/servers';
  * looked (the case a timestamp watermark gets wrong).
  */
 describe('CandidateIndex', () => {
-  let db: { url: string; drop: () => Promise<void> };
-  let dataSource: DataSource;
-  let writer: Client;
+  const pg = dispatcherDatabase('cw_index');
   const now = new Date();
   const ids = (index: CandidateIndex, skills: string[]) => index.members(skills).map((w) => w.workerId);
   const member = (index: CandidateIndex, id: string) => index.members(['label']).find((w) => w.workerId === id)!;
   const add = (id: string, skills: string[], lastSeen: Date | null = now) =>
-    writer.query(`INSERT INTO dispatcher.workers (worker_id, skills, capacity, online, last_seen_at) VALUES ($1, $2, 1, true, $3)`, [id, skills, lastSeen]);
-
-  beforeAll(async () => {
-    await requireRealServers();
-    db = await createScratchDatabase(`cw_index_${randomBytes(4).toString('hex')}`);
-    dataSource = await openDataSource({ url: db.url, schema: 'dispatcher', migrations: DISPATCHER_MIGRATIONS });
-    writer = new Client({ connectionString: db.url });
-    await writer.connect();
-  });
-
-  afterAll(async () => {
-    await writer?.end();
-    await dataSource?.destroy();
-    await db?.drop();
-  });
+    pg.writer.query(`INSERT INTO dispatcher.workers (worker_id, skills, capacity, online, last_seen_at) VALUES ($1, $2, 1, true, $3)`, [id, skills, lastSeen]);
 
   it('finds every worker with the skills, sees changes once committed, and misses none that committed late', async () => {
-    const index = new CandidateIndex(dataSource);
+    const index = new CandidateIndex(pg.dataSource);
     await index.refresh();
     expect(index.size).toBe(0);
 
@@ -50,7 +30,7 @@ describe('CandidateIndex', () => {
     expect(isOnline(member(index, 'w-a'), now, 60)).toBe(true);
 
     // A transaction takes its id, changes w-b and stays open while others commit and the index looks.
-    const slow = new Client({ connectionString: db.url });
+    const slow = new Client({ connectionString: pg.url });
     await slow.connect();
     try {
       await slow.query('BEGIN');
@@ -66,19 +46,19 @@ describe('CandidateIndex', () => {
     expect(ids(index, ['audio'])).toEqual(['w-a', 'w-b', 'w-c']);
 
     // Scores and suspension changed by any statement are seen too.
-    await writer.query(`UPDATE dispatcher.workers SET suspended = true, scores = '{"quality":0.9}' WHERE worker_id = 'w-a'`);
+    await pg.writer.query(`UPDATE dispatcher.workers SET suspended = true, scores = '{"quality":0.9}' WHERE worker_id = 'w-a'`);
     await index.refresh();
     const a = member(index, 'w-a');
     expect(a).toMatchObject({ suspended: true, scores: { quality: 0.9 } });
   });
 
   it('reads only what changed: a refresh after no change returns no rows', async () => {
-    const index = new CandidateIndex(dataSource);
+    const index = new CandidateIndex(pg.dataSource);
     await index.refresh();
     const before = index.size;
-    const counted = await dataSource.query(`SELECT count(*)::int AS n FROM dispatcher.workers`);
+    const counted = await pg.dataSource.query(`SELECT count(*)::int AS n FROM dispatcher.workers`);
     expect(before).toBe(counted[0].n);
-    const { rows } = await writer.query(`SELECT count(*)::int AS n FROM dispatcher.workers WHERE changed_xid >= pg_snapshot_xmin(pg_current_snapshot())`);
+    const { rows } = await pg.writer.query(`SELECT count(*)::int AS n FROM dispatcher.workers WHERE changed_xid >= pg_snapshot_xmin(pg_current_snapshot())`);
     expect(rows[0].n).toBe(0);
   });
 });

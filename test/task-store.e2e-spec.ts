@@ -1,45 +1,25 @@
-import { randomBytes } from 'node:crypto';
-import { openDataSource } from '@clearwork/platform';
 import { Client } from 'pg';
-import type { DataSource } from 'typeorm';
-import { DISPATCHER_MIGRATIONS } from '../apps/dispatcher/src/dispatcher.module';
 import { RecentOffers } from '../apps/dispatcher/src/dispatch/recent-offers';
 import { TaskStore, type RecentOffer } from '../apps/dispatcher/src/tasks/task-store';
-import { createScratchDatabase, requireRealServers } from './support/servers';
+import { dispatcherDatabase } from './support/dispatcher-database';
 
 /**
  * The statements of the dispatcher's task store that no service test pins down on its own,
  * against a real PostgreSQL.
  */
 describe('TaskStore against PostgreSQL', () => {
-  let db: { url: string; drop: () => Promise<void> };
-  let dataSource: DataSource;
-  let writer: Client;
+  const pg = dispatcherDatabase('cw_store');
   const store = new TaskStore();
   const base = Date.parse('2026-12-01T10:00:00Z');
   let n = 0;
-  /** An offer made `secondsAfter` the base time, through `client` (the writer, committing at once, unless told). */
-  const offer = (queue: string, workerId: string, secondsAfter: number, client: Pick<Client, 'query'> = writer) =>
+  /** An offer made `secondsAfter` the base time, through `client` (the pg.writer, committing at once, unless told). */
+  const offer = (queue: string, workerId: string, secondsAfter: number, client: Pick<Client, 'query'> = pg.writer) =>
     client.query(
       `INSERT INTO dispatcher.offers (offer_id, task_id, queue, replica, attempt, worker_id, decision_id, state, expires_at, created_at)
        VALUES ($1, $2, $3, 1, 1, $4, $1, 'accepted', $5, $5)`,
       [`o-${String(++n).padStart(5, '0')}`, `t-${n}`, queue, workerId, new Date(base + secondsAfter * 1000)],
     );
   const workersOf = async (offers: Promise<Map<string, RecentOffer[]>>) => new Map([...(await offers)].map(([q, list]) => [q, list.map((o) => o.workerId)]));
-
-  beforeAll(async () => {
-    await requireRealServers();
-    db = await createScratchDatabase(`cw_store_${randomBytes(4).toString('hex')}`);
-    dataSource = await openDataSource({ url: db.url, schema: 'dispatcher', migrations: DISPATCHER_MIGRATIONS });
-    writer = new Client({ connectionString: db.url });
-    await writer.connect();
-  });
-
-  afterAll(async () => {
-    await writer?.end();
-    await dataSource?.destroy();
-    await db?.drop();
-  });
 
   it("gives each queue the workers of its last `window` offers, newest first, and no other queue's", async () => {
     // Inserted out of time order, so the answer's order can only come from created_at.
@@ -53,22 +33,22 @@ describe('TaskStore against PostgreSQL', () => {
     // A busy queue, well past what the window reads, so a plan that reads it all would still answer alike.
     for (let i = 0; i < 2000; i++) await offer('q-crowd', `w-c${i % 7}`, 100 + i);
 
-    const recent = await workersOf(store.recentOffersMany(dataSource.manager, ['q-busy', 'q-quiet', 'q-empty', 'q-crowd'], 3));
+    const recent = await workersOf(store.recentOffersMany(pg.dataSource.manager, ['q-busy', 'q-quiet', 'q-empty', 'q-crowd'], 3));
 
     expect([...recent.keys()]).toEqual(['q-busy', 'q-quiet', 'q-empty', 'q-crowd']);
     expect(recent.get('q-busy')).toEqual(['w-1', 'w-4', 'w-3']);
     expect(recent.get('q-quiet')).toEqual(['w-9']);
     expect(recent.get('q-empty')).toEqual([]);
     expect(recent.get('q-crowd')).toEqual([`w-c${1999 % 7}`, `w-c${1998 % 7}`, `w-c${1997 % 7}`]);
-    expect((await workersOf(store.recentOffersMany(dataSource.manager, ['q-busy'], 10))).get('q-busy')).toEqual(['w-1', 'w-4', 'w-3', 'w-2', 'w-1']);
-    expect((await store.recentOffersMany(dataSource.manager, [], 10)).size).toBe(0);
+    expect((await workersOf(store.recentOffersMany(pg.dataSource.manager, ['q-busy'], 10))).get('q-busy')).toEqual(['w-1', 'w-4', 'w-3', 'w-2', 'w-1']);
+    expect((await store.recentOffersMany(pg.dataSource.manager, [], 10)).size).toBe(0);
   });
 
   it('orders offers made in the same microsecond by offer id, newest first', async () => {
     await offer('q-tie', 'w-x', 7);
     await offer('q-tie', 'w-y', 7);
     await offer('q-tie', 'w-z', 6);
-    expect((await workersOf(store.recentOffersMany(dataSource.manager, ['q-tie'], 5))).get('q-tie')).toEqual(['w-y', 'w-x', 'w-z']);
+    expect((await workersOf(store.recentOffersMany(pg.dataSource.manager, ['q-tie'], 5))).get('q-tie')).toEqual(['w-y', 'w-x', 'w-z']);
   });
 
   it('keeps each queue\'s window between reads and answers as a fresh read would, whatever commits late or rolls back', async () => {
@@ -82,8 +62,8 @@ describe('TaskStore against PostgreSQL', () => {
     };
     const recent = new RecentOffers(counted, 2);
     const W = 4;
-    const fresh = async (queues: string[]) => workersOf(store.recentOffersMany(dataSource.manager, queues, W));
-    const kept = (queues: string[]) => recent.offerees(dataSource.manager, queues, W);
+    const fresh = async (queues: string[]) => workersOf(store.recentOffersMany(pg.dataSource.manager, queues, W));
+    const kept = (queues: string[]) => recent.offerees(pg.dataSource.manager, queues, W);
     const same = async (queues: string[]) => {
       const answer = await kept(queues);
       expect(answer).toEqual(await fresh(queues));
@@ -91,7 +71,7 @@ describe('TaskStore against PostgreSQL', () => {
     };
 
     // Offers from before the feed existed carry no transaction id: they come with the first read.
-    await writer.query(`UPDATE dispatcher.offers SET created_xid = NULL WHERE queue = 'q-busy'`);
+    await pg.writer.query(`UPDATE dispatcher.offers SET created_xid = NULL WHERE queue = 'q-busy'`);
     expect((await same(['q-busy'])).get('q-busy')).toEqual(['w-1', 'w-4', 'w-3', 'w-2']);
     expect(loads).toEqual([['q-busy']]);
 
@@ -99,7 +79,7 @@ describe('TaskStore against PostgreSQL', () => {
     expect((await same(['q-busy'])).get('q-busy')).toEqual(['w-5', 'w-1', 'w-4', 'w-3']);
 
     // A transaction writes an offer and stays open while others commit and the window is read.
-    const slow = new Client({ connectionString: db.url });
+    const slow = new Client({ connectionString: pg.url });
     await slow.connect();
     try {
       await slow.query('BEGIN');
@@ -114,13 +94,13 @@ describe('TaskStore against PostgreSQL', () => {
     expect((await same(['q-busy'])).get('q-busy')).toEqual(['w-6', 'w-slow', 'w-5', 'w-1']);
 
     // A rolled-back offer is never seen.
-    await writer.query('BEGIN');
+    await pg.writer.query('BEGIN');
     await offer('q-busy', 'w-gone', 50);
-    await writer.query('ROLLBACK');
+    await pg.writer.query('ROLLBACK');
     expect((await same(['q-busy'])).get('q-busy')).toEqual(['w-6', 'w-slow', 'w-5', 'w-1']);
 
     // Within a transaction that has written an offer, the window leaves it out until it commits.
-    const runner = dataSource.createQueryRunner();
+    const runner = pg.dataSource.createQueryRunner();
     await runner.connect();
     try {
       await runner.startTransaction();
@@ -147,7 +127,7 @@ describe('TaskStore against PostgreSQL', () => {
     expect(loads).toEqual([['q-busy'], ['q-quiet'], ['q-other'], ['q-quiet']]);
 
     // A window of another length starts again.
-    expect(await recent.offerees(dataSource.manager, ['q-busy'], 2)).toEqual(await workersOf(store.recentOffersMany(dataSource.manager, ['q-busy'], 2)));
+    expect(await recent.offerees(pg.dataSource.manager, ['q-busy'], 2)).toEqual(await workersOf(store.recentOffersMany(pg.dataSource.manager, ['q-busy'], 2)));
     expect(loads.length).toBe(5);
   });
 });

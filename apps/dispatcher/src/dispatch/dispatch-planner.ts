@@ -57,6 +57,9 @@ export interface PlanResult {
 /** Kinds of task (skills, languages, qualifications) whose standing rules a dispatcher keeps. */
 const MAX_RULE_SETS = 256;
 
+/** Each shared window's digest, made once: units reading an unchanged window share its list. */
+const WINDOW_DIGESTS = new WeakMap<readonly string[], string>();
+
 /** Candidates ranked beyond those recorded, for when the best have just been taken elsewhere. */
 const RANKED_SPARE = 32;
 
@@ -351,10 +354,13 @@ export class DispatchView {
     return this.recent.has(queue);
   }
 
+  /** `recent` is never changed once given (it is shared between units until its window moves). */
   addQueue(queue: string, recent: readonly string[]): void {
-    // A copy: the unit's offers are added to it, and the list given may be shared.
+    // A copy: the unit's offers are added to it.
     this.recent.set(queue, recent.slice());
-    this.recentDigests.set(queue, contentHash(recent));
+    let digest = WINDOW_DIGESTS.get(recent);
+    if (digest === undefined) WINDOW_DIGESTS.set(recent, (digest = contentHash(recent)));
+    this.recentDigests.set(queue, digest);
   }
 
   setTouching(taskId: string, t: { onTask: Set<string>; declined: Set<string> }): void {
