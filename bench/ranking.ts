@@ -136,15 +136,17 @@ async function main(): Promise<void> {
         standingRules(changed, requirements, { skillsHeld: true, previous: { candidates: pool, rules } });
       });
     }));
+    // The members who hold a share of the queue, as the dispatcher tells the walk.
+    const sharing = pool.flatMap((c, at) => ((c.queueShare ?? 0) > 0 ? [at] : []));
     const input = (a: Attempt) => ({ candidates: pool, context: a.context, weights: WEIGHTS, topK: 10, limit: LIMIT, fairness: a.fairness, skillsHeld: true });
     // As the dispatcher ranks: no one in the pool touched by the attempt's own facts.
-    const walked: Ranker = (a) => rankCandidates({ ...input(a), standing, standingRules: { rules, recheck: [] } });
+    const walked: Ranker = (a) => rankCandidates({ ...input(a), standing, sharing, standingRules: { rules, recheck: [] } });
     const everyone: Ranker = (a) => rankCandidates(input(a));
     const plain: Ranker = (a) => plainRanking(pool, a.context, WEIGHTS, a.fairness);
     progress(`${label} members: checking all three give the same ranking, then timing ${thousands(options.rankings)} rankings each ...`);
     for (const a of attempts.slice(0, 20)) {
       const expected = plainRanking(pool, a.context, WEIGHTS, a.fairness);
-      for (const got of [rankCandidates({ ...input(a), standing, standingRules: { rules, recheck: [] } }), rankCandidates(input(a))]) {
+      for (const got of [rankCandidates({ ...input(a), standing, sharing, standingRules: { rules, recheck: [] } }), rankCandidates(input(a))]) {
         if (!isDeepStrictEqual(got.ranked, expected.ranked.slice(0, LIMIT)) || !isDeepStrictEqual(got.filteredOut, expected.filteredOut)) {
           throw new Error(`the rankings differ on a pool of ${label} (${a.context.task.taskId}): the benchmark would not compare like with like`);
         }

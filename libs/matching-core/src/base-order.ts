@@ -1,4 +1,5 @@
 import type { Candidate } from './candidate';
+import { tieKey } from './tie-break';
 import { SCORE_PLUGINS, type ScorePlugin } from './score-plugins';
 
 /**
@@ -12,6 +13,8 @@ export interface BaseOrder {
   readonly base: Float64Array;
   /** Positions of the candidates by base score, highest first (equal scores in any order). */
   readonly order: Int32Array;
+  /** Each candidate's tie key (`tieKey` of its worker id), by position: ties compared without reading ids. */
+  readonly keys: Uint32Array;
 }
 
 /** Scores are recorded to 6 decimals so a replay from the JSON record compares exactly. */
@@ -58,7 +61,9 @@ export function baseOrder(
   const order = new Int32Array(candidates.length);
   for (let i = 0; i < order.length; i++) order[i] = i;
   order.sort((a, b) => base[b] - base[a]);
-  return { base, order };
+  const keys = new Uint32Array(candidates.length);
+  for (let i = 0; i < candidates.length; i++) keys[i] = tieKey(candidates[i].workerId);
+  return { base, order, keys };
 }
 
 /**
@@ -87,6 +92,7 @@ function mend(candidates: readonly Candidate[], parts: ScoreParts, replaced: rea
     (base ??= Float64Array.from(previous.base))[i] = score;
     moved.push(i);
   }
+  // The same workers at the same positions: the keys are the previous ones.
   if (!base) return previous;
   const isMoved = new Uint8Array(candidates.length);
   for (const i of moved) isMoved[i] = 1;
@@ -101,5 +107,5 @@ function mend(candidates: readonly Candidate[], parts: ScoreParts, replaced: rea
     order[k++] = i;
   }
   while (j < moved.length) order[k++] = moved[j++];
-  return { base, order };
+  return { base, order, keys: previous.keys };
 }

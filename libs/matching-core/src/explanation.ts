@@ -1,6 +1,6 @@
 import type { Adjustment, DecisionRecordedData, FilterReason, RankedCandidate } from '@clearwork/contracts';
 import { smallestWinningImprovement, type Counterfactual } from './counterfactual';
-import { tieBreak } from './tie-break';
+import { tieBreaker, tieBreakRuleOf } from './tie-break';
 
 export type Outcome = 'assigned' | 'offered' | 'declined' | 'expired' | 'ranked_below' | 'ineligible' | 'not_considered';
 
@@ -149,7 +149,8 @@ function counterfactualFor(
 ): Counterfactual | null {
   if (rule) return { kind: 'rule', rule, text: `No score would have helped until this rule was met: ${RULE_TEXT[rule]}` };
   if (outcome !== 'ranked_below' || !yours || !winner || !weights) return null;
-  const winsTies = tieBreak(decision.taskId, workerId) < tieBreak(decision.taskId, winner.workerId);
+  const tieOf = tieBreaker(decision.taskId, tieBreakRuleOf(decision));
+  const winsTies = tieOf(workerId) < tieOf(winner.workerId);
   return smallestWinningImprovement({ yours: yours.components, yourFinal: yours.finalScore, selectedFinal: winner.finalScore, weights, winsTies });
 }
 

@@ -208,6 +208,11 @@ describe('rankCandidates against the plain ranking', () => {
           expect(walked.ranked).toEqual(plainPooled.ranked.slice(0, limit));
           expect(walked.filteredOut).toEqual(plainPooled.filteredOut);
           expect(walked.eligible).toBe(plainPooled.ranked.length);
+          // And told which members hold a share of the queue, reading no one else's.
+          const sharing = holders.flatMap((c, at) => ((c.queueShare ?? 0) > 0 ? [at] : []));
+          const told = rankCandidates({ candidates: holders, context: ctx, weights: w, topK: 20, fairness, limit, skillsHeld: true, standing: baseOrder(holders, w), sharing });
+          expect(told.ranked).toEqual(plainPooled.ranked.slice(0, limit));
+          expect(told.tieBreak).toBe('fmix32-keys');
           // So does judging by the pool's standing rules, with the workers this attempt's facts touch checked afresh.
           const touched = new Set([...excluded, ...onTask, ...declined]);
           const recheck = holders.flatMap((c, at) => (touched.has(c.workerId) ? [at] : []));
@@ -254,14 +259,17 @@ describe('rankCandidates walking a base order', () => {
       fc.property(fc.uniqueArray(arbWorker, { selector: (w) => w.id, maxLength: 200 }), arbFairness, fc.integer({ min: 0, max: 12 }), percent, percent, (ws, fairness, limit, newcomers, capped) => {
         const candidates = ws.map((x) => worker(x.id, {
           online: x.online, capacity: 2, activeTasks: x.activeTasks, languages: x.french ? ['fr'] : ['en'],
-          scores: { quality: x.q, latency: x.l, availability: 0.5 }, qualityEvidence: x.newcomer < newcomers ? 0 : 10, queueShare: x.share < capped ? 0.9 : 0.1,
+          scores: { quality: x.q, latency: x.l, availability: 0.5 }, qualityEvidence: x.newcomer < newcomers ? 0 : 10, queueShare: x.share < capped ? 0.9 : x.share % 2 === 0 ? 0.1 : 0,
         }));
+        const sharing = candidates.flatMap((c, at) => (c.queueShare! > 0 ? [at] : []));
         const input = { candidates, context, weights, topK: 5, fairness, limit, skillsHeld: true };
         const full = rankCandidates({ ...input, limit: undefined });
         const walked = rankCandidates({ ...input, standing: baseOrder(candidates, weights) });
         expect(walked.ranked).toEqual(full.ranked.slice(0, limit));
         expect(walked.filteredOut).toEqual(full.filteredOut);
         expect(walked.eligible).toBe(full.eligible);
+        // Told who holds a share (the members over the cap among them), the walk reads no one else's and agrees.
+        expect(rankCandidates({ ...input, standing: baseOrder(candidates, weights), sharing }).ranked).toEqual(full.ranked.slice(0, limit));
       }),
       { numRuns: 500 },
     );

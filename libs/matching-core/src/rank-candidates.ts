@@ -1,11 +1,11 @@
-import type { FilterReason, RankedCandidate } from '@clearwork/contracts';
+import type { FilterReason, RankedCandidate, TieBreakRule } from '@clearwork/contracts';
 import type { Candidate, FilterPlugin, MatchContext } from './candidate';
 import type { StandingRules } from './standing-rules';
 import { ELIGIBILITY_FILTERS, firstFailedRule } from './eligibility-filters';
 import { baseScoreOf, componentOf, roundScore, scoreParts, type BaseOrder, type ScoreParts } from './base-order';
 import { adjustmentsAt, applyFairness, type FairnessInput, type FairnessOutcome } from './fairness';
 import type { ScorePlugin } from './score-plugins';
-import { tieBreaker } from './tie-break';
+import { keyedTie, TIE_BREAK_RULE, tieBreaker, tieKey } from './tie-break';
 
 export interface RankingInput {
   readonly candidates: readonly Candidate[];
@@ -30,6 +30,12 @@ export interface RankingInput {
    */
   readonly standing?: BaseOrder;
   /**
+   * The positions of every candidate whose `queueShare` is above 0 (the queue's recent offerees):
+   * when given, a walk of the base order reads no other candidate's share, so the thousands of
+   * members it may visit are compared in typed arrays alone.
+   */
+  readonly sharing?: readonly number[];
+  /**
    * The pool's standing rules for this task's requirements (`standingRules`, made with the same
    * `skillsHeld`: nobody excluded, on the task or declined, capacity in use as the pool holds it),
    * and the positions of every member whose facts differ in this attempt (excluded, on the task,
@@ -48,11 +54,14 @@ export interface Ranking {
   readonly ranked: readonly RankedCandidate[];
   /** How many workers were eligible (more than `ranked` holds when a limit cut it). */
   readonly eligible: number;
+  /** The rule that broke ties on score, for the decision's record. */
+  readonly tieBreak: TieBreakRule;
 }
 
 /**
  * Filter, score and rank. Pure and deterministic: ties on score are broken by a hash of
- * (taskId, workerId), so equal workers share tasks fairly yet a replay gives the same order.
+ * (taskId, workerId) under TIE_BREAK_RULE, so equal workers share tasks fairly yet a replay gives
+ * the same order.
  * With a `limit`, the best are picked without sorting everyone (a pool can hold thousands), and
  * the tie hash is computed only where scores are equal. Scores are kept in typed arrays while
  * everyone eligible is scored; components and adjustments are made only for the workers ranked.
@@ -80,7 +89,7 @@ export function rankCandidates(input: RankingInput): Ranking {
   const parts = scoreParts(weights, input.plugins);
   const tieOf = tieBreaker(context.task.taskId);
   const best = walk
-    ? rankByBaseOrder(input, standing, input.limit!, failedRule, eligibleCount, tieOf)
+    ? rankByBaseOrder(input, standing, input.limit!, failedRule, eligibleCount)
     : rankEveryone(input, parts, eligible, tieOf);
   const ranked = best.order.map((i, at): RankedCandidate => {
     const candidate = candidates[i];
@@ -97,7 +106,7 @@ export function rankCandidates(input: RankingInput): Ranking {
   });
   let ineligible: Map<string, FilterReason> | undefined;
   return {
-    poolSize: candidates.length, filteredOut, ranked, eligible: eligibleCount,
+    poolSize: candidates.length, filteredOut, ranked, eligible: eligibleCount, tieBreak: TIE_BREAK_RULE,
     // Read by tests and tools, not by the dispatcher: made only when asked for.
     get ineligible() {
       if (!ineligible) {
@@ -145,7 +154,7 @@ function judgeFromStanding(input: RankingInput, { rules, recheck }: NonNullable<
   const { candidates, context } = input;
   if (input.filters) throw new Error('standing rules are made with the default filters: give either filters or standing rules, not both');
   if (rules.rule.length !== candidates.length) throw new Error(`the standing rules hold ${rules.rule.length} candidates, not ${candidates.length}`);
-  const failedRule = Int8Array.from(rules.rule);
+  const failedRule = rules.rule.slice();
   const counts = Int32Array.from(rules.counts);
   const skillsHeld = input.skillsHeld === true;
   for (const i of recheck) {
@@ -224,6 +233,27 @@ class TieScratch {
 
 const TIE_SCRATCH = new TieScratch();
 
+/**
+ * Which members the queue-share cap lowers, by position, for one walk: marked from the few
+ * positions that hold a share and unmarked after, so a pool of thousands is neither read nor
+ * allocated per attempt. Walks are synchronous, so one room serves them all.
+ */
+class CappedScratch {
+  private flags = new Uint8Array(0);
+
+  mark(size: number, sharing: readonly number[], isCapped: (i: number) => boolean): Uint8Array {
+    if (this.flags.length < size) this.flags = new Uint8Array(size);
+    for (const i of sharing) if (i >= 0 && i < size && isCapped(i)) this.flags[i] = 1;
+    return this.flags;
+  }
+
+  clear(sharing: readonly number[]): void {
+    for (const i of sharing) if (i >= 0 && i < this.flags.length) this.flags[i] = 0;
+  }
+}
+
+const CAPPED_SCRATCH = new CappedScratch();
+
 /** Half a recorded score step: scores a step apart differ by at least this much in floating point. */
 const HALF_STEP = 5e-7;
 
@@ -235,17 +265,44 @@ const HALF_STEP = 5e-7;
  * exactly what `rankEveryone` gives (property tests hold them equal, and equal to the plain one).
  * Equal scores are all visited, so the tie hash decides between them as it does there.
  */
-function rankByBaseOrder(input: RankingInput, standing: BaseOrder, limit: number, failedRule: Int8Array, eligibleCount: number, tieOf: (workerId: string) => number): Picked {
+function rankByBaseOrder(input: RankingInput, standing: BaseOrder, limit: number, failedRule: Int8Array, eligibleCount: number): Picked {
   const { candidates } = input;
   const f = input.fairness;
-  const { base, order } = standing;
+  const { base, order, keys } = standing;
   const capping = f !== undefined && f.queueSample >= f.queueShareMinSample;
   const isCapped = (i: number) => capping && (candidates[i].queueShare ?? 0) > f!.maxQueueShare;
+  // With the positions of the members who hold a share, the others' objects are never read.
+  const cappedAt = input.sharing === undefined ? undefined : CAPPED_SCRATCH.mark(candidates.length, input.sharing, isCapped);
+  const capped = cappedAt === undefined ? isCapped : (i: number) => cappedAt[i] === 1;
+  try {
+    const picked = walkBaseOrder(input, base, order, keys, capped, limit, failedRule, eligibleCount);
+    if (cappedAt === undefined) return picked;
+    // The final scores read the marks, which are taken off below: worked out while they stand.
+    const finals = new Map(picked.order.map((i) => [i, picked.final(i)]));
+    return { ...picked, final: (i) => finals.get(i)! };
+  } finally {
+    if (input.sharing !== undefined) CAPPED_SCRATCH.clear(input.sharing);
+  }
+}
+
+function walkBaseOrder(
+  input: RankingInput,
+  base: Float64Array,
+  order: Int32Array,
+  keys: Uint32Array,
+  isCapped: (i: number) => boolean,
+  limit: number,
+  failedRule: Int8Array,
+  eligibleCount: number,
+): Picked {
+  const { candidates } = input;
+  const f = input.fairness;
   /** The score the fairness rules compare (capped, not yet rounded), as applyFairness has it. */
   const fair = (i: number) => (isCapped(i) ? base[i] - 1 : base[i]);
   // Many members can share a score (newcomers all start from the same prior), and then every
-  // one of them is compared by its tie hash.
-  const tie = TIE_SCRATCH.cache(candidates, tieOf);
+  // one of them is compared by its tie value: under `fmix32-keys`, from the pool's kept keys.
+  const taskKey = tieKey(input.context.task.taskId);
+  const tie = (i: number) => keyedTie(taskKey, keys[i]);
   let newcomer: { at: number; delta: number } | undefined;
   const final = (i: number) => roundScore(newcomer?.at === i ? fair(i) + newcomer.delta : fair(i));
   const rankOrder = byRank(candidates, final, tie);
@@ -254,6 +311,9 @@ function rankByBaseOrder(input: RankingInput, standing: BaseOrder, limit: number
   /** The last kept (once `limit` are kept) and its final score. */
   let last = -1;
   let lastFinal = -Infinity;
+  let lastTie = 0;
+  let runScore = NaN;
+  let runRounded = NaN;
   let bestNewcomer = -1;
   let newcomerScore = -Infinity;
   let top = -Infinity;
@@ -280,13 +340,23 @@ function rankByBaseOrder(input: RankingInput, standing: BaseOrder, limit: number
     }
     if (last >= 0) {
       // Most members visited past the limit rank after the last kept: turned away here.
-      const rounded = roundScore(score);
-      if (rounded < lastFinal || (rounded === lastFinal && !tiesBefore(i, last))) continue;
+      // Runs of equal scores (the tied) are rounded once.
+      if (score !== runScore) {
+        runScore = score;
+        runRounded = roundScore(score);
+      }
+      const rounded = runRounded;
+      if (rounded < lastFinal) continue;
+      if (rounded === lastFinal) {
+        const t = keyedTie(taskKey, keys[i]);
+        if (t > lastTie || (t === lastTie && candidates[i].workerId > candidates[last].workerId)) continue;
+      }
     }
     keepBest(kept, i, limit, rankOrder);
     if (kept.length === limit) {
       last = kept[limit - 1];
       lastFinal = final(last);
+      lastTie = tie(last);
     }
   }
   if (wantNewcomer && bestNewcomer >= 0 && newcomerScore < top) {

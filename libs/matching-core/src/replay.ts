@@ -1,7 +1,7 @@
 import type { DecisionRecordedData } from '@clearwork/contracts';
 import { roundScore } from './base-order';
 import { weightedScore } from './rank-candidates';
-import { tieBreak } from './tie-break';
+import { tieBreaker, tieBreakRuleOf } from './tie-break';
 
 /** One field where the recomputation disagrees with the record. */
 export interface ReplayDifference {
@@ -21,12 +21,14 @@ export interface ReplayResult {
 /**
  * Recomputes a decision's ranking and selection from its own record under the weights of its
  * recorded policy version: each candidate's base score from its components, its final score
- * from the base and the recorded adjustments, the order (score, then the recorded tie-break),
+ * from the base and the recorded adjustments, the order (score, then the tie-break rule the record
+ * names, or `fnv1a-pair` for records from before rules were named),
  * and whether the selected worker is the one the rules pick. Reports every disagreement.
  */
 export function replayDecision(decision: DecisionRecordedData, weights: Readonly<Record<string, number>>): ReplayResult {
   const differences: ReplayDifference[] = [];
   const notes: string[] = [];
+  const tieOf = tieBreaker(decision.taskId, tieBreakRuleOf(decision));
   const recomputed = decision.topK.map((c) => {
     const baseScore = weightedScore(c.components, weights);
     const finalScore = roundScore(baseScore + c.adjustments.reduce((s, a) => s + a.delta, 0));
@@ -35,7 +37,7 @@ export function replayDecision(decision: DecisionRecordedData, weights: Readonly
     for (const [name, value] of Object.entries(c.components)) {
       if (!(value >= 0 && value <= 1)) differences.push({ path: `topK[${c.workerId}].components.${name}`, recorded: value, recomputed: Math.min(1, Math.max(0, value)) });
     }
-    return { workerId: c.workerId, baseScore, finalScore, tie: tieBreak(decision.taskId, c.workerId) };
+    return { workerId: c.workerId, baseScore, finalScore, tie: tieOf(c.workerId) };
   });
   const order = [...recomputed].sort((a, b) => b.finalScore - a.finalScore || a.tie - b.tie || (a.workerId < b.workerId ? -1 : 1));
   const ranks = new Map(order.map((r, i) => [r.workerId, i + 1]));

@@ -1,21 +1,36 @@
 import type { Adjustment, RankedCandidate } from '@clearwork/contracts';
 import { ELIGIBILITY_FILTERS, SCORE_PLUGINS, type Candidate, type FairnessInput, type MatchContext } from '@clearwork/matching-core';
 
-/** FNV-1a over the joined string `taskId:workerId`, as the tie hash was first defined: recorded decisions were ordered by it. */
-export function plainTieBreak(taskId: string, workerId: string): number {
+/** FNV-1a over the UTF-16 code units of a string, written plainly. */
+function plainFnv1a(s: string): number {
   let h = 0x811c9dc5;
-  const s = `${taskId}:${workerId}`;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
   return h;
+}
+
+/** `fnv1a-pair`: FNV-1a over the joined string `taskId:workerId`, as the tie hash was first defined: records without a named rule were ordered by it. */
+export function plainTieBreak(taskId: string, workerId: string): number {
+  return plainFnv1a(`${taskId}:${workerId}`);
+}
+
+/** `fmix32-keys`, written from its definition: MurmurHash3's 32-bit finaliser of FNV-1a(taskId) XOR FNV-1a(workerId). */
+export function plainKeyedTieBreak(taskId: string, workerId: string): number {
+  let h = (plainFnv1a(taskId) ^ plainFnv1a(workerId)) >>> 0;
+  h = (h ^ (h >>> 16)) >>> 0;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h = (h ^ (h >>> 13)) >>> 0;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /**
  * The ranking written plainly, as it was before scores went into typed arrays: every eligible
  * worker an object with its components and adjustments, fairness applied to the objects, and
  * everyone sorted. The reference rankCandidates is tested against (it must give exactly what
- * this gives), and the baseline of `bench/ranking.ts`.
+ * this gives), and the baseline of `bench/ranking.ts`. Ties go by `fmix32-keys`, the rule new
+ * decisions are ranked by, unless `tieBreak` names the other.
  */
-export function plainRanking(candidates: readonly Candidate[], ctx: MatchContext, weights: Record<string, number>, fairness?: FairnessInput) {
+export function plainRanking(candidates: readonly Candidate[], ctx: MatchContext, weights: Record<string, number>, fairness?: FairnessInput, tieBreak: 'fnv1a-pair' | 'fmix32-keys' = 'fmix32-keys') {
   const round = (x: number) => Math.round(x * 1e6) / 1e6;
   const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
   const filteredOut: Record<string, number> = {};
@@ -33,7 +48,7 @@ export function plainRanking(candidates: readonly Candidate[], ctx: MatchContext
     entries.push({ c, components, baseScore, finalScore: baseScore, adjustments: [] });
   }
   const { taskId, queue } = ctx.task;
-  const tie = (workerId: string) => plainTieBreak(taskId, workerId);
+  const tie = (workerId: string) => (tieBreak === 'fnv1a-pair' ? plainTieBreak(taskId, workerId) : plainKeyedTieBreak(taskId, workerId));
   const before = (a: Entry, b: Entry) => b.finalScore - a.finalScore || tie(a.c.workerId) - tie(b.c.workerId) || (a.c.workerId < b.c.workerId ? -1 : 1);
   if (fairness) {
     if (fairness.queueSample >= fairness.queueShareMinSample) {

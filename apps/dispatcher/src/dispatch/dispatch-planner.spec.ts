@@ -1,5 +1,6 @@
 import type { DecisionRecordedData } from '@clearwork/contracts';
 import { MemoryRedis } from '@clearwork/platform';
+import { replayDecision } from '@clearwork/matching-core';
 import { DEFAULT_POLICY } from '@clearwork/scoring-core';
 import { aTaskPosted } from '@clearwork/testing';
 import type Redis from 'ioredis';
@@ -26,7 +27,7 @@ function worker(workerId: string, quality: number, capacity = 1): IndexedWorker 
  * A planner over an in-memory index, store and Redis (the Lua scripts' twins). `race` runs once
  * the unit's view has read capacity in use, as another dispatcher taking slots would.
  */
-async function setUp(workers: readonly IndexedWorker[], race: (redis: MemoryRedis) => Promise<void>) {
+async function setUp(workers: readonly IndexedWorker[], race: (redis: MemoryRedis) => Promise<void>, recentOfferees: readonly string[] = []) {
   const redis = new MemoryRedis();
   await redis.set(LEDGER_SENTINEL, NOW.toISOString());
   const decisions: NewDecision[] = [];
@@ -36,7 +37,7 @@ async function setUp(workers: readonly IndexedWorker[], race: (redis: MemoryRedi
     recentOffersMany: async (_m: unknown, queues: readonly string[]) => {
       if (!raced) await race(redis);
       raced = true;
-      return new Map(queues.map((q) => [q, []]));
+      return new Map(queues.map((q) => [q, recentOfferees.map((workerId, i) => ({ offerId: `o-${i}`, workerId, atMicros: 1_000 - i }))]));
     },
     workersTouchingMany: async (_m: unknown, ids: readonly string[]) => new Map(ids.map((id) => [id, { onTask: new Set<string>(), declined: new Set<string>() }])),
     writeRecords: async (_m: unknown, w: { decisions: readonly NewDecision[] }) => void decisions.push(...w.decisions),
@@ -98,5 +99,29 @@ describe('DispatchPlanner.planMany', () => {
     // A rollback hands back exactly the slots the unit holds.
     await together_.claims.rolledBack();
     expect(await Promise.all(workers.map((w) => together_.redis.get(`active:${w.workerId}`)))).toEqual(['0', '1', '0']);
+  });
+
+  it('names in each record the tie-break rule it ranked by, so a replay orders tied workers as the decision did', async () => {
+    // Six workers on the same scores: every place among them is decided by the tie-break.
+    const tied = ['w-1', 'w-2', 'w-3', 'w-4', 'w-5', 'w-6'].map((id) => worker(id, 0.8, 4));
+    const unit = await setUp(tied, async () => undefined);
+    await unit.planner.planMany(unit, attempts, { fresh: true });
+    expect(unit.decisions).toHaveLength(4);
+    for (const d of unit.decisions) {
+      const record = d.record as DecisionRecordedData;
+      expect(record.tieBreak).toBe('fmix32-keys');
+      expect(record.topK.length).toBeGreaterThan(2);
+      expect(replayDecision(record, DEFAULT_POLICY.weights).differences).toEqual([]);
+    }
+  });
+
+  it('lowers a worker over the queue-share cap below the others, told which members hold a share', async () => {
+    // w-a, the best, held every one of the queue's last offers; w-b and w-c none.
+    const window = DEFAULT_POLICY.fairness.queueShareWindow;
+    const unit = await setUp(workers, async () => undefined, Array.from({ length: window }, () => 'w-a'));
+    await unit.planner.planMany(unit, attempts.slice(0, 1), { fresh: true });
+    const record = unit.decisions[0].record as DecisionRecordedData;
+    expect(record.selectedWorkerId).toBe('w-b');
+    expect(record.topK.find((c) => c.workerId === 'w-a')!.adjustments.map((a) => a.kind)).toEqual(['queue_share_cap']);
   });
 });

@@ -269,6 +269,7 @@ export class DispatchPlanner {
       selectedWorkerId: selected?.workerId ?? null,
       cutoffScore: selected?.finalScore ?? null,
       inputDigest: e.inputDigest,
+      tieBreak: ranking.tieBreak,
       summary: batch
         ? `${summary}; batch ${batch.batchId} of ${batch.replicas} replicas assigned together to maximise the total score (objective ${batch.objective})`
         : summary,
@@ -386,7 +387,7 @@ export class DispatchView {
     // The pool's members are shared with other units and rest at a queue share of 0: the shares
     // of this queue's recent offerees and this unit's offers are set for the ranking and taken off
     // after, which touches the few workers concerned rather than every member.
-    const inPool = <T>(entries: Iterable<[string, T]>) => [...entries].flatMap(([id, v]) => (positions.has(id) ? [[candidates[positions.get(id)!], v] as const] : []));
+    const inPool = <T>(entries: Iterable<[string, T]>) => [...entries].flatMap(([id, v]) => (positions.has(id) ? [[candidates[positions.get(id)!], v, positions.get(id)!] as const] : []));
     // The hard rules as they stand for the pool (read before this unit's offers are added to it),
     // and the members whose facts differ for this attempt, checked afresh.
     const rules = pool && !everyone ? this.orders.rulesOf(key, pool, task) : undefined;
@@ -409,6 +410,8 @@ export class DispatchView {
         limit: everyone ? undefined : Math.max(doc.dispatch.topK, doc.dispatch.batch.candidatesPerTask) + RANKED_SPARE,
         standing: pool && !everyone ? this.orders.of(key, pool, policy) : undefined,
         standingRules: rules && { rules, recheck },
+        // Only these members hold a share of the queue: the walk reads no one else's.
+        sharing: sharing.map(([, , at]) => at),
         fairness: { ...doc.fairness, queueSample: shares.sample, draw: decisionDraw(task.taskId, replica, attempt) },
       });
     } finally {

@@ -29,6 +29,14 @@ export const RankedCandidate = z.object({
 });
 export type RankedCandidate = z.infer<typeof RankedCandidate>;
 
+/**
+ * How a decision broke ties between candidates of equal final score (then by worker id):
+ * `fnv1a-pair` is FNV-1a of `taskId:workerId`; `fmix32-keys` is MurmurHash3's 32-bit finaliser of
+ * FNV-1a(taskId) XOR FNV-1a(workerId). Lower values rank first.
+ */
+export const TieBreakRule = z.enum(['fnv1a-pair', 'fmix32-keys']);
+export type TieBreakRule = z.infer<typeof TieBreakRule>;
+
 export const DecisionRecordedData = z.object({
   decisionId: Id,
   taskId: Id,
@@ -43,6 +51,8 @@ export const DecisionRecordedData = z.object({
   selectedWorkerId: Id.nullable(),
   cutoffScore: z.number().nullable(),
   inputDigest: z.string().min(1).max(128),
+  /** The tie-break rule of the ranking; absent in records made before it was named, which used `fnv1a-pair`. */
+  tieBreak: TieBreakRule.optional(),
   summary: z.string().max(1_000),
   /** Present for batch decisions: the batch and the optimum it reached, beside what greedy would have. */
   batch: z
