@@ -1,6 +1,8 @@
+import { enqueue } from '@clearwork/platform';
+import { aTaskPosted } from '@clearwork/testing';
 import { Client } from 'pg';
 import { RecentOffers } from '../apps/dispatcher/src/dispatch/recent-offers';
-import { TaskStore, type RecentOffer } from '../apps/dispatcher/src/tasks/task-store';
+import { recordClauses, TaskStore, type RecentOffer, type RecordRows } from '../apps/dispatcher/src/tasks/task-store';
 import { dispatcherDatabase } from './support/dispatcher-database';
 
 /**
@@ -129,5 +131,60 @@ describe('TaskStore against PostgreSQL', () => {
     // A window of another length starts again.
     expect(await recent.offerees(pg.dataSource.manager, ['q-busy'], 2)).toEqual(await workersOf(store.recentOffersMany(pg.dataSource.manager, ['q-busy'], 2)));
     expect(loads.length).toBe(5);
+  });
+  it('claims a run of TaskPosted events and stores the first claimed event of each task, in one statement', async () => {
+    const a = aTaskPosted({ taskId: 'cl-1', replicas: 2 });
+    const b = aTaskPosted({ taskId: 'cl-2' });
+    // The same event again, its id in capitals and other data: it counts at its first place only.
+    const aAgain = { ...aTaskPosted({ taskId: 'cl-3' }), eventId: a.eventId.toUpperCase() };
+    const c = aTaskPosted({ taskId: 'cl-1', queue: 'other' }); // another event posting cl-1
+    const first = await store.claimAndInsertTasks(pg.dataSource.manager, [a, b, aAgain, c]);
+    expect(first.claimed).toEqual(new Set([a.eventId, b.eventId, c.eventId]));
+    expect(first.inserted).toEqual(new Set(['cl-1', 'cl-2']));
+    const tasks = await pg.writer.query(`SELECT task_id, queue FROM dispatcher.tasks WHERE task_id LIKE 'cl-%' ORDER BY task_id`);
+    expect(tasks.rows).toEqual([{ task_id: 'cl-1', queue: 'labelling' }, { task_id: 'cl-2', queue: 'labelling' }]);
+    const replicas = await pg.writer.query(`SELECT task_id, replica, state FROM dispatcher.task_replicas WHERE task_id LIKE 'cl-%' ORDER BY task_id, replica`);
+    expect(replicas.rows).toEqual([
+      { task_id: 'cl-1', replica: 1, state: 'waiting' }, { task_id: 'cl-1', replica: 2, state: 'waiting' }, { task_id: 'cl-2', replica: 1, state: 'waiting' },
+    ]);
+
+    // Redelivered events are not claimed again; a new event posting a stored task id is claimed and stores nothing.
+    const d = aTaskPosted({ taskId: 'cl-2' });
+    const again = await store.claimAndInsertTasks(pg.dataSource.manager, [a, b, d]);
+    expect(again).toEqual({ claimed: new Set([d.eventId]), inserted: new Set() });
+    expect(await store.claimAndInsertTasks(pg.dataSource.manager, [])).toEqual({ claimed: new Set(), inserted: new Set() });
+  });
+
+  it("writes a unit's records in its outbox insert, or alone when it has no events, and not at all when it rolls back", async () => {
+    await store.claimAndInsertTasks(pg.dataSource.manager, [aTaskPosted({ taskId: 'rec-1', replicas: 2 }), aTaskPosted({ taskId: 'rec-2' })]);
+    const rows = (taskId: string, replica: number, offered: boolean): RecordRows => ({
+      decisions: [{ decisionId: `d-${taskId}-${replica}`, taskId, replica, attempt: 1, decidedAt: '2026-12-01T10:00:00.000Z', record: { taskId, replica } }],
+      offers: offered ? [{ offerId: `o-${taskId}-${replica}`, taskId, queue: 'labelling', replica, attempt: 1, workerId: 'w-1', decisionId: `d-${taskId}-${replica}`, expiresAt: '2026-12-01T10:01:00.000Z' }] : [],
+      replicas: [{ taskId, replica, state: offered ? 'offered' : 'waiting', attempts: 1, ...(offered ? { workerId: 'w-1' } : {}) }],
+    });
+    const events = [1, 2, 3].map((i) => ({ topic: 'gig.offers.v1', key: 'rec-1', value: { eventId: `00000000-0000-4000-8000-00000000000${i}`, n: i } }));
+    const state = async () => (await pg.writer.query(
+      `SELECT r.task_id, r.replica, r.state, r.attempts, r.worker_id, (SELECT count(*)::int FROM dispatcher.decisions d WHERE d.task_id = r.task_id AND d.replica = r.replica) AS decisions,
+         (SELECT count(*)::int FROM dispatcher.offers o WHERE o.task_id = r.task_id AND o.replica = r.replica) AS offers
+       FROM dispatcher.task_replicas r WHERE r.task_id LIKE 'rec-%' ORDER BY r.task_id, r.replica`)).rows;
+
+    const rolledBack = pg.dataSource.transaction(async (m) => {
+      await enqueue(m, 'dispatcher', events, recordClauses(rows('rec-1', 1, true)));
+      throw new Error('the unit failed');
+    });
+    await expect(rolledBack).rejects.toThrow('the unit failed');
+    expect((await state()).every((r) => r.state === 'waiting' && r.decisions === 0 && r.offers === 0)).toBe(true);
+
+    const enqueued = await pg.dataSource.transaction((m) => enqueue(m, 'dispatcher', events, recordClauses(rows('rec-1', 1, true))));
+    expect(enqueued.map((e) => e.value)).toEqual(events.map((e) => e.value));
+    const outbox = await pg.writer.query(`SELECT id::text, value FROM dispatcher.outbox WHERE key = 'rec-1' ORDER BY id`);
+    expect(outbox.rows).toEqual(enqueued.map((e) => ({ id: e.id, value: e.value })));
+    // No events: the writes still land, as a statement of their own.
+    expect(await pg.dataSource.transaction((m) => enqueue(m, 'dispatcher', [], recordClauses(rows('rec-2', 1, false))))).toEqual([]);
+    expect(await state()).toEqual([
+      { task_id: 'rec-1', replica: 1, state: 'offered', attempts: 1, worker_id: 'w-1', decisions: 1, offers: 1 },
+      { task_id: 'rec-1', replica: 2, state: 'waiting', attempts: 0, worker_id: null, decisions: 0, offers: 0 },
+      { task_id: 'rec-2', replica: 1, state: 'waiting', attempts: 1, worker_id: null, decisions: 1, offers: 0 },
+    ]);
   });
 });

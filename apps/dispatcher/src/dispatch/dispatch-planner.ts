@@ -4,12 +4,13 @@ import { contentHash } from '@clearwork/audit-core';
 import { baseOrder, decisionDraw, rankCandidates, standingRules, summariseFiltering, type BaseOrder, type Candidate, type Ranking, type RuleRequirements, type StandingRules } from '@clearwork/matching-core';
 import type { OutboxEvent } from '@clearwork/platform';
 import type { EntityManager } from 'typeorm';
-import type { NewDecision, NewOffer, ReplicaChange, TaskStore } from '../tasks/task-store';
+import { recordClauses, type NewDecision, type NewOffer, type ReplicaChange, type TaskStore } from '../tasks/task-store';
 import { skillKey, type CandidateIndex } from '../workers/candidate-index';
 import type Redis from 'ioredis';
 import type { ActivePolicy, DispatchPolicy } from '../policies/dispatch-policy';
 import type { CapacityLedger } from './capacity-ledger';
 import type { SlotClaims } from './slot-claims';
+import type { UnitScope } from './dispatch-unit';
 import { RecentOffers } from './recent-offers';
 import { StandingPools, type Pool } from './standing-pools';
 import { HotStateReader } from './worker-hot-state';
@@ -157,8 +158,11 @@ export class DispatchPlanner {
    * When one is refused (another instance took the slot meanwhile), the claims after it were
    * made on a view that assumed it: they are handed back, the view is put back as it was before
    * the refused attempt, and the attempts from there on are made one at a time (`claimBest`).
+   *
+   * `last` says the caller writes and reads nothing more in its unit: the records then go in
+   * the unit's last statement, with its outbox insert (UnitScope.writeAtCommit).
    */
-  async planMany({ m, claims }: { m: EntityManager; claims: SlotClaims }, attempts: readonly PlannedAttempt[], { fresh = false } = {}): Promise<OutboxEvent[]> {
+  async planMany({ m, claims, writeAtCommit }: Pick<UnitScope, 'm' | 'claims'> & Partial<Pick<UnitScope, 'writeAtCommit'>>, attempts: readonly PlannedAttempt[], { fresh = false, last = false } = {}): Promise<OutboxEvent[]> {
     if (attempts.length === 0) return [];
     const policy = await this.policies.current();
     const view = await this.unitViewFor(m, claims, policy, attempts, fresh ? new Set(attempts.map((a) => a.task.taskId)) : new Set());
@@ -201,7 +205,8 @@ export class DispatchPlanner {
       const { evaluation, selected, lostRaces } = await this.claimBest(view, claims, view.evaluate(a));
       events.push(...this.recordInto(writes, evaluation, { selected, lostRaces }).events);
     }
-    await writes.flush(m, this.store);
+    if (last && writeAtCommit) writeAtCommit(recordClauses(writes));
+    else await writes.flush(m, this.store);
     return events;
   }
 

@@ -88,7 +88,8 @@ export class TaskLifecycle {
    */
   async tasksPosted(items: readonly BatchedEvent<TaskPosted>[], now = new Date()): Promise<BatchRejection[]> {
     return this.unit(async (scope) => {
-      const claimed = await claimEvents(scope.m, SCHEMA, items.map((i) => i.event));
+      // Claimed and stored in one statement; the first claimed event of each task id stores it.
+      const { claimed, inserted } = await this.store.claimAndInsertTasks(scope.m, items.map((i) => i.event));
       const rejections: BatchRejection[] = [];
       const firsts = new Map<string, BatchedEvent<TaskPosted>>();
       for (const item of items) {
@@ -98,7 +99,6 @@ export class TaskLifecycle {
         if (firsts.has(taskId)) rejections.push({ item, error: postedTwice(taskId) });
         else firsts.set(taskId, item);
       }
-      const inserted = await this.store.insertTasks(scope.m, [...firsts.values()].map((i) => ({ spec: i.event.data, postedAt: i.event.occurredAt })));
       for (const [taskId, item] of firsts) {
         if (inserted.has(taskId)) continue;
         rejections.push({ item, error: postedTwice(taskId) });
@@ -112,7 +112,7 @@ export class TaskLifecycle {
       for (const { event } of firsts.values()) {
         for (let replica = 1; replica <= event.data.replicas; replica++) attempts.push({ task: event.data, replica, attempt: 1, now, postedAt: event.occurredAt });
       }
-      scope.emit(await this.planner.planMany(scope, attempts, { fresh: true }));
+      scope.emit(await this.planner.planMany(scope, attempts, { fresh: true, last: true }));
       return rejections;
     });
   }
@@ -208,7 +208,7 @@ export class TaskLifecycle {
         freed.add(offer.workerId);
         scope.emit([{ topic: TOPICS.offers, key: offer.taskId, value: envelope('OfferExpired', { ...pick(offer), reason: 'ttl_elapsed' }, now) }]);
       }
-      await this.attemptMany(scope, due, now);
+      await this.attemptMany(scope, due, now, { last: true });
       return due.length;
     });
     await this.redispatchWaitingForMany([...freed], now);
@@ -221,7 +221,7 @@ export class TaskLifecycle {
     const { maxWaitSeconds } = await this.planner.limits();
     return this.unit(async (scope) => {
       const overdue = await this.store.lockOverdueWaiting(scope.m, new Date(now.getTime() - maxWaitSeconds * 1000), limit);
-      await this.attemptMany(scope, overdue, now);
+      await this.attemptMany(scope, overdue, now, { last: true });
       return overdue.length;
     });
   }
@@ -237,13 +237,13 @@ export class TaskLifecycle {
     if (workerIds.length === 0 || !(await this.store.anyWaiting(this.dataSource.manager))) return;
     for (let i = 0; i < workerIds.length; i += MAX_REDISPATCH_PER_UNIT) {
       const some = workerIds.slice(i, i + MAX_REDISPATCH_PER_UNIT);
-      await this.unit(async (scope) => this.attemptMany(scope, await this.store.lockWaitingForAny(scope.m, some, MAX_REDISPATCH_PER_UNIT), now));
+      await this.unit(async (scope) => this.attemptMany(scope, await this.store.lockWaitingForAny(scope.m, some, MAX_REDISPATCH_PER_UNIT), now, { last: true }));
     }
   }
 
   /** Dispatches waiting tasks again, highest priority and oldest first (after capacity was rebuilt, say). */
   async redispatchWaiting(now = new Date(), limit = 100): Promise<void> {
-    await this.unit(async (scope) => this.attemptMany(scope, await this.store.lockWaiting(scope.m, limit), now));
+    await this.unit(async (scope) => this.attemptMany(scope, await this.store.lockWaiting(scope.m, limit), now, { last: true }));
   }
 
   async nextExpiry(): Promise<Date | undefined> {
@@ -277,9 +277,10 @@ export class TaskLifecycle {
   /**
    * The next attempts for these replicas, together (see DispatchPlanner.planMany, which gives up
    * those the policy allows no more): a replica that no longer needs one (cancelled, assigned,
-   * given up) is left alone. Reads and writes a few statements for the lot.
+   * given up) is left alone. Reads and writes a few statements for the lot; with `last` (the
+   * caller does nothing more in its unit) the writes go with the unit's outbox insert.
    */
-  private async attemptMany(scope: UnitScope, replicas: readonly { taskId: string; replica: number }[], now: Date): Promise<void> {
+  private async attemptMany(scope: UnitScope, replicas: readonly { taskId: string; replica: number }[], now: Date, { last = false } = {}): Promise<void> {
     const unique = new Map(replicas.map((r) => [`${r.taskId}\t${r.replica}`, r]));
     // Locked in (task, replica) order; attempted in the order given (priority first, say).
     const position = new Map([...unique.keys()].map((key, i) => [key, i]));
@@ -288,7 +289,7 @@ export class TaskLifecycle {
     const attempts: PlannedAttempt[] = rows
       .filter(({ state }) => state !== 'cancelled' && state !== 'assigned' && state !== 'unassignable')
       .map(({ replica, attempts: made, task, offersMade }) => ({ task: task.spec, replica, attempt: made + 1, now, postedAt: task.postedAt, offersMade }));
-    scope.emit(await this.planner.planMany(scope, attempts));
+    scope.emit(await this.planner.planMany(scope, attempts, { last }));
   }
 }
 

@@ -1,4 +1,4 @@
-import { insertRowsStatement, sqlRows } from '@clearwork/platform';
+import { insertRowsStatement, runWriteClauses, sqlRows, type WriteClauses } from '@clearwork/platform';
 import type { TaskPostedData } from '@clearwork/contracts';
 import type { EntityManager } from 'typeorm';
 
@@ -80,26 +80,41 @@ const recentOffer = (r: OfferRow): RecentOffer => ({ offerId: r.offer_id, worker
 /** SQL for tasks, their replicas, offers, assignments and decision records. */
 export class TaskStore {
   /**
-   * Inserts tasks and their replicas, one statement for the lot; returns the ids inserted
-   * (a task whose id exists already is left as it is). Ids must be distinct.
+   * A run of TaskPosted events claimed and their tasks stored, in one statement: the events
+   * are claimed (those handled before are not, and an id given twice counts at its first place),
+   * and of the claimed the first event of each task id, in the order given, inserts its task and
+   * replicas (a task id stored before is skipped).
+   * Returns the ids (lower case) of the events claimed, and the task ids inserted.
    */
-  async insertTasks(m: EntityManager, tasks: readonly { spec: TaskPostedData; postedAt: string }[]): Promise<Set<string>> {
-    if (tasks.length === 0) return new Set();
-    // One statement: the tasks inserted (a task id stored before is skipped) and their replicas, waiting.
-    const rows = await sqlRows<{ task_id: string }>(m,
-      `WITH t AS (
+  async claimAndInsertTasks(m: EntityManager, events: readonly { eventId: string; type: string; occurredAt: string; data: TaskPostedData }[]): Promise<{ claimed: Set<string>; inserted: Set<string> }> {
+    if (events.length === 0) return { claimed: new Set(), inserted: new Set() };
+    const rows = await sqlRows<{ claimed: string | null; inserted: string | null }>(m,
+      `WITH c AS (
+         INSERT INTO dispatcher.processed_events (event_id, type) SELECT * FROM unnest($1::uuid[], $2::text[])
+         ON CONFLICT DO NOTHING RETURNING event_id
+       ), firsts AS (
+         SELECT DISTINCT ON (s->>'taskId') s, p FROM (
+           SELECT DISTINCT ON (e) e, s, p, n FROM unnest($1::uuid[], $3::jsonb[], $4::timestamptz[]) WITH ORDINALITY AS u(e, s, p, n)
+           WHERE e IN (SELECT event_id FROM c) ORDER BY e, n
+         ) f ORDER BY s->>'taskId', n
+       ), t AS (
          INSERT INTO dispatcher.tasks (task_id, queue, priority, required_skills, spec, posted_at)
-         SELECT s->>'taskId', s->>'queue', (s->>'priority')::int, ARRAY(SELECT jsonb_array_elements_text(s->'requiredSkills')), s, p
-         FROM unnest($1::jsonb[], $2::timestamptz[]) AS u(s, p)
+         SELECT s->>'taskId', s->>'queue', (s->>'priority')::int, ARRAY(SELECT jsonb_array_elements_text(s->'requiredSkills')), s, p FROM firsts
          ON CONFLICT DO NOTHING RETURNING task_id, priority, posted_at, (spec->>'replicas')::int AS replicas
        ), r AS (
          INSERT INTO dispatcher.task_replicas (task_id, replica, state, priority, posted_at)
          SELECT t.task_id, n, 'waiting', t.priority, t.posted_at FROM t, generate_series(1, t.replicas) AS n
        )
-       SELECT task_id FROM t`,
-      [tasks.map((t) => JSON.stringify(t.spec)), tasks.map((t) => t.postedAt)],
+       SELECT event_id::text AS claimed, NULL AS inserted FROM c UNION ALL SELECT NULL, task_id FROM t`,
+      [events.map((e) => e.eventId), events.map((e) => e.type), events.map((e) => JSON.stringify(e.data)), events.map((e) => e.occurredAt)],
     );
-    return new Set(rows.map((r) => r.task_id));
+    const claimed = new Set<string>();
+    const inserted = new Set<string>();
+    for (const r of rows) {
+      if (r.claimed !== null) claimed.add(r.claimed);
+      if (r.inserted !== null) inserted.add(r.inserted);
+    }
+    return { claimed, inserted };
   }
 
   async findTask(m: EntityManager, taskId: string): Promise<StoredTask | undefined> {
@@ -135,27 +150,10 @@ export class TaskStore {
 
   /**
    * What dispatch attempts write, in one statement (one round trip instead of three): their
-   * decision records and offers inserted, their replicas' states set. The inserts run as
-   * data-modifying `WITH` clauses, which PostgreSQL always executes to completion; no part reads
-   * what another writes.
+   * decision records and offers inserted, their replicas' states set (see `recordClauses`).
    */
-  async writeRecords(m: EntityManager, w: { decisions: readonly NewDecision[]; offers: readonly NewOffer[]; replicas: readonly ReplicaChange[] }): Promise<void> {
-    const clauses: string[] = [];
-    const params: unknown[] = [];
-    const insert = (name: 'd' | 'o', table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]) => {
-      if (rows.length === 0) return;
-      const { sql, param } = insertRowsStatement(table, columns, rows, params.length + 1);
-      params.push(param);
-      clauses.push(`${name} AS (${sql})`);
-    };
-    insert('d', 'dispatcher.decisions', ['decision_id', 'task_id', 'replica', 'attempt', 'record', 'decided_at'],
-      w.decisions.map((d) => [d.decisionId, d.taskId, d.replica, d.attempt, d.record, d.decidedAt]));
-    insert('o', 'dispatcher.offers', ['offer_id', 'task_id', 'queue', 'replica', 'attempt', 'worker_id', 'decision_id', 'state', 'expires_at'],
-      w.offers.map((o) => [o.offerId, o.taskId, o.queue, o.replica, o.attempt, o.workerId, o.decisionId, 'open', o.expiresAt]));
-    if (clauses.length === 0 && w.replicas.length === 0) return;
-    const main = w.replicas.length > 0 ? setReplicasSql(params.length + 1) : 'SELECT 1';
-    if (w.replicas.length > 0) params.push(...replicaParams(w.replicas));
-    await sqlRows(m, clauses.length > 0 ? `WITH ${clauses.join(', ')} ${main}` : main, params);
+  async writeRecords(m: EntityManager, w: RecordRows): Promise<void> {
+    await runWriteClauses(m, recordClauses(w));
   }
 
   /** For each task, the workers who hold it or refused it, so they are not offered it (again). */
@@ -410,6 +408,39 @@ export class TaskStore {
       })),
     };
   }
+}
+
+/** Rows dispatch attempts write: decision records, offers, replicas' new states. */
+export interface RecordRows {
+  readonly decisions: readonly NewDecision[];
+  readonly offers: readonly NewOffer[];
+  readonly replicas: readonly ReplicaChange[];
+}
+
+/**
+ * What dispatch attempts write, as data-modifying `WITH` clauses of one statement: their
+ * decision records and offers inserted, their replicas' states set. PostgreSQL runs each to
+ * completion; no clause reads what another writes. Run alone (`TaskStore.writeRecords`) or
+ * with the unit's outbox insert (see UnitScope.writeAtCommit).
+ */
+export function recordClauses(w: RecordRows): WriteClauses {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const insert = (name: 'd' | 'o', table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]) => {
+    if (rows.length === 0) return;
+    const { sql, param } = insertRowsStatement(table, columns, rows, params.length + 1);
+    params.push(param);
+    clauses.push(`${name} AS (${sql})`);
+  };
+  insert('d', 'dispatcher.decisions', ['decision_id', 'task_id', 'replica', 'attempt', 'record', 'decided_at'],
+    w.decisions.map((d) => [d.decisionId, d.taskId, d.replica, d.attempt, d.record, d.decidedAt]));
+  insert('o', 'dispatcher.offers', ['offer_id', 'task_id', 'queue', 'replica', 'attempt', 'worker_id', 'decision_id', 'state', 'expires_at'],
+    w.offers.map((o) => [o.offerId, o.taskId, o.queue, o.replica, o.attempt, o.workerId, o.decisionId, 'open', o.expiresAt]));
+  if (w.replicas.length > 0) {
+    clauses.push(`r AS (${setReplicasSql(params.length + 1)})`);
+    params.push(...replicaParams(w.replicas));
+  }
+  return { clauses, params };
 }
 
 /** The replica-state update, its six array parameters numbered from `first`. */

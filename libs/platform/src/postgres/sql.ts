@@ -19,6 +19,22 @@ export async function withRunner<T>(m: EntityManager, work: (runner: QueryRunner
   }
 }
 
+/**
+ * Data-modifying `WITH` clauses (`name AS (INSERT ...)`), their parameters numbered from $1, to
+ * run as part of another statement: one round trip for both. PostgreSQL runs every such clause
+ * to completion, whether or not the statement reads it; none may read what another writes.
+ */
+export interface WriteClauses {
+  readonly clauses: readonly string[];
+  readonly params: readonly unknown[];
+}
+
+/** Runs write clauses as a statement of their own (when there is no other statement to carry them). */
+export async function runWriteClauses(m: EntityManager, w: WriteClauses): Promise<void> {
+  if (w.clauses.length === 0) return;
+  await sqlRows(m, `WITH ${w.clauses.join(', ')} SELECT 1`, [...w.params]);
+}
+
 const SQL_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
 
 /**
