@@ -2,6 +2,7 @@ import { enqueue } from '@clearwork/platform';
 import { aTaskPosted } from '@clearwork/testing';
 import { Client } from 'pg';
 import { RecentOffers } from '../apps/dispatcher/src/dispatch/recent-offers';
+import { CandidateIndex } from '../apps/dispatcher/src/workers/candidate-index';
 import { recordClauses, TaskStore, type RecentOffer, type RecordRows } from '../apps/dispatcher/src/tasks/task-store';
 import { dispatcherDatabase } from './support/dispatcher-database';
 
@@ -53,19 +54,24 @@ describe('TaskStore against PostgreSQL', () => {
     expect((await workersOf(store.recentOffersMany(pg.dataSource.manager, ['q-tie'], 5))).get('q-tie')).toEqual(['w-y', 'w-x', 'w-z']);
   });
 
-  it('keeps each queue\'s window between reads and answers as a fresh read would, whatever commits late or rolls back', async () => {
+  it('keeps each queue\'s window between reads, fed by the candidate index\'s refresh, and answers as a fresh read would, whatever commits late or rolls back', async () => {
     const loads: string[][] = [];
     const counted = {
-      offersSince: store.offersSince.bind(store),
       recentOffersMany: (m: Parameters<TaskStore['recentOffersMany']>[0], queues: readonly string[], window: number) => {
         loads.push([...queues]);
         return store.recentOffersMany(m, queues, window);
       },
     };
     const recent = new RecentOffers(counted, 2);
+    // The offers written since come with the candidate index's refresh, as before each unit.
+    const index = new CandidateIndex(pg.dataSource);
+    index.followOffers(recent);
     const W = 4;
     const fresh = async (queues: string[]) => workersOf(store.recentOffersMany(pg.dataSource.manager, queues, W));
-    const kept = (queues: string[]) => recent.offerees(pg.dataSource.manager, queues, W);
+    const kept = async (queues: string[]) => {
+      await index.refresh();
+      return recent.offerees(pg.dataSource.manager, queues, W);
+    };
     const same = async (queues: string[]) => {
       const answer = await kept(queues);
       expect(answer).toEqual(await fresh(queues));
@@ -107,6 +113,7 @@ describe('TaskStore against PostgreSQL', () => {
     try {
       await runner.startTransaction();
       await offer('q-busy', 'w-own', 60, { query: (sql: string, params: unknown[]) => runner.query(sql, params) } as unknown as Pick<Client, 'query'>);
+      await index.refresh();
       expect((await recent.offerees(runner.manager, ['q-busy'], W)).get('q-busy')).toEqual(['w-6', 'w-slow', 'w-5', 'w-1']);
       await runner.commitTransaction();
     } finally {
@@ -129,6 +136,7 @@ describe('TaskStore against PostgreSQL', () => {
     expect(loads).toEqual([['q-busy'], ['q-quiet'], ['q-other'], ['q-quiet']]);
 
     // A window of another length starts again.
+    await index.refresh();
     expect(await recent.offerees(pg.dataSource.manager, ['q-busy'], 2)).toEqual(await workersOf(store.recentOffersMany(pg.dataSource.manager, ['q-busy'], 2)));
     expect(loads.length).toBe(5);
   });

@@ -33,7 +33,6 @@ async function setUp(workers: readonly IndexedWorker[], race: (redis: MemoryRedi
   const decisions: NewDecision[] = [];
   let raced = false;
   const store = {
-    offersSince: async () => ({ xmin: '1', offers: [] }),
     recentOffersMany: async (_m: unknown, queues: readonly string[]) => {
       if (!raced) await race(redis);
       raced = true;
@@ -44,7 +43,7 @@ async function setUp(workers: readonly IndexedWorker[], race: (redis: MemoryRedi
   } as unknown as TaskStore;
   const index = {
     members: () => workers, get: (id: string) => workers.find((w) => w.workerId === id),
-    membershipVersion: 0, changePosition: 0, changesSince: () => ({ ids: [], position: 0 }),
+    membershipVersion: 0, changePosition: 0, changesSince: () => ({ ids: [], position: 0 }), followOffers: () => undefined,
   } as unknown as CandidateIndex;
   const policy = { version: 1, contentHash: 'policy-1', document: DEFAULT_POLICY };
   const policies = { current: async () => policy } as unknown as DispatchPolicy;

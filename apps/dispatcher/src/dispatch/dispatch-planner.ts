@@ -89,6 +89,8 @@ export class DispatchPlanner {
   ) {
     this.standing = new StandingPools(index, new HotStateReader(redis), ledger, hotStateMaxAgeMs);
     this.recent = new RecentOffers(store);
+    // The offers written since each refresh of the index come in its statement.
+    index.followOffers(this.recent);
   }
 
   /** When to give up on a replica, under the current policy. */

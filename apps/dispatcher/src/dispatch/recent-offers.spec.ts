@@ -21,52 +21,61 @@ describe('RecentOffers', () => {
 
   function fakeStore() {
     const calls: string[] = [];
-    let feed: (RecentOffer & { queue: string })[] = [];
     const store = {
-      offersSince: async (_m: EntityManager, seenBefore: string | null) => {
-        calls.push(`since ${seenBefore}`);
-        const offers = feed;
-        feed = [];
-        return { xmin: String(calls.length), offers };
-      },
       recentOffersMany: async (_m: EntityManager, queues: readonly string[]) => {
         calls.push(`load ${queues.join(',')}`);
         return new Map(queues.map((q) => [q, [o(`${q}-old`, 1)]]));
       },
     };
-    return { store, calls, arrive: (offers: (RecentOffer & { queue: string })[]) => void (feed = offers) };
+    return { store, calls };
   }
 
-  it('reads what was written since before loading the queues it lacks, and keeps the xmin it was given', async () => {
-    const { store, calls, arrive } = fakeStore();
+  it('loads the queues it lacks, and adds what arrives since to the windows it holds', async () => {
+    const { store, calls } = fakeStore();
     const recent = new RecentOffers(store);
+    // Before the queue is held, what arrives for it is not kept: its load will hold it.
+    recent.arrived([{ ...o('early', 0), queue: 'q1' }]);
     expect(await recent.offerees(m, ['q1'], 3)).toEqual(new Map([['q1', ['w-q1-old']]]));
-    arrive([{ ...o('n1', 5), queue: 'q1' }, { ...o('n2', 6), queue: 'q-unknown' }]);
-    expect(await recent.offerees(m, ['q1'], 3)).toEqual(new Map([['q1', ['w-n1', 'w-q1-old']]]));
-    expect(calls).toEqual(['since null', 'load q1', 'since 1']);
+    recent.arrived([{ ...o('n1', 5), queue: 'q1' }, { ...o('n2', 6), queue: 'q-unknown' }]);
+    recent.arrived([{ ...o('n3', 7), queue: 'q1' }, { ...o('n1', 5), queue: 'q1' }]); // n1 read again: counted once
+    expect(await recent.offerees(m, ['q1'], 3)).toEqual(new Map([['q1', ['w-n3', 'w-n1', 'w-q1-old']]]));
+    recent.arrived([{ ...o('n4', 8), queue: 'q1' }]);
+    expect(await recent.offerees(m, ['q1'], 3)).toEqual(new Map([['q1', ['w-n4', 'w-n3', 'w-n1']]]));
+    expect(calls).toEqual(['load q1']);
     // Asking for nothing reads nothing.
     expect((await recent.offerees(m, [], 3)).size).toBe(0);
-    expect(calls.length).toBe(3);
+    expect(calls.length).toBe(1);
+  });
+
+  it('applies arrivals and callers in the order they came', async () => {
+    const { store } = fakeStore();
+    const recent = new RecentOffers(store);
+    await recent.offerees(m, ['q1'], 3);
+    const before = recent.offerees(m, ['q1'], 3);
+    recent.arrived([{ ...o('n1', 5), queue: 'q1' }]);
+    const after = recent.offerees(m, ['q1'], 3);
+    expect((await before).get('q1')).toEqual(['w-q1-old']);
+    expect((await after).get('q1')).toEqual(['w-n1', 'w-q1-old']);
   });
 
   it('starts again when the window changes, and takes callers one at a time', async () => {
     const { store, calls } = fakeStore();
     const recent = new RecentOffers(store);
     await Promise.all([recent.offerees(m, ['q1'], 3), recent.offerees(m, ['q1'], 3)]);
-    expect(calls).toEqual(['since null', 'load q1', 'since 1']);
+    expect(calls).toEqual(['load q1']);
     await recent.offerees(m, ['q1'], 4);
-    expect(calls.slice(3)).toEqual(['since 3', 'load q1']);
+    expect(calls).toEqual(['load q1', 'load q1']);
   });
 
   it('a failed read leaves the next caller to try again', async () => {
     const { store, calls } = fakeStore();
     let fail = true;
-    const flaky = { ...store, offersSince: async (mm: EntityManager, seen: string | null) => (fail ? Promise.reject(new Error('connection lost')) : store.offersSince(mm, seen)) };
+    const flaky = { recentOffersMany: async (mm: EntityManager, queues: readonly string[]) => (fail ? Promise.reject(new Error('connection lost')) : store.recentOffersMany(mm, queues)) };
     const recent = new RecentOffers(flaky);
     await expect(recent.offerees(m, ['q1'], 3)).rejects.toThrow('connection lost');
     fail = false;
     expect(await recent.offerees(m, ['q1'], 3)).toEqual(new Map([['q1', ['w-q1-old']]]));
-    expect(calls).toEqual(['since null', 'load q1']);
+    expect(calls).toEqual(['load q1']);
   });
 });
 

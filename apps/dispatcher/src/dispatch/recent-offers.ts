@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { RecentOffer, TaskStore } from '../tasks/task-store';
+import type { OfferFeedListener } from '../workers/candidate-index';
+import type { FeedOffer, RecentOffer, TaskStore } from '../tasks/task-store';
 
 /** A queue's last offers, and their workers as callers get them (made when first asked for). */
 interface Window {
@@ -16,25 +17,32 @@ export const MAX_QUEUES_KEPT = 4_096;
  * statement was the largest share of the dispatcher's time in PostgreSQL.
  *
  * A queue's window is read whole the first time it is asked for; after that only the offers
- * written since are read, of every queue at once, the way the candidate index reads the worker
- * registry: each offer carries the id of the transaction that wrote it, and every offer not yet
- * seen was written by a transaction at or after the xmin of the last read's snapshot (committed
- * later, or not yet). Those are read again until the xmin passes them; an offer met twice counts
- * once. Offers made by other dispatcher processes are seen the same way as this one's own.
+ * written since are added, of every queue at once: the candidate index reads them in its
+ * refresh's statement (CandidateIndex.followOffers), the way it reads the worker registry. Each
+ * offer carries the id of the transaction that wrote it, and every offer not yet seen was written
+ * by a transaction at or after the xmin of the last refresh's snapshot (committed later, or not
+ * yet). Those are read again until the xmin passes them; an offer met twice counts once. Offers
+ * made by other dispatcher processes are seen the same way as this one's own.
  *
  * The answer is what a read of each queue's last offers (newest first, ties by offer id) at the
- * moment of the call would give. One caller at a time goes through.
+ * moment of the last refresh would give, or later for a queue first asked for since. Arrivals and
+ * callers go through one at a time, in the order they came.
  */
-export class RecentOffers {
+export class RecentOffers implements OfferFeedListener {
   private windows = new Map<string, Window>();
   private window = NaN;
-  private seenBefore: string | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly store: Pick<TaskStore, 'recentOffersMany' | 'offersSince'>,
+    private readonly store: Pick<TaskStore, 'recentOffersMany'>,
     private readonly maxQueues = MAX_QUEUES_KEPT,
   ) {}
+
+  /** Offers written since the last refresh (see CandidateIndex.followOffers): added to the windows held, after what came before. */
+  arrived(offers: readonly FeedOffer[]): void {
+    if (offers.length === 0) return;
+    this.queue = this.queue.then(() => this.add(offers));
+  }
 
   /** For each queue, the workers of its last `window` offers, newest first (a worker once per offer). */
   offerees(m: EntityManager, queues: readonly string[], window: number): Promise<Map<string, readonly string[]>> {
@@ -43,29 +51,28 @@ export class RecentOffers {
     return run;
   }
 
+  private add(offers: readonly FeedOffer[]): void {
+    const arrived = new Map<string, RecentOffer[]>();
+    for (const o of offers) {
+      if (!this.windows.has(o.queue)) continue;
+      const list = arrived.get(o.queue);
+      if (list) list.push(o);
+      else arrived.set(o.queue, [o]);
+    }
+    for (const [queue, list] of arrived) {
+      const held = this.windows.get(queue)!;
+      const kept = newest(held.offers, list, this.window);
+      if (kept !== held.offers) this.windows.set(queue, { offers: kept });
+    }
+  }
+
   private async read(m: EntityManager, queues: readonly string[], window: number): Promise<Map<string, readonly string[]>> {
     if (queues.length === 0) return new Map();
     if (window !== this.window) {
       this.window = window;
       this.windows = new Map();
     }
-    // What was written since the last read first, then the queues not held: a queue read after
-    // the feed's snapshot holds everything the feed skipped for it.
-    const feed = await this.store.offersSince(m, this.seenBefore);
-    const arrived = new Map<string, RecentOffer[]>();
-    for (const o of feed.offers) {
-      if (!this.windows.has(o.queue)) continue;
-      const list = arrived.get(o.queue);
-      if (list) list.push(o);
-      else arrived.set(o.queue, [o]);
-    }
-    for (const [queue, offers] of arrived) {
-      const held = this.windows.get(queue)!;
-      const kept = newest(held.offers, offers, window);
-      if (kept !== held.offers) this.windows.set(queue, { offers: kept });
-    }
-    this.seenBefore = feed.xmin;
-
+    // A queue read now holds everything the feed skipped for it, and what the next feeds bring again.
     const missing = queues.filter((q) => !this.windows.has(q));
     if (missing.length > 0) for (const [queue, offers] of await this.store.recentOffersMany(m, missing, window)) this.windows.set(queue, { offers });
 

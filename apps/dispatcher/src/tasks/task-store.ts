@@ -69,8 +69,13 @@ interface OfferRow {
   at_us: string;
 }
 
+/** An offer of the feed of offers written since a refresh (see CandidateIndex.followOffers), with its queue. */
+export interface FeedOffer extends RecentOffer {
+  readonly queue: string;
+}
+
 /** An offer's created_at in whole microseconds since 1970: as exact as PostgreSQL keeps it, and below 2^53. */
-const MICROS = `(extract(epoch FROM created_at) * 1000000)::bigint`;
+export const MICROS = `(extract(epoch FROM created_at) * 1000000)::bigint`;
 
 /** Not written by the caller's own transaction (true when it has written nothing, and for offers from before the feed, without an id). */
 const NOT_OWN = `coalesce(created_xid <> pg_current_xact_id_if_assigned(), true)`;
@@ -191,23 +196,6 @@ export class TaskStore {
     );
     for (const r of rows) recent.get(r.queue)!.push(recentOffer(r));
     return recent;
-  }
-
-  /**
-   * Offers written by transactions from `seenBefore` on (an xid8, as text; none when null), with
-   * the xmin of the statement's snapshot: every offer not yet returned was written by that
-   * transaction or a later one (the caller's own, not committed, is left out and comes later).
-   * One statement, so the xmin and the offers come from one snapshot.
-   */
-  async offersSince(m: EntityManager, seenBefore: string | null): Promise<{ xmin: string; offers: (RecentOffer & { queue: string })[] }> {
-    const rows = await sqlRows<{ xmin: string } & { [K in keyof OfferRow]: OfferRow[K] | null }>(m,
-      `SELECT s.xmin::text AS xmin, o.offer_id, o.queue, o.worker_id, ${MICROS} AS at_us
-       FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s
-       LEFT JOIN dispatcher.offers o ON $1::xid8 IS NOT NULL AND o.created_xid >= $1::xid8 AND ${NOT_OWN}`,
-      [seenBefore],
-    );
-    const offers = rows.filter((r): r is { xmin: string } & OfferRow => r.offer_id !== null).map((r) => ({ ...recentOffer(r), queue: r.queue }));
-    return { xmin: rows[0].xmin, offers };
   }
 
   /**

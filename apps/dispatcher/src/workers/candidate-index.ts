@@ -1,6 +1,7 @@
 import type { Candidate } from '@clearwork/matching-core';
 import { sqlRows } from '@clearwork/platform';
 import type { DataSource } from 'typeorm';
+import { MICROS, type FeedOffer } from '../tasks/task-store';
 
 /** A worker as a dispatch attempt sees it before Redis adds capacity in use and fresh scores. */
 export type PoolMember = Omit<Candidate, 'activeTasks' | 'queueShare' | 'qualityEvidence'>;
@@ -13,8 +14,18 @@ export type PoolMember = Omit<Candidate, 'activeTasks' | 'queueShare' | 'quality
  */
 export type IndexedWorker = PoolMember & { readonly lastSeenMs: number | null; readonly digestHead: string; readonly digestTail: string };
 
+/** Told of the offers written since the last refresh, read in the refresh's statement (see `followOffers`). */
+export interface OfferFeedListener {
+  arrived(offers: readonly FeedOffer[]): void;
+}
+
 interface ChangedRow {
   xmin: string;
+  /** Set on the rows of offers (see `followOffers`), null on those of workers. */
+  offer_id: string | null;
+  queue: string | null;
+  offer_worker_id: string | null;
+  at_us: string | null;
   worker_id: string | null;
   skills: string[];
   languages: string[];
@@ -49,8 +60,21 @@ export class CandidateIndex {
   private membership = 0;
   private running?: Promise<void>;
   private next?: Promise<void>;
+  private offers?: OfferFeedListener;
+  /** The xmin of the last refresh's snapshot, for the offers (null until offers are followed). */
+  private offersSeenBefore: string | null = null;
 
   constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * From the next refresh on, the offers written since the one before are read in the same
+   * statement, the way the workers' rows are (by the id of the transaction that wrote them), and
+   * handed to `listener` in the order of the refreshes: one round trip for both feeds. The first
+   * refresh hands none; it marks where the feed starts.
+   */
+  followOffers(listener: OfferFeedListener): void {
+    this.offers = listener;
+  }
 
   get size(): number {
     return this.workers.size;
@@ -120,15 +144,30 @@ export class CandidateIndex {
   }
 
   private async load(): Promise<void> {
-    // One statement, so the xmin and the rows come from the same snapshot; the LEFT JOIN returns the xmin even when nothing changed.
+    // One statement, so the xmin and the rows come from the same snapshot; the LEFT JOIN returns
+    // the xmin even when nothing changed. Offers, when followed, are the second branch.
+    const following = this.offers !== undefined;
     const rows = await sqlRows<ChangedRow>(this.dataSource.manager,
-      `SELECT s.xmin::text AS xmin, w.worker_id, w.skills, w.languages, w.qualifications, w.capacity, w.online, w.last_seen_at, w.suspended, w.scores
-       FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s
-       LEFT JOIN dispatcher.workers w ON w.changed_xid >= $1::xid8`,
-      [this.seenBefore],
+      `WITH s AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+       SELECT s.xmin::text AS xmin, NULL::text AS offer_id, NULL::text AS queue, NULL::text AS offer_worker_id, NULL::bigint AS at_us,
+         w.worker_id, w.skills, w.languages, w.qualifications, w.capacity, w.online, w.last_seen_at, w.suspended, w.scores
+       FROM s LEFT JOIN dispatcher.workers w ON w.changed_xid >= $1::xid8
+       UNION ALL
+       SELECT s.xmin::text, o.offer_id, o.queue, o.worker_id, ${MICROS},
+         NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       FROM s JOIN dispatcher.offers o ON $2::boolean AND $3::xid8 IS NOT NULL AND o.created_xid >= $3::xid8`,
+      [this.seenBefore, following, this.offersSeenBefore],
     );
-    for (const r of rows) if (r.worker_id !== null) this.put(r);
+    const offers: FeedOffer[] = [];
+    for (const r of rows) {
+      if (r.offer_id !== null) offers.push({ offerId: r.offer_id, queue: r.queue!, workerId: r.offer_worker_id!, atMicros: Number(r.at_us) });
+      else if (r.worker_id !== null) this.put(r);
+    }
     this.seenBefore = rows[0].xmin;
+    if (following) {
+      this.offersSeenBefore = rows[0].xmin;
+      this.offers!.arrived(offers);
+    }
   }
 
   private put(r: ChangedRow): void {
