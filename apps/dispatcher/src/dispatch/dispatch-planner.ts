@@ -161,10 +161,10 @@ export class DispatchPlanner {
    * made on a view that assumed it: they are handed back, the view is put back as it was before
    * the refused attempt, and the attempts from there on are made one at a time (`claimBest`).
    *
-   * `last` says the caller writes and reads nothing more in its unit: the records then go in
-   * the unit's last statement, with its outbox insert (UnitScope.writeAtCommit).
+   * Given `writeAtCommit` (the caller writes and reads nothing more in its unit), the records go
+   * in the unit's last statement, with its outbox insert (UnitScope.writeAtCommit).
    */
-  async planMany({ m, claims, writeAtCommit }: Pick<UnitScope, 'm' | 'claims'> & Partial<Pick<UnitScope, 'writeAtCommit'>>, attempts: readonly PlannedAttempt[], { fresh = false, last = false } = {}): Promise<OutboxEvent[]> {
+  async planMany({ m, claims }: Pick<UnitScope, 'm' | 'claims'>, attempts: readonly PlannedAttempt[], { fresh = false, writeAtCommit }: { fresh?: boolean; writeAtCommit?: UnitScope['writeAtCommit'] } = {}): Promise<OutboxEvent[]> {
     if (attempts.length === 0) return [];
     const policy = await this.policies.current();
     const view = await this.unitViewFor(m, claims, policy, attempts, fresh ? new Set(attempts.map((a) => a.task.taskId)) : new Set());
@@ -207,7 +207,7 @@ export class DispatchPlanner {
       const { evaluation, selected, lostRaces } = await this.claimBest(view, claims, view.evaluate(a));
       events.push(...this.recordInto(writes, evaluation, { selected, lostRaces }).events);
     }
-    if (last && writeAtCommit) writeAtCommit(recordClauses(writes));
+    if (writeAtCommit) writeAtCommit(recordClauses(writes));
     else await writes.flush(m, this.store);
     return events;
   }

@@ -112,7 +112,7 @@ export class TaskLifecycle {
       for (const { event } of firsts.values()) {
         for (let replica = 1; replica <= event.data.replicas; replica++) attempts.push({ task: event.data, replica, attempt: 1, now, postedAt: event.occurredAt });
       }
-      scope.emit(await this.planner.planMany(scope, attempts, { fresh: true, last: true }));
+      scope.emit(await this.planner.planMany(scope, attempts, { fresh: true, writeAtCommit: scope.writeAtCommit }));
       return rejections;
     });
   }
@@ -289,7 +289,7 @@ export class TaskLifecycle {
     const attempts: PlannedAttempt[] = rows
       .filter(({ state }) => state !== 'cancelled' && state !== 'assigned' && state !== 'unassignable')
       .map(({ replica, attempts: made, task, offersMade }) => ({ task: task.spec, replica, attempt: made + 1, now, postedAt: task.postedAt, offersMade }));
-    scope.emit(await this.planner.planMany(scope, attempts, { last }));
+    scope.emit(await this.planner.planMany(scope, attempts, last ? { writeAtCommit: scope.writeAtCommit } : {}));
   }
 }
 

@@ -145,8 +145,8 @@ export class CandidateIndex {
 
   private async load(): Promise<void> {
     // One statement, so the xmin and the rows come from the same snapshot; the LEFT JOIN returns
-    // the xmin even when nothing changed. Offers, when followed, are the second branch.
-    const following = this.offers !== undefined;
+    // the xmin even when nothing changed. Offers are the second branch, from the refresh after
+    // they are followed on (until then there is no xmin to read them from).
     const rows = await sqlRows<ChangedRow>(this.dataSource.manager,
       `WITH s AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
        SELECT s.xmin::text AS xmin, NULL::text AS offer_id, NULL::text AS queue, NULL::text AS offer_worker_id, NULL::bigint AS at_us,
@@ -155,8 +155,8 @@ export class CandidateIndex {
        UNION ALL
        SELECT s.xmin::text, o.offer_id, o.queue, o.worker_id, ${MICROS},
          NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-       FROM s JOIN dispatcher.offers o ON $2::boolean AND $3::xid8 IS NOT NULL AND o.created_xid >= $3::xid8`,
-      [this.seenBefore, following, this.offersSeenBefore],
+       FROM s JOIN dispatcher.offers o ON $2::xid8 IS NOT NULL AND o.created_xid >= $2::xid8`,
+      [this.seenBefore, this.offersSeenBefore],
     );
     const offers: FeedOffer[] = [];
     for (const r of rows) {
@@ -164,9 +164,9 @@ export class CandidateIndex {
       else if (r.worker_id !== null) this.put(r);
     }
     this.seenBefore = rows[0].xmin;
-    if (following) {
+    if (this.offers) {
       this.offersSeenBefore = rows[0].xmin;
-      this.offers!.arrived(offers);
+      this.offers.arrived(offers);
     }
   }
 
