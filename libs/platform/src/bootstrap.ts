@@ -31,7 +31,15 @@ export interface RunServiceOptions {
    * fetches do not wait for the other topics' calls, nor theirs for its. The group takes over
    * the service group's positions on those topics the first time (see adoptGroupOffsets).
    */
-  readonly ownConsumers?: readonly { readonly suffix: string; readonly topics: readonly TopicName[] }[];
+  readonly ownConsumers?: readonly OwnConsumer[];
+}
+
+/** A consumer of its own for some topics (see `RunServiceOptions.ownConsumers`). */
+export interface OwnConsumer {
+  readonly suffix: string;
+  readonly topics: readonly TopicName[];
+  /** How its fetches wait, instead of KAFKA_FETCH_MIN_BYTES and KAFKA_FETCH_MAX_WAIT_MS. */
+  readonly fetch?: { readonly minBytes: number; readonly maxWaitMs: number };
 }
 
 /** Starts one service: HTTP on its port and its Kafka handlers in a consumer group of its own name. */
@@ -54,7 +62,7 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
     } catch (error) {
       new Logger(options.service).warn(`${groupId} could not take over ${serviceGroup}'s positions (${(error as Error).message}); another instance may have joined it first`);
     }
-    const server = eventServer(app, options, groupId, (topic) => own.topics.includes(topic as TopicName));
+    const server = eventServer(app, options, groupId, (topic) => own.topics.includes(topic as TopicName), own.fetch);
     app.get(HealthChecks).register(`kafka-consumer-${own.suffix}`, () => server.isJoined);
     app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   }
@@ -68,7 +76,7 @@ export async function runService(options: RunServiceOptions): Promise<INestAppli
 }
 
 /** The service's Kafka transport for the topics `topics` accepts, in consumer group `groupId`. */
-function eventServer(app: INestApplication, options: RunServiceOptions, groupId: string, topics: (topic: string) => boolean): KafkaEventServer {
+function eventServer(app: INestApplication, options: RunServiceOptions, groupId: string, topics: (topic: string) => boolean, fetch?: OwnConsumer['fetch']): KafkaEventServer {
   const { config } = options;
   return new KafkaEventServer({
     kafka: app.get<Kafka>(KAFKA),
@@ -76,8 +84,7 @@ function eventServer(app: INestApplication, options: RunServiceOptions, groupId:
     topics,
     fromBeginning: config.KAFKA_FROM_BEGINNING,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-    fetchMinBytes: config.KAFKA_FETCH_MIN_BYTES,
-    fetchMaxWaitMs: config.KAFKA_FETCH_MAX_WAIT_MS,
+    ...fetchSettings(config, fetch),
     commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
     joinPartitions: config.KAFKA_JOIN_PARTITIONS,
     publisher: app.get(EventPublisher),
@@ -85,6 +92,11 @@ function eventServer(app: INestApplication, options: RunServiceOptions, groupId:
     partitionsConcurrently: options.partitionsConcurrently,
     fetchBytesPerPartition: options.fetchBytesPerPartition,
   });
+}
+
+/** How a consumer's fetches wait: its own settings when it has them, else the service's KAFKA_FETCH_*. */
+export function fetchSettings(config: Pick<BaseConfig, 'KAFKA_FETCH_MIN_BYTES' | 'KAFKA_FETCH_MAX_WAIT_MS'>, own?: OwnConsumer['fetch']): { fetchMinBytes: number; fetchMaxWaitMs: number } {
+  return { fetchMinBytes: own?.minBytes ?? config.KAFKA_FETCH_MIN_BYTES, fetchMaxWaitMs: own?.maxWaitMs ?? config.KAFKA_FETCH_MAX_WAIT_MS };
 }
 
 /** Longest a stop may take before the process gives up waiting and exits non-zero. */
