@@ -5,7 +5,6 @@ export const DispatcherConfig = BaseConfig.extend({
   DISPATCHER_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
   /** Partitions taken up at once: at least those read, so a fetch's batches of a topic are joined in one call (KAFKA_JOIN_PARTITIONS). */
   DISPATCHER_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(32),
-  /** Longest a worker's capacity in use and cached score, changed by another process, go unseen by the pools kept between units (see StandingPools). */
   /**
    * Worker events, scores and policies: a fetch waits up to 25 ms for 256 KiB, so a trickle of
    * answers, heartbeats and scores is a unit every 25 ms at most instead of one per fetch
@@ -14,6 +13,7 @@ export const DispatcherConfig = BaseConfig.extend({
    */
   KAFKA_FETCH_MIN_BYTES: BaseConfig.shape.KAFKA_FETCH_MIN_BYTES.unwrap().default(256 * 1024),
   KAFKA_FETCH_MAX_WAIT_MS: BaseConfig.shape.KAFKA_FETCH_MAX_WAIT_MS.unwrap().default(25),
+  /** Longest a worker's capacity in use and cached score, changed by another process, go unseen by the pools kept between units (see StandingPools). */
   DISPATCHER_HOT_STATE_MAX_AGE_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
 });
 export type DispatcherConfig = z.infer<typeof DispatcherConfig> & { JWT_SECRET: string };
