@@ -15,8 +15,8 @@ describe('the dispatcher\'s consumers', () => {
     expect(fetchSettings(waiting, dispatcherService(waiting).ownConsumers?.[0].fetch).fetchMinBytes).toBe(1);
   });
 
-  it('gathers worker events, scores and policies for up to 25 ms by default, as KAFKA_FETCH_* say when set', () => {
-    expect(fetchSettings(config)).toEqual({ fetchMinBytes: 256 * 1024, fetchMaxWaitMs: 25 });
+  it('gathers worker events, scores and policies for up to 100 ms by default, as KAFKA_FETCH_* say when set', () => {
+    expect(fetchSettings(config)).toEqual({ fetchMinBytes: 256 * 1024, fetchMaxWaitMs: 100 });
     expect(fetchSettings(loadDispatcherConfig({ KAFKA_FETCH_MIN_BYTES: '1', KAFKA_FETCH_MAX_WAIT_MS: '100' }))).toEqual({ fetchMinBytes: 1, fetchMaxWaitMs: 100 });
   });
 });
