@@ -16,12 +16,6 @@ export const AuditConfig = BaseConfig.extend({
   /** Partitions taken up at once: at least those read, so a fetch's batches of a topic are joined in one call and one group commit. */
   AUDIT_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(32),
   /**
-   * Off a task's path to its offer, so a fetch waits up to 100 ms for 256 KiB: fewer, larger
-   * transactions for the same events (see docs/decisions.md, "Fetches wait up to 100 ms").
-   */
-  KAFKA_FETCH_MIN_BYTES: BaseConfig.shape.KAFKA_FETCH_MIN_BYTES.unwrap().default(256 * 1024),
-  KAFKA_FETCH_MAX_WAIT_MS: BaseConfig.shape.KAFKA_FETCH_MAX_WAIT_MS.unwrap().default(100),
-  /**
    * Most bytes fetched per partition at once. Larger fetches make larger group commits; it
    * matters most when catching up, when only a few partitions still have a backlog.
    */

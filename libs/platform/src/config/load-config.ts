@@ -48,10 +48,12 @@ export const BaseConfig = z.object({
   /**
    * A fetch returns once this many bytes are ready or KAFKA_FETCH_MAX_WAIT_MS has passed: more
    * events per batch, so per-batch work (a transaction, a publish) is shared, for at most that
-   * much added latency.
+   * much added latency. A consumer on a task's path to its offer has settings of its own (the
+   * dispatcher's posted tasks return at once; see OwnConsumer.fetch and docs/decisions.md,
+   * "Fetches wait up to 100 ms").
    */
-  KAFKA_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(64 * 1024 * 1024).default(1),
-  KAFKA_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(30_000).default(5_000),
+  KAFKA_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(64 * 1024 * 1024).default(256 * 1024),
+  KAFKA_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(30_000).default(100),
   /**
    * Handled positions are committed to Kafka together at most this often (0: after every fetched
    * batch, one request per batch). A process that dies re-reads at most this much, which its
