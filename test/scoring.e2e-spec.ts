@@ -192,6 +192,52 @@ describe('scoring against real Kafka, PostgreSQL and Redis', () => {
     expect(diligent.components.quality.evidence).toBe(10);
   });
 
+  it('keeps every heartbeat\'s time in the worker\'s presence, ignores one sent again or out of order, and credits the whole time online', async () => {
+    const workerId = `w-beats-${randomUUID().slice(0, 8)}`;
+    const t0 = Date.now() - 10 * 60_000;
+    const online = aWorkerEvent('WorkerWentOnline', { workerId }, new Date(t0));
+    const beats = Array.from({ length: 9 }, (_, i) => aWorkerEvent('WorkerHeartbeat', { workerId }, new Date(t0 + (i + 1) * 60_000)));
+    const send = (events: { data: { workerId: string } }[]) => probe.send(TOPICS.workerEvents, events.map((value) => ({ key: workerId, value })));
+    const lastSeen = async (at: string) => eventually(async () => {
+      const body = await scoreOfWorker(workerId);
+      if (body.lastSeenAt !== at) throw new Error(`last seen ${body.lastSeenAt}, not yet ${at}`);
+    }, { what: `the heartbeat of ${at} to be applied` });
+    await send([aWorkerRegistered({ workerId, skills: [skill] }, new Date(t0)), online, ...beats.slice(0, 5)]);
+    await lastSeen(beats[4].occurredAt);
+    // Then a unit per heartbeat, each reading what the one before wrote; the fourth comes again,
+    // and the first after the seventh (neither moves the time).
+    for (const e of [beats[5], beats[3], beats[6], beats[0], beats[7], beats[8]]) {
+      await send([e]);
+      if (e !== beats[3] && e !== beats[0]) await lastSeen(e.occurredAt);
+    }
+    const offline = aWorkerEvent('WorkerWentOffline', { workerId }, new Date(t0 + 9 * 60_000 + 30_000));
+    await send([offline]);
+    const body = await eventually(async () => {
+      const b = await scoreOfWorker(workerId);
+      if (b.online !== false || b.lastSeenAt !== offline.occurredAt) throw new Error(`online ${b.online}, last seen ${b.lastSeenAt}`);
+      return b;
+    }, { what: 'the worker to go offline' });
+    const policy = (await engine.get('scoring', '/v1/policies/current')).body.document as PolicyDocument;
+    const fold = (events: ScoringEvent[]) => events.reduce((s, e) => evolve(policy, s, e), evolve(policy, NEW_WORKER, { type: 'WorkerRegistered', eventId: 'r', occurredAt: new Date(t0).toISOString() }));
+    const asScoring = (e: { eventId: string; type: string; occurredAt: string }) => ({ eventId: e.eventId, type: e.type, occurredAt: e.occurredAt }) as ScoringEvent;
+    const now = Date.parse(body.scoredAt);
+    const expected = scoreOf(policy, fold([online, ...beats, offline].map(asScoring)), now).components.availability.value;
+    // Had the heartbeats' times been lost, the online interval would have closed two minutes after t0 (the TTL).
+    const withoutBeats = scoreOf(policy, fold([online, offline].map(asScoring)), now).components.availability.value;
+    expect(Math.abs(expected - withoutBeats)).toBeGreaterThan(0.01);
+    expect(body.components.availability.value).toBeCloseTo(expected, 4);
+    // A heartbeat publishes a score only when it brings the worker back online (these are backdated,
+    // so the late ones do): at most one of them here, and never the one sent again or out of order.
+    await eventually(() => {
+      const causes = probe.events(TOPICS.workerScores, 'WorkerScored', (d) => d.workerId === workerId).map((e) => e.data.causeEventId);
+      if (!causes.includes(offline.eventId)) throw new Error(`the offline score is not published yet: ${JSON.stringify(causes)}`);
+      const byBeats = causes.filter((c) => beats.some((b) => b.eventId === c));
+      expect(byBeats.length).toBeLessThanOrEqual(1);
+      expect(byBeats).not.toContain(beats[0].eventId);
+      expect(byBeats).not.toContain(beats[3].eventId);
+    }, { what: 'the scores published for the worker' });
+  });
+
   it('lapses presence after the policy heartbeat TTL even when nothing else arrives', async () => {
     const published = await engine.post('scoring', '/v1/policies', { rationale: 'Short heartbeat window for this fleet.', changes: { presence: { heartbeatTtlSeconds: 10 } } }, platform());
     expect(published.status).toBe(201);

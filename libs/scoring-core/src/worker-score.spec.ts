@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { decayFactor, EMPTY_EVIDENCE, observe, readEvidence } from './evidence';
 import { COMPONENTS, DEFAULT_POLICY, type PolicyDocument } from './policy';
-import { evolve, NEW_WORKER, scoreOf, type ScoringEvent, type WorkerScoreState } from './worker-score';
+import { evolve, movesOnlyLastSeen, NEW_WORKER, scoreOf, withLastSeen, type ScoringEvent, type WorkerScoreState } from './worker-score';
 
 const T0 = Date.UTC(2026, 10, 1);
 const DAY = 86_400_000;
@@ -134,5 +134,29 @@ describe('scoring maths (default policy)', () => {
     const { isOnline } = jest.requireActual('./worker-score') as typeof import('./worker-score');
     expect(isOnline(DEFAULT_POLICY, s, NOW - 10 * 60_000 + ttl)).toBe(true);
     expect(isOnline(DEFAULT_POLICY, s, NOW - 10 * 60_000 + ttl + 1)).toBe(false);
+  });
+
+  it('says when an event moved the time last seen alone, and that time put back gives the whole state', () => {
+    fc.assert(
+      fc.property(fc.array(arbEvent, { maxLength: 40 }), arbEvent, (events, e) => {
+        const before = fold(events);
+        const after = evolve(DEFAULT_POLICY, before, e);
+        if (!movesOnlyLastSeen(before, after)) return;
+        expect(withLastSeen(before, after.presence.lastSeen!)).toEqual(after);
+        expect(scoreOf(DEFAULT_POLICY, withLastSeen(before, after.presence.lastSeen!), NOW)).toEqual(scoreOf(DEFAULT_POLICY, after, NOW));
+      }),
+    );
+    const online = fold([{ type: 'WorkerWentOnline', eventId: 'on', occurredAt: at(NOW - 10 * 60_000) }]);
+    const beat = (ms: number): ScoringEvent => ({ type: 'WorkerHeartbeat', eventId: `hb-${ms}`, occurredAt: at(ms) });
+    const ttl = DEFAULT_POLICY.presence.heartbeatTtlSeconds * 1000;
+    // A heartbeat within the TTL, and the same heartbeat again: the time alone.
+    const next = evolve(DEFAULT_POLICY, online, beat(NOW - 10 * 60_000 + 60_000));
+    expect(movesOnlyLastSeen(online, next)).toBe(true);
+    expect(movesOnlyLastSeen(next, evolve(DEFAULT_POLICY, next, beat(NOW - 10 * 60_000 + 60_000)))).toBe(true);
+    // After a lapse the online interval closes: more than the time.
+    expect(movesOnlyLastSeen(online, evolve(DEFAULT_POLICY, online, beat(NOW - 10 * 60_000 + ttl + 1)))).toBe(false);
+    // Going offline, and evidence, are more than the time.
+    expect(movesOnlyLastSeen(online, evolve(DEFAULT_POLICY, online, { type: 'WorkerWentOffline', eventId: 'off', occurredAt: at(NOW - 60_000) }))).toBe(false);
+    expect(movesOnlyLastSeen(online, evolve(DEFAULT_POLICY, online, { type: 'OfferExpired', eventId: 'x', occurredAt: at(NOW - 60_000) }))).toBe(false);
   });
 });

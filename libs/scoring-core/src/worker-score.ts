@@ -124,6 +124,22 @@ function evolvePresence(policy: PolicyDocument, p: WorkerScoreState['presence'],
   return { ...closed, online: true, since: closed.online ? closed.since : at, lastSeen: at, firstSeen };
 }
 
+/**
+ * Whether `after` differs from `before` in the time last seen alone (a heartbeat of a worker
+ * already online, or one applied again): the same evidence, counts and presence otherwise.
+ */
+export function movesOnlyLastSeen(before: WorkerScoreState, after: WorkerScoreState): boolean {
+  if (after.evidence !== before.evidence || after.counts !== before.counts) return false;
+  const a = before.presence;
+  const b = after.presence;
+  return a.online === b.online && a.since === b.since && a.firstSeen === b.firstSeen && a.onlineDays === b.onlineDays;
+}
+
+/** `state` with the time last seen replaced: where that time is kept apart from the rest of the state. */
+export function withLastSeen(state: WorkerScoreState, lastSeen: number): WorkerScoreState {
+  return state.presence.lastSeen === lastSeen ? state : { ...state, presence: { ...state.presence, lastSeen } };
+}
+
 /** If heartbeats stopped for the policy's TTL before `at`, the online interval ended then. */
 function closeLapsed(policy: PolicyDocument, p: WorkerScoreState['presence'], at: number): WorkerScoreState['presence'] {
   if (!p.online || p.since === null || p.lastSeen === null) return p;

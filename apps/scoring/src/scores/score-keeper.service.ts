@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TOPICS, type CachedScore, type OfferEvent, type WorkerEvent, type WorkerScored } from '@clearwork/contracts';
 import { applyInUnits, claimEvents, DeadLetterError, enqueue, OutboxRelay, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
 import {
-  changesOf, evolve, isOnline, NEW_WORKER, observationsOf, scoreOf,
+  changesOf, evolve, isOnline, movesOnlyLastSeen, NEW_WORKER, observationsOf, scoreOf,
   type PolicyDocument, type Scores, type ScoringEvent, type WorkerScoreState,
 } from '@clearwork/scoring-core';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -39,8 +39,10 @@ export class ScoreKeeper {
 
   /** Worker events in order, in the caller's transaction; the unit returned holds their writes. */
   async workerEventsIn(m: EntityManager, events: readonly WorkerEvent[], now: Date): Promise<ScoreUnit> {
-    const claimed = await claimEvents(m, SCHEMA, events);
-    const fresh = events.filter((e) => claimed.delete(e.eventId.toLowerCase()));
+    // Heartbeats are not claimed: one applied again moves nothing (presence is latest-wins, see
+    // evolve), and a worker's once a minute made most of the claims.
+    const claimed = await claimEvents(m, SCHEMA, events.filter((e) => e.type !== 'WorkerHeartbeat'));
+    const fresh = events.filter((e) => e.type === 'WorkerHeartbeat' || claimed.delete(e.eventId.toLowerCase()));
     const unit = new ScoreUnit(m, this.store);
     await unit.load({
       workerIds: fresh.map((e) => e.data.workerId),
@@ -199,12 +201,17 @@ export class ScoreKeeper {
       if (isEvidence) unit.addEvidence(record.workerId, e);
       next = evolve(doc, state, e);
     }
-    const scores = scoreOf(doc, next, now.getTime());
     const online = isOnline(doc, next, now.getTime());
     const presenceChanged = online !== record.online;
-    const updated: WorkerRecord = { ...record, state: next, scores, policyVersion: policy.version, online, lastSeenAt: lastSeen(next) };
-    unit.save(updated);
-    if (!isEvidence && !presenceChanged && record.policyVersion === policy.version) return;
+    const quiet = !isEvidence && !presenceChanged && record.policyVersion === policy.version;
+    if (quiet && next === state) return; // nothing moved: a heartbeat older than the last one seen
+    if (quiet && movesOnlyLastSeen(state, next)) {
+      unit.touch({ ...record, state: next, lastSeenAt: lastSeen(next) });
+      return;
+    }
+    const scores = scoreOf(doc, next, now.getTime());
+    unit.save({ ...record, state: next, scores, policyVersion: policy.version, online, lastSeenAt: lastSeen(next) });
+    if (quiet) return;
     const changes = isEvidence && !tooOld ? changesOf(doc, state, next, at) : diffScores(record.scores, scores);
     if (entries.length === 0) entries.push(historyOf(record.workerId, e, policy.version, changes, scores));
     unit.addHistory(entries);

@@ -1,5 +1,5 @@
 import { insertRows, sqlRows } from '@clearwork/platform';
-import type { Scores, ScoringEvent, WorkerScoreState } from '@clearwork/scoring-core';
+import { withLastSeen, type Scores, type ScoringEvent, type WorkerScoreState } from '@clearwork/scoring-core';
 import type { EntityManager } from 'typeorm';
 
 export interface WorkerRecord {
@@ -22,10 +22,14 @@ interface Row {
   last_seen_at: Date | null;
 }
 
+/**
+ * The time last seen is `last_seen_at`'s: a heartbeat that moves nothing else writes that column
+ * alone (see ScoreUnit.touch), and the state's own copy is then older.
+ */
 const toRecord = (r: Row): WorkerRecord => ({
   workerId: r.worker_id,
   registeredAt: r.registered_at.toISOString(),
-  state: r.state,
+  state: r.last_seen_at ? withLastSeen(r.state, r.last_seen_at.getTime()) : r.state,
   policyVersion: r.policy_version,
   scores: r.scores,
   online: r.online,
@@ -47,19 +51,19 @@ export interface HistoryEntry {
 /** SQL for worker score state, evidence and history. */
 export class ScoreStore {
   async lock(m: EntityManager, workerId: string): Promise<WorkerRecord | undefined> {
-    const rows = await sqlRows<Row>(m, `SELECT * FROM scoring.worker_state WHERE worker_id = $1 FOR UPDATE`, [workerId]);
+    const rows = await sqlRows<Row>(m, `SELECT worker_id, registered_at, state, policy_version, scores, online, last_seen_at FROM scoring.worker_state WHERE worker_id = $1 FOR UPDATE`, [workerId]);
     return rows[0] && toRecord(rows[0]);
   }
 
   /** Several workers' rows, locked in id order (so two transactions cannot deadlock on them). */
   async lockMany(m: EntityManager, workerIds: readonly string[]): Promise<WorkerRecord[]> {
     if (workerIds.length === 0) return [];
-    const rows = await sqlRows<Row>(m, `SELECT * FROM scoring.worker_state WHERE worker_id = ANY($1::text[]) ORDER BY worker_id FOR UPDATE`, [workerIds]);
+    const rows = await sqlRows<Row>(m, `SELECT worker_id, registered_at, state, policy_version, scores, online, last_seen_at FROM scoring.worker_state WHERE worker_id = ANY($1::text[]) ORDER BY worker_id FOR UPDATE`, [workerIds]);
     return rows.map(toRecord);
   }
 
   async find(m: EntityManager, workerId: string): Promise<WorkerRecord | undefined> {
-    const rows = await sqlRows<Row>(m, `SELECT * FROM scoring.worker_state WHERE worker_id = $1`, [workerId]);
+    const rows = await sqlRows<Row>(m, `SELECT worker_id, registered_at, state, policy_version, scores, online, last_seen_at FROM scoring.worker_state WHERE worker_id = $1`, [workerId]);
     return rows[0] && toRecord(rows[0]);
   }
 

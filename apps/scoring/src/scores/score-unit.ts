@@ -17,6 +17,8 @@ export class ScoreUnit {
   private readonly records = new Map<string, WorkerRecord>();
   private readonly created = new Map<string, WorkerRecord & { profile: unknown }>();
   private readonly changed = new Set<string>();
+  /** Workers whose time last seen alone moved: only `last_seen_at` is written for them. */
+  private readonly seen = new Set<string>();
   private readonly offeredAt = new Map<string, string>();
   private readonly estimates = new Map<string, number>();
   private evidence: { workerId: string; e: ScoringEvent }[] = [];
@@ -62,6 +64,20 @@ export class ScoreUnit {
     else this.changed.add(r.workerId);
   }
 
+  /**
+   * A change of the time last seen alone (a heartbeat of a worker already online): written as
+   * `last_seen_at` only, which the store reads back into the state, instead of the whole row
+   * (its state and scores, about 1 KB of JSON to parse and log per heartbeat). The stored
+   * scores stay those of the last event that moved them. A full save of the same worker in the
+   * unit writes the time with the rest.
+   */
+  touch(r: WorkerRecord): void {
+    this.records.set(r.workerId, r);
+    const created = this.created.get(r.workerId);
+    if (created) this.created.set(r.workerId, { ...r, profile: created.profile });
+    else this.seen.add(r.workerId);
+  }
+
   addEvidence(workerId: string, e: ScoringEvent): void {
     this.evidence.push({ workerId, e });
   }
@@ -87,7 +103,9 @@ export class ScoreUnit {
     await insertRows(this.m, 'scoring.worker_state', ['worker_id', 'profile', 'registered_at', 'state', 'policy_version', 'scores', 'online', 'last_seen_at'],
       created.map((r) => [r.workerId, r.profile, r.registeredAt, r.state, r.policyVersion, r.scores, r.online, r.lastSeenAt]), 'ON CONFLICT DO NOTHING');
     const changed = [...this.changed].map((id) => this.records.get(id)!);
+    const seen = [...this.seen].filter((id) => !this.changed.has(id)).map((id) => this.records.get(id)!);
     this.changed.clear();
+    this.seen.clear();
     if (changed.length > 0) {
       await sqlRows(this.m,
         `UPDATE scoring.worker_state w SET state = u.state, policy_version = u.policy_version, scores = u.scores, online = u.online,
@@ -96,6 +114,13 @@ export class ScoreUnit {
         [JSON.stringify(changed.map((r) => ({
           worker_id: r.workerId, state: r.state, policy_version: r.policyVersion, scores: r.scores, online: r.online, last_seen_at: r.lastSeenAt,
         })))],
+      );
+    }
+    if (seen.length > 0) {
+      await sqlRows(this.m,
+        `UPDATE scoring.worker_state w SET last_seen_at = u.at, updated_at = now()
+         FROM unnest($1::text[], $2::timestamptz[]) AS u(worker_id, at) WHERE w.worker_id = u.worker_id`,
+        [seen.map((r) => r.workerId), seen.map((r) => r.lastSeenAt)],
       );
     }
     await insertRows(this.m, 'scoring.evidence', ['event_id', 'worker_id', 'type', 'occurred_at', 'input'],
