@@ -51,8 +51,7 @@ export interface HistoryEntry {
 /** SQL for worker score state, evidence and history. */
 export class ScoreStore {
   async lock(m: EntityManager, workerId: string): Promise<WorkerRecord | undefined> {
-    const rows = await sqlRows<Row>(m, `SELECT worker_id, registered_at, state, policy_version, scores, online, last_seen_at FROM scoring.worker_state WHERE worker_id = $1 FOR UPDATE`, [workerId]);
-    return rows[0] && toRecord(rows[0]);
+    return (await this.lockMany(m, [workerId]))[0];
   }
 
   /** Several workers' rows, locked in id order (so two transactions cannot deadlock on them). */

@@ -58,10 +58,7 @@ export class ScoreUnit {
   }
 
   save(r: WorkerRecord): void {
-    this.records.set(r.workerId, r);
-    const created = this.created.get(r.workerId);
-    if (created) this.created.set(r.workerId, { ...r, profile: created.profile });
-    else this.changed.add(r.workerId);
+    this.keep(r, this.changed);
   }
 
   /**
@@ -72,10 +69,15 @@ export class ScoreUnit {
    * unit writes the time with the rest.
    */
   touch(r: WorkerRecord): void {
+    this.keep(r, this.seen);
+  }
+
+  /** Holds `r` as the worker's row; a worker created in this unit is inserted as it is, else `pending` marks how it is written. */
+  private keep(r: WorkerRecord, pending: Set<string>): void {
     this.records.set(r.workerId, r);
     const created = this.created.get(r.workerId);
     if (created) this.created.set(r.workerId, { ...r, profile: created.profile });
-    else this.seen.add(r.workerId);
+    else pending.add(r.workerId);
   }
 
   addEvidence(workerId: string, e: ScoringEvent): void {
