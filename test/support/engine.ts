@@ -33,6 +33,9 @@ export const CONSUMER_GROUPS: readonly { readonly name: string; readonly group: 
 ];
 
 /** The three services as separate processes, on a scratch database and their own consumer groups. */
+/** Ports fetch refuses to connect to (the WHATWG Fetch standard's "bad ports" from 1024 up). */
+export const FETCH_BLOCKED_PORTS: ReadonlySet<number> = new Set([1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080]);
+
 export class Engine {
   readonly runId = `e2e${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   ports: Record<ServiceName, number>;
@@ -51,7 +54,10 @@ export class Engine {
     return { dispatcher: base + 1, scoring: base + 2, audit: base + 3 };
   }
 
-  /** Moves the ports on until none of them (nor the extra instances' range) is taken by another program. */
+  /**
+   * Moves the ports on until none of them (nor the extra instances' range) is taken by another
+   * program or refused by fetch (its blocked ports, such as 4190: "bad port" before any request).
+   */
   private async choosePorts(): Promise<void> {
     const taken = (port: number) =>
       new Promise<boolean>((resolve) => {
@@ -60,7 +66,7 @@ export class Engine {
       });
     for (let attempt = 0; attempt < 50; attempt++) {
       const candidates = [1, 2, 3, 13, 14, 15, 16].map((d) => this.basePort + d);
-      if (!(await Promise.all(candidates.map(taken))).some(Boolean)) break;
+      if (!candidates.some((port) => FETCH_BLOCKED_PORTS.has(port)) && !(await Promise.all(candidates.map(taken))).some(Boolean)) break;
       this.basePort = 4100 + Math.floor(Math.random() * 800);
     }
     this.ports = Engine.portsFrom(this.basePort);
