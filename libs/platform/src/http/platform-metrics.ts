@@ -7,6 +7,7 @@ export class PlatformMetrics {
   readonly messagesConsumed: Counter<'topic' | 'outcome'>;
   readonly deadLetters: Counter<'topic' | 'kind'>;
   readonly messageDuration: Histogram<'topic'>;
+  readonly batchDuration: Histogram<'topic'>;
   readonly outboxPublished: Counter<'topic'>;
   readonly kafkaRequests: Counter<'client' | 'api'>;
   /** Fed by the Kafka transport as it handles batches; read on each scrape. */
@@ -29,9 +30,16 @@ export class PlatformMetrics {
     });
     this.messageDuration = new Histogram({
       name: 'clearwork_message_duration_seconds',
-      help: 'Time to validate and handle one consumed message',
+      help: 'Time to validate and handle one consumed message (a message handled in a batch counts its share of the batch: the sum is the time spent handling, the count the messages)',
       labelNames: ['topic'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+    this.batchDuration = new Histogram({
+      name: 'clearwork_batch_duration_seconds',
+      help: "Time to validate and handle one call of a batch handler (fetched messages handled together); the sum's rate is the share of time the consumer is busy",
+      labelNames: ['topic'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [this.registry],
     });
     this.outboxPublished = new Counter({

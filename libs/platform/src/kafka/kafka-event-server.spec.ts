@@ -22,6 +22,7 @@ function aBatch(partition: number, messages: KafkaMessage[], resolved: string[],
 
 function aServer(joinPartitions: boolean, extras: object, handler: (events: readonly BatchedEvent[]) => Promise<unknown>) {
   const published: OutgoingMessage[] = [];
+  const metrics = new PlatformMetrics('test');
   const publisher = { publish: async (events: OutgoingMessage[]) => void published.push(...events) } as unknown as EventPublisher;
   const server = new KafkaEventServer({
     kafka: {} as Kafka,
@@ -30,12 +31,19 @@ function aServer(joinPartitions: boolean, extras: object, handler: (events: read
     sessionTimeoutMs: 30_000,
     commitIntervalMs: 0,
     publisher,
-    metrics: new PlatformMetrics('test'),
+    metrics,
     joinPartitions,
   });
   server.addHandler(TOPICS.tasks, handler as never, true, extras);
   const take = (payload: EachBatchPayload) => (server as unknown as { handleBatch(p: EachBatchPayload): Promise<void> }).handleBatch(payload);
-  return { take, published };
+  return { take, published, metrics };
+}
+
+/** A histogram's count and sum for the tasks topic, as a scrape reads them. */
+async function histogram(metrics: PlatformMetrics, name: string): Promise<{ count: number; sum: number }> {
+  const { values } = await metrics.registry.getSingleMetric(name)!.get();
+  const of = (suffix: string) => values.find((v) => (v as { metricName?: string }).metricName === `${name}_${suffix}` && v.labels.topic === TOPICS.tasks)?.value ?? 0;
+  return { count: of('count'), sum: of('sum') };
 }
 
 describe('KafkaEventServer batch handlers', () => {
@@ -52,6 +60,18 @@ describe('KafkaEventServer batch handlers', () => {
     ]);
     expect(calls).toEqual([['0@10', '0@11', '3@7', '1@4', '1@5']]);
     expect(resolved.sort()).toEqual(['0@11', '1@5', '3@7']);
+  });
+
+  it('counts every message handled in a batch, and each call of the handler, with the time they took', async () => {
+    const { take, metrics } = aServer(true, batchHandler(3), async () => new Promise((resolve) => setTimeout(resolve, 20)));
+    await Promise.all([take(aBatch(0, [message(1, events[0]), message(2, events[1]), message(3, events[2])], [])), take(aBatch(1, [message(1, events[3]), message(2, events[4])], []))]);
+    const perMessage = await histogram(metrics, 'clearwork_message_duration_seconds');
+    const perCall = await histogram(metrics, 'clearwork_batch_duration_seconds');
+    // Five messages in two calls (three, then two): the messages' time adds up to the calls'.
+    expect(perMessage.count).toBe(5);
+    expect(perCall.count).toBe(2);
+    expect(perCall.sum).toBeGreaterThanOrEqual(0.035);
+    expect(perMessage.sum).toBeCloseTo(perCall.sum, 6);
   });
 
   it('calls once per partition when joining is off', async () => {
