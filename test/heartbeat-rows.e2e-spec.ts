@@ -15,13 +15,13 @@ const ROUNDS = 10;
 
 const TABLES = [
   {
-    name: 'dispatcher.workers', schema: 'dispatcher', table: 'workers', migrations: DISPATCHER_MIGRATIONS,
+    schema: 'dispatcher', table: 'workers', migrations: DISPATCHER_MIGRATIONS,
     insert: `INSERT INTO dispatcher.workers (worker_id, skills, languages, qualifications, capacity)
              SELECT 'w' || i, ARRAY['plumbing', 'electrical', 'carpentry'], ARRAY['en', 'fr'], ARRAY['licensed'], 2 FROM generate_series(1, $1) AS i`,
     heartbeat: `UPDATE dispatcher.workers SET online = true, last_seen_at = clock_timestamp(), updated_at = now() WHERE worker_id = 'w' || $1`,
   },
   {
-    name: 'scoring.worker_state', schema: 'scoring', table: 'worker_state', migrations: SCORING_MIGRATIONS,
+    schema: 'scoring', table: 'worker_state', migrations: SCORING_MIGRATIONS,
     // About the size of a worker's state and scores in the benchmark's runs (1.2 KB a row).
     insert: `INSERT INTO scoring.worker_state (worker_id, profile, registered_at, state, policy_version, scores)
              SELECT 'w' || i, '{"skills":["plumbing"]}', now(), jsonb_build_object('offers', repeat('x', 1000)), 1, '{"quality":0.5}' FROM generate_series(1, $1) AS i`,
@@ -29,7 +29,7 @@ const TABLES = [
   },
 ] as const;
 
-describe.each(TABLES)('$name, written again by every heartbeat', ({ schema, table, migrations, insert, heartbeat }) => {
+describe.each(TABLES.map((t) => ({ ...t, name: `${t.schema}.${t.table}` })))('$name, written again by every heartbeat', ({ name, schema, migrations, insert, heartbeat }) => {
   let db: { url: string; drop: () => Promise<void> };
   let dataSource: DataSource;
 
@@ -44,15 +44,15 @@ describe.each(TABLES)('$name, written again by every heartbeat', ({ schema, tabl
     await db?.drop();
   });
 
-  const pages = async () => Number((await sqlRows<{ n: string }>(dataSource.manager, `SELECT pg_relation_size($1::regclass) / current_setting('block_size')::int AS n`, [`${schema}.${table}`]))[0].n);
+  const pages = async () => Number((await sqlRows<{ n: string }>(dataSource.manager, `SELECT pg_relation_size($1::regclass) / current_setting('block_size')::int AS n`, [name]))[0].n);
 
   it('has its pages filled to half', async () => {
-    const [{ reloptions }] = await sqlRows<{ reloptions: string[] | null }>(dataSource.manager, `SELECT reloptions FROM pg_class WHERE oid = $1::regclass`, [`${schema}.${table}`]);
+    const [{ reloptions }] = await sqlRows<{ reloptions: string[] | null }>(dataSource.manager, `SELECT reloptions FROM pg_class WHERE oid = $1::regclass`, [name]);
     expect(reloptions).toContain('fillfactor=50');
   });
 
   it(`keeps its size through ${ROUNDS} rounds of heartbeats with no vacuum`, async () => {
-    await dataSource.query(`ALTER TABLE ${schema}.${table} SET (autovacuum_enabled = false)`);
+    await dataSource.query(`ALTER TABLE ${name} SET (autovacuum_enabled = false)`);
     await dataSource.query(insert, [WORKERS]);
     const before = await pages();
     for (let round = 0; round < ROUNDS; round++) {

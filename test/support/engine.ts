@@ -32,10 +32,10 @@ export const CONSUMER_GROUPS: readonly { readonly name: string; readonly group: 
   { name: 'audit', group: 'audit', topics: TOPICS_READ_BY.audit },
 ];
 
-/** The three services as separate processes, on a scratch database and their own consumer groups. */
 /** Ports fetch refuses to connect to (the WHATWG Fetch standard's "bad ports" from 1024 up). */
 export const FETCH_BLOCKED_PORTS: ReadonlySet<number> = new Set([1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080]);
 
+/** The three services as separate processes, on a scratch database and their own consumer groups. */
 export class Engine {
   readonly runId = `e2e${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   ports: Record<ServiceName, number>;
