@@ -108,6 +108,38 @@ describe('StandingPools', () => {
     expect(view(await pool(later))).toEqual(view(await fromScratch(later)));
   });
 
+  it('makes a pool again with every change since it was last asked for, however many units passed in between', async () => {
+    const { redis, index, ledger, pool, fromScratch } = await setUp(60_000);
+    const both = ['image-labelling', 'transcription'];
+    for (const id of ['w-1', 'w-2']) index.put({ workerId: id, skills: both });
+    const pools = new StandingPools(index as unknown as CandidateIndex, new HotStateReader(redis as unknown as Redis), ledger, 60_000);
+    const ask = async (skills: readonly string[], at = T0) => (await pools.pools([skills], new Date(at), TTL)).values().next().value!;
+    const scratch = async (skills: readonly string[], at = T0) => (await new StandingPools(index as unknown as CandidateIndex, new HotStateReader(redis as unknown as Redis), ledger, 60_000).pools([skills], new Date(at), TTL)).values().next().value!;
+    const wideBefore = await ask(SKILLS);
+    const narrowBefore = await ask(both);
+    const narrowSeen = view(narrowBefore);
+
+    // Units that rank only in the wide pool, while workers of both pools change.
+    expect(await ledger.claim('w-1', 2)).toBe(true);
+    await ask(SKILLS);
+    index.put({ workerId: 'w-2', capacity: 3 });
+    await ask(SKILLS);
+    index.put({ workerId: 'w-1', scores: { quality: 0.8, latency: 0.5, availability: 0.5 } });
+    index.put({ workerId: 'w-2', capacity: 2 }); // back as it was
+    index.put({ workerId: 'w-2', lastSeenMs: T0 + 1_000 }); // a heartbeat: no line moves
+    const wide = await ask(SKILLS);
+    expect(view(wide)).toEqual(view(await scratch(SKILLS)));
+    expect(wide.digest).not.toBe(wideBefore.digest);
+
+    // The narrow pool, asked for again, holds every change made meanwhile; the one handed out before is as it was.
+    const narrow = await ask(both);
+    expect(view(narrow)).toEqual(view(await scratch(both)));
+    expect(narrow.members.map((c) => [c.workerId, c.activeTasks, c.capacity, c.scores.quality])).toEqual([['w-1', 1, 2, 0.8], ['w-2', 0, 2, 0.5]]);
+    expect(view(narrowBefore)).toEqual(narrowSeen);
+    expect(await ask(both)).toBe(narrow);
+    expect(view(await pool())).toEqual(view(await fromScratch()));
+  });
+
   it('hands back the same pool, unchanged, when nothing changed', async () => {
     const { pool } = await setUp(60_000);
     const first = await pool();

@@ -34,6 +34,8 @@ interface Standing {
   active: number;
   score: CachedScore | undefined;
   candidate: Candidate;
+  /** The line its pools' digests hold (see `lineOf`), and its hash. */
+  text: string;
   line: Buffer;
   /** Keys of the pools holding them. */
   readonly pools: Set<string>;
@@ -57,12 +59,17 @@ export const HOT_STATE_MAX_AGE_MS = 5_000;
  * a share of everyone else's counters and scores, so that none goes unread longer than
  * `maxAgeMs`. Only what another process changed in Redis (another dispatcher's claims, a new
  * score) can be seen that late; a claim is checked by Redis itself, so a stale count can cost a
- * refused claim, never a worker over capacity. Only the pools holding a changed worker are
- * copied and their digests computed again, from the members' line hashes.
+ * refused claim, never a worker over capacity. A changed worker's pools are marked, and a
+ * marked pool is copied with its changes, and its digest computed again from the members' line
+ * hashes, when a unit next asks for it: a worker sits in many pools, and a unit ranks in one or
+ * two of them (copying every pool of every changed worker, each unit copied some 25,000 members
+ * with 20,000 workers).
  */
 export class StandingPools {
   private readonly workers = new Map<string, Standing>();
   private built = new Map<string, BuiltPool>();
+  /** Per pool key, the held workers whose line changed since that pool was last made. */
+  private readonly marked = new Map<string, Set<string>>();
   /** Every worker held, for reading their hot state in turn. */
   private readonly order: string[] = [];
   private cursor = 0;
@@ -98,7 +105,25 @@ export class StandingPools {
     const keys = new Map(skillSets.map((s) => [skillKey(s), s] as const));
     const missing = [...keys].filter(([key]) => !this.built.has(key));
     if (missing.length > 0) await this.build(missing);
+    for (const key of keys.keys()) this.applyMarks(key);
     return new Map([...keys.keys()].map((key) => [key, this.built.get(key)!]));
+  }
+
+  /** Makes the pool of `key` again with the changes marked on it, if any: a copy, so the pool units hold stays as it was. */
+  private applyMarks(key: string): void {
+    const ids = this.marked.get(key);
+    if (!ids) return;
+    this.marked.delete(key);
+    const before = this.built.get(key)!;
+    const members = before.members.slice();
+    const lines = Buffer.from(before.lines);
+    for (const id of ids) {
+      const s = this.workers.get(id)!;
+      const at = before.positions.get(id)!;
+      members[at] = s.candidate;
+      s.line.copy(lines, at * 32);
+    }
+    this.built.set(key, builtPool(members, before.positions, lines));
   }
 
   /** Applies what changed since the last unit, copying the pools it touches. */
@@ -116,6 +141,7 @@ export class StandingPools {
       // Someone joined or changed skills: pools are built again, from the workers held.
       this.membership = this.index.membershipVersion;
       this.built = new Map();
+      this.marked.clear();
       for (const s of this.workers.values()) s.pools.clear();
     }
     for (const id of changed) this.workers.get(id)!.source = this.index.get(id) ?? this.workers.get(id)!.source;
@@ -147,28 +173,22 @@ export class StandingPools {
       }
     }
 
-    const copied = new Map<string, Pick<BuiltPool, 'members' | 'positions' | 'lines'>>();
     for (const id of changed) {
       const s = this.workers.get(id)!;
       const candidate = this.candidateOf(s);
       this.noteLapse(s.source, candidate);
-      const line = lineHash(s.source, candidate);
-      if (line.equals(s.line)) continue;
+      // Most changes read are heartbeats, which move nothing a line holds: compared as text, hashed only when it moved.
+      const text = lineOf(s.source, candidate);
+      if (text === s.text) continue;
       s.candidate = candidate;
-      s.line = line;
+      s.text = text;
+      s.line = sha256Of(text);
       for (const key of s.pools) {
-        let pool = copied.get(key);
-        if (!pool) {
-          const before = this.built.get(key)!;
-          pool = { members: before.members.slice(), positions: before.positions, lines: Buffer.from(before.lines) };
-          copied.set(key, pool);
-        }
-        const at = pool.positions.get(id)!;
-        pool.members[at] = candidate;
-        line.copy(pool.lines, at * 32);
+        const ids = this.marked.get(key);
+        if (ids) ids.add(id);
+        else this.marked.set(key, new Set([id]));
       }
     }
-    for (const [key, pool] of copied) this.built.set(key, builtPool(pool.members, pool.positions, pool.lines));
   }
 
   /** A share of the workers held, in turn, so that each is read at least every `maxAgeMs`. */
@@ -192,9 +212,10 @@ export class StandingPools {
     const hot = await this.hot.read(fresh);
     for (const id of fresh) {
       const source = this.index.get(id)!;
-      const s: Standing = { source, active: hot.active.get(id) ?? 0, score: hot.scores.get(id), candidate: undefined!, line: undefined!, pools: new Set() };
+      const s: Standing = { source, active: hot.active.get(id) ?? 0, score: hot.scores.get(id), candidate: undefined!, text: '', line: undefined!, pools: new Set() };
       s.candidate = this.candidateOf(s);
-      s.line = lineHash(source, s.candidate);
+      s.text = lineOf(source, s.candidate);
+      s.line = sha256Of(s.text);
       this.noteLapse(source, s.candidate);
       this.workers.set(id, s);
       this.order.push(id);
@@ -252,8 +273,8 @@ function lineOf(w: IndexedWorker, c: Candidate): string {
   return `${w.digestHead}\t${c.activeTasks}\t${c.online ? 1 : 0}\t${c.suspended ? 1 : 0}\t${quality}\t${latency}\t${availability}\t${c.qualityEvidence}\t${w.digestTail}\n`;
 }
 
-function lineHash(w: IndexedWorker, c: Candidate): Buffer {
-  return createHash('sha256').update(lineOf(w, c)).digest();
+function sha256Of(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
 }
 
 function sha256(data: Buffer): string {
