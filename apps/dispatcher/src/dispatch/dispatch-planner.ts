@@ -394,19 +394,28 @@ export class DispatchView {
     // The pool's members are shared with other units and rest at a queue share of 0: the shares
     // of this queue's recent offerees and this unit's offers are set for the ranking and taken off
     // after, which touches the few workers concerned rather than every member.
-    const inPool = <T>(entries: Iterable<[string, T]>) => [...entries].flatMap(([id, v]) => (positions.has(id) ? [[candidates[positions.get(id)!], v, positions.get(id)!] as const] : []));
+    // Members among `counts` (by worker id) with a count above 0: a loop with no garbage per
+    // entry, as a unit's offers grow both maps for each attempt after them.
+    const inPool = (counts: ReadonlyMap<string, number>) => {
+      const found: (readonly [MutableCandidate, number, number])[] = [];
+      counts.forEach((n, id) => {
+        const at = n > 0 ? positions.get(id) : undefined;
+        if (at !== undefined) found.push([candidates[at], n, at]);
+      });
+      return found;
+    };
     // The hard rules as they stand for the pool (read before this unit's offers are added to it),
     // and the members whose facts differ for this attempt, checked afresh.
     const rules = pool && !everyone ? this.orders.rulesOf(key, pool, task) : undefined;
-    const recheck: number[] = [];
-    for (const ids of [context.task.excludedWorkerIds, onTask, declined, this.offeredTo.keys()]) {
+    const sharing = shares.sample > 0 ? inPool(shares.counts) : [];
+    const taken = inPool(this.offeredTo);
+    const recheck: number[] = taken.map(([, , at]) => at);
+    for (const ids of [context.task.excludedWorkerIds, onTask, declined]) {
       for (const id of ids) {
         const at = positions.get(id);
         if (at !== undefined) recheck.push(at);
       }
     }
-    const sharing = shares.sample > 0 ? inPool(shares.counts) : [];
-    const taken = inPool(this.offeredTo);
     for (const [c, n] of sharing) c.queueShare = n / shares.sample;
     for (const [c, n] of taken) c.activeTasks += n;
     let ranking: Ranking;
