@@ -77,23 +77,37 @@ export class CapacityLedger {
   onWaitedWhileLost?: () => void;
   /** Claims refused because the counters were gone, since start. */
   lostClaims = 0;
-  /** Workers whose counter this process changed (or tried to) since `takeChanged` last emptied it. */
-  private changed = new Set<string>();
+  /**
+   * Workers whose counter this process changed (or tried to) since `takeChanged` last emptied
+   * them, with the count the script's answer gave, or undefined where it gave none (a refused
+   * claim, a correction by the reconciler).
+   */
+  private changed = new Map<string, number | undefined>();
 
   /**
    * The workers whose counter this process changed since the last call, noted once Redis had
-   * answered: a read sent after this call sees those changes (DispatchPlanner's standing pools
-   * read them again).
+   * answered: `counts` those whose script's answer gave the new count, `unknown` those to read
+   * again (a read sent after this call sees every one of those changes). DispatchPlanner's
+   * standing pools take them before each unit.
    */
-  takeChanged(): string[] {
-    const ids = [...this.changed];
+  takeChanged(): { counts: Map<string, number>; unknown: string[] } {
+    const counts = new Map<string, number>();
+    const unknown: string[] = [];
+    for (const [id, count] of this.changed) {
+      if (count === undefined) unknown.push(id);
+      else counts.set(id, count);
+    }
     this.changed.clear();
-    return ids;
+    return { counts, unknown };
   }
 
-  /** Notes counters changed outside the claim and release scripts (the reconciler's corrections). */
+  /** Notes counters changed outside the claim and release scripts (the reconciler's corrections): read again, their counts unknown. */
   noteChanged(workerIds: Iterable<string>): void {
-    for (const id of workerIds) this.changed.add(id);
+    for (const id of workerIds) this.answered(id, undefined);
+  }
+
+  private answered(workerId: string, count: number | undefined): void {
+    this.changed.set(workerId, count);
   }
 
   /**
@@ -103,7 +117,7 @@ export class CapacityLedger {
    */
   async claim(workerId: string, capacity: number): Promise<boolean> {
     const result = await this.redis.claimSlot(this.key(workerId), LEDGER_SENTINEL, capacity);
-    this.changed.add(workerId);
+    this.answered(workerId, result >= 0 ? result : undefined);
     return this.granted([result])[0];
   }
 
@@ -117,7 +131,10 @@ export class CapacityLedger {
     const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { claimSlot(key: string, sentinel: string, capacity: number): unknown };
     for (const c of claims) pipeline.claimSlot(this.key(c.workerId), LEDGER_SENTINEL, c.capacity);
     const results = (await pipeline.exec()) ?? [];
-    this.noteChanged(claims.map((c) => c.workerId));
+    claims.forEach((c, i) => {
+      const [error, result] = results[i] ?? [new Error('no answer')];
+      this.answered(c.workerId, !error && typeof result === 'number' && result >= 0 ? result : undefined);
+    });
     const failed = results.find(([error]) => error);
     if (failed) throw failed[0];
     return this.granted(results.map(([, result]) => result as number));
@@ -134,8 +151,7 @@ export class CapacityLedger {
   }
 
   async release(workerId: string): Promise<void> {
-    await this.redis.releaseSlot(this.key(workerId));
-    this.changed.add(workerId);
+    this.answered(workerId, await this.redis.releaseSlot(this.key(workerId)));
   }
 
   /** Frees one slot per entry (a worker may appear more than once), in one round trip. */
@@ -144,9 +160,12 @@ export class CapacityLedger {
     if (workerIds.length === 1) return this.release(workerIds[0]);
     const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { releaseSlot(key: string): unknown };
     for (const id of workerIds) pipeline.releaseSlot(this.key(id));
-    const results = await pipeline.exec();
-    this.noteChanged(workerIds);
-    const failed = results?.find(([error]) => error);
+    const results = (await pipeline.exec()) ?? [];
+    workerIds.forEach((id, i) => {
+      const [error, result] = results[i] ?? [new Error('no answer')];
+      this.answered(id, !error && typeof result === 'number' ? result : undefined);
+    });
+    const failed = results.find(([error]) => error);
     if (failed) throw failed[0];
   }
 }

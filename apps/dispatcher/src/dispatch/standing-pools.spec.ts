@@ -140,6 +140,55 @@ describe('StandingPools', () => {
     expect(view(await pool())).toEqual(view(await fromScratch()));
   });
 
+  it("reads the share due ahead, for the next unit: a unit waits for Redis only for counts its process's scripts did not give", async () => {
+    const { redis, index, ledger } = await setUp(60_000);
+    const reader = new HotStateReader(redis as unknown as Redis);
+    const reads: string[][] = [];
+    const read = reader.read.bind(reader);
+    reader.read = (ids) => {
+      reads.push([...ids]);
+      return read(ids);
+    };
+    const pools = new StandingPools(index as unknown as CandidateIndex, reader, ledger, 60_000);
+    const ask = async () => (await pools.pools([SKILLS], new Date(T0), TTL)).values().next().value!;
+    await ask();
+    await ask();
+
+    // Claims and releases answer with the count: taken as the scripts gave it, with no read in the unit.
+    expect(await ledger.claim('w-1', 2)).toBe(true);
+    expect(await ledger.claimMany([{ workerId: 'w-2', capacity: 2 }, { workerId: 'w-2', capacity: 2 }])).toEqual([true, true]);
+    await ledger.releaseMany(['w-2', 'w-3']);
+    reads.length = 0;
+    expect((await ask()).members.map((c) => c.activeTasks)).toEqual([1, 1, 0]);
+    // The one read is the next share's, sent for the next unit (a share of a 60 s round is one worker here).
+    expect(reads.map((ids) => ids.length)).toEqual([1]);
+
+    // A refused claim gives no count: that worker is read in the unit.
+    await redis.set('active:w-3', '2'); // another process filled w-3
+    expect(await ledger.claim('w-3', 2)).toBe(false);
+    reads.length = 0;
+    expect((await ask()).members[2].activeTasks).toBe(2);
+    expect(reads[0]).toEqual(['w-3']);
+
+    // Another process's change is seen when its turn comes round, through the share read ahead.
+    await redis.set('active:w-1', '2');
+    let seen = 0;
+    for (let unit = 0; unit < 10 && seen !== 2; unit++) seen = (await ask()).members[0].activeTasks;
+    expect(seen).toBe(2);
+  });
+
+  it('reads the share due in the unit when the one read ahead is too old to use', async () => {
+    const { redis, index, ledger } = await setUp(50);
+    const pools = new StandingPools(index as unknown as CandidateIndex, new HotStateReader(redis as unknown as Redis), ledger, 50);
+    const ask = async () => (await pools.pools([SKILLS], new Date(T0), TTL)).values().next().value!;
+    await ask();
+    await ask(); // reads a share ahead
+    await redis.set('active:w-1', '1');
+    await redis.set('active:w-2', '2');
+    await sleep(60); // more than the 10 ms a read ahead may be old, and the whole round due
+    expect((await ask()).members.map((c) => c.activeTasks)).toEqual([1, 2, 0]);
+  });
+
   it('hands back the same pool, unchanged, when nothing changed', async () => {
     const { pool } = await setUp(60_000);
     const first = await pool();

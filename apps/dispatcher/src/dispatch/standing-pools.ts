@@ -4,7 +4,7 @@ import type { CachedScore } from '@clearwork/contracts';
 import type { Candidate } from '@clearwork/matching-core';
 import { isOnline, skillKey, type CandidateIndex, type IndexedWorker } from '../workers/candidate-index';
 import type { CapacityLedger } from './capacity-ledger';
-import type { HotStateReader } from './worker-hot-state';
+import type { HotState, HotStateReader } from './worker-hot-state';
 
 /**
  * A skill set's pool as units see it: never changed once handed out (a change makes a new one),
@@ -49,14 +49,24 @@ interface Standing {
 export const HOT_STATE_MAX_AGE_MS = 5_000;
 
 /**
+ * The share of workers due for reading is read at the end of a unit, for the next one: units
+ * then wait for Redis only for what their own process changed and Redis did not count for it (a
+ * refused claim). A read older than this share of `maxAgeMs` when the next unit comes (units
+ * are far apart) is made again in that unit instead, so none goes unread much longer than
+ * `maxAgeMs`.
+ */
+const AHEAD_SHARE = 0.2;
+
+/**
  * The candidates of every pool a dispatcher has ranked, kept between units instead of rebuilt
  * for each: with 20,000 workers a unit used to read thousands of counters and scores from Redis
  * and hash thousands of lines before its first decision.
  *
  * Each unit first brings them up to date: workers whose row the candidate index read again
  * (profile, presence, scores in PostgreSQL), workers whose capacity counter this process changed
- * (its claims and releases, read back from Redis), workers whose heartbeat lapsed since, and
- * a share of everyone else's counters and scores, so that none goes unread longer than
+ * (its claims and releases, at the count the script answered; read again where it gave none),
+ * workers whose heartbeat lapsed since, and a share of everyone's counters and scores, read
+ * ahead by the unit before (AHEAD_SHARE), so that none goes unread much longer than
  * `maxAgeMs`. Only what another process changed in Redis (another dispatcher's claims, a new
  * score) can be seen that late; a claim is checked by Redis itself, so a stale count can cost a
  * refused claim, never a worker over capacity. A changed worker's pools are marked, and a
@@ -82,6 +92,8 @@ export class StandingPools {
   /** When the next heartbeat of a worker held as online lapses. */
   private nextLapseMs = -Infinity;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The read of the next share of workers, sent at the end of the last unit. */
+  private ahead?: { readonly ids: readonly string[]; readonly sentAt: number; readonly read: Promise<HotState | undefined> };
 
   constructor(
     private readonly index: CandidateIndex,
@@ -146,21 +158,30 @@ export class StandingPools {
     }
     for (const id of changed) this.workers.get(id)!.source = this.index.get(id) ?? this.workers.get(id)!.source;
 
-    const reread = new Set(this.ledger.takeChanged().filter((id) => this.workers.has(id)));
-    for (const id of this.dueForReading()) reread.add(id);
+    const take = (id: string, active: number, score: CachedScore | undefined) => {
+      const s = this.workers.get(id)!;
+      if (active === s.active && score === s.score) return;
+      s.active = active;
+      s.score = score;
+      changed.add(id);
+    };
+    // The share read ahead at the end of the last unit, if it is recent enough; else read now.
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const swept = ahead && performance.now() - ahead.sentAt <= this.maxAgeMs * AHEAD_SHARE ? await ahead.read : undefined;
+    const reread = new Set<string>(swept ? [] : [...(ahead?.ids ?? []), ...this.dueForReading()]);
+    if (swept) for (const id of ahead!.ids) take(id, swept.active.get(id) ?? 0, swept.scores.get(id));
+    // Then this process's own changes: every claim or release answered after that read was sent
+    // (or the last unit took its changes, before) is among them, and counts over what it read.
+    const own = this.ledger.takeChanged();
+    for (const [id, count] of own.counts) if (this.workers.has(id)) take(id, count, this.workers.get(id)!.score);
+    for (const id of own.unknown) if (this.workers.has(id)) reread.add(id);
     if (reread.size > 0) {
       const ids = [...reread];
       const hot = await this.hot.read(ids);
-      for (const id of ids) {
-        const s = this.workers.get(id)!;
-        const active = hot.active.get(id) ?? 0;
-        const score = hot.scores.get(id);
-        if (active === s.active && score === s.score) continue;
-        s.active = active;
-        s.score = score;
-        changed.add(id);
-      }
+      for (const id of ids) take(id, hot.active.get(id) ?? 0, hot.scores.get(id));
     }
+    this.readAhead();
 
     this.clockMs = Math.max(this.clockMs, nowMs);
     if (ttlSeconds !== this.ttlSeconds || this.clockMs >= this.nextLapseMs) {
@@ -189,6 +210,17 @@ export class StandingPools {
         else this.marked.set(key, new Set([id]));
       }
     }
+  }
+
+  /**
+   * Sends the read of the next share of the workers held, for the next unit to take without
+   * waiting for Redis (see AHEAD_SHARE). A read that fails is made again by that unit.
+   */
+  private readAhead(): void {
+    const ids = this.dueForReading();
+    if (ids.length === 0) return;
+    const read = this.hot.read(ids).catch(() => undefined);
+    this.ahead = { ids, sentAt: performance.now(), read };
   }
 
   /** A share of the workers held, in turn, so that each is read at least every `maxAgeMs`. */
