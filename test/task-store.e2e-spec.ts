@@ -140,31 +140,51 @@ describe('TaskStore against PostgreSQL', () => {
     expect(await recent.offerees(pg.dataSource.manager, ['q-busy'], 2)).toEqual(await workersOf(store.recentOffersMany(pg.dataSource.manager, ['q-busy'], 2)));
     expect(loads.length).toBe(5);
   });
-  it('claims a run of TaskPosted events and stores the first claimed event of each task, in one statement', async () => {
+  it('stores a run of TaskPosted events with the records and events of the tasks it stored, in one statement', async () => {
+    const none: RecordRows = { decisions: [], offers: [], replicas: [] };
     const a = aTaskPosted({ taskId: 'cl-1', replicas: 2 });
     const b = aTaskPosted({ taskId: 'cl-2' });
     // The same event again, its id in capitals and other data: it counts at its first place only.
     const aAgain = { ...aTaskPosted({ taskId: 'cl-3' }), eventId: a.eventId.toUpperCase() };
     const c = aTaskPosted({ taskId: 'cl-1', queue: 'other' }); // another event posting cl-1
-    const first = await store.claimAndInsertTasks(pg.dataSource.manager, [a, b, aAgain, c]);
-    expect(first.claimed).toEqual(new Set([a.eventId, b.eventId, c.eventId]));
+    const planned: RecordRows = {
+      decisions: [{ decisionId: 'd-cl-1', taskId: 'cl-1', replica: 1, attempt: 1, decidedAt: '2026-12-01T10:00:00.000Z', record: { taskId: 'cl-1' } }],
+      offers: [{ offerId: 'o-cl-1', taskId: 'cl-1', queue: 'labelling', replica: 1, attempt: 1, workerId: 'w-1', decisionId: 'd-cl-1', expiresAt: '2026-12-01T10:01:00.000Z' }],
+      replicas: [{ taskId: 'cl-1', replica: 1, state: 'offered', attempts: 1, workerId: 'w-1' }],
+    };
+    const outbox = (taskId: string, i: number) => ({ topic: 'gig.offers.v1', key: taskId, value: { eventId: `00000000-0000-4000-8000-0000000001${i}`, taskId } });
+    const first = await store.postTasks(pg.dataSource.manager, [a, b, aAgain, c], planned, [outbox('cl-1', 10), outbox('cl-3', 11), outbox('cl-2', 12), outbox('cl-1', 13)]);
+    expect(first.prior).toEqual(new Set());
+    expect(first.claimed).toEqual(new Set([a.eventId, b.eventId]));
     expect(first.inserted).toEqual(new Set(['cl-1', 'cl-2']));
     const tasks = await pg.writer.query(`SELECT task_id, queue FROM dispatcher.tasks WHERE task_id LIKE 'cl-%' ORDER BY task_id`);
     expect(tasks.rows).toEqual([{ task_id: 'cl-1', queue: 'labelling' }, { task_id: 'cl-2', queue: 'labelling' }]);
-    const replicas = await pg.writer.query(`SELECT task_id, replica, state FROM dispatcher.task_replicas WHERE task_id LIKE 'cl-%' ORDER BY task_id, replica`);
+    const replicas = await pg.writer.query(`SELECT task_id, replica, state, attempts, worker_id FROM dispatcher.task_replicas WHERE task_id LIKE 'cl-%' ORDER BY task_id, replica`);
     expect(replicas.rows).toEqual([
-      { task_id: 'cl-1', replica: 1, state: 'waiting' }, { task_id: 'cl-1', replica: 2, state: 'waiting' }, { task_id: 'cl-2', replica: 1, state: 'waiting' },
+      { task_id: 'cl-1', replica: 1, state: 'offered', attempts: 1, worker_id: 'w-1' },
+      { task_id: 'cl-1', replica: 2, state: 'waiting', attempts: 0, worker_id: null },
+      { task_id: 'cl-2', replica: 1, state: 'waiting', attempts: 0, worker_id: null },
     ]);
+    expect((await pg.writer.query(`SELECT decision_id FROM dispatcher.decisions WHERE task_id LIKE 'cl-%'`)).rows).toEqual([{ decision_id: 'd-cl-1' }]);
+    expect((await pg.writer.query(`SELECT offer_id, state FROM dispatcher.offers WHERE task_id LIKE 'cl-%'`)).rows).toEqual([{ offer_id: 'o-cl-1', state: 'open' }]);
+    // The events of the tasks stored, in the order given, with their rows' ids in that order.
+    const rows = await pg.writer.query(`SELECT o.id::text AS id, o.key, o.value->>'eventId' AS event FROM dispatcher.outbox o WHERE o.key LIKE 'cl-%' ORDER BY o.id`);
+    expect(rows.rows.map((r) => [r.key, r.event])).toEqual([['cl-1', outbox('cl-1', 10).value.eventId], ['cl-2', outbox('cl-2', 12).value.eventId], ['cl-1', outbox('cl-1', 13).value.eventId]]);
+    expect(first.outboxIds).toEqual(rows.rows.map((r) => r.id));
+    // Only the events that stored a task are recorded as handled: c, which posted cl-1 again, is not.
+    const handled = await pg.writer.query(`SELECT event_id::text FROM dispatcher.processed_events WHERE event_id = ANY($1::uuid[]) ORDER BY 1`, [[a.eventId, b.eventId, c.eventId]]);
+    expect(handled.rows.map((r) => r.event_id)).toEqual([a.eventId, b.eventId].sort());
 
-    // Redelivered events are not claimed again; a new event posting a stored task id is claimed and stores nothing.
+    // Redelivered events are handled before and store nothing; a new event posting a stored task id stores nothing and is not claimed.
     const d = aTaskPosted({ taskId: 'cl-2' });
-    const again = await store.claimAndInsertTasks(pg.dataSource.manager, [a, b, d]);
-    expect(again).toEqual({ claimed: new Set([d.eventId]), inserted: new Set() });
-    expect(await store.claimAndInsertTasks(pg.dataSource.manager, [])).toEqual({ claimed: new Set(), inserted: new Set() });
+    const again = await store.postTasks(pg.dataSource.manager, [a, b, d], planned, [outbox('cl-1', 14)]);
+    expect(again).toEqual({ prior: new Set([a.eventId, b.eventId]), claimed: new Set(), inserted: new Set(), outboxIds: [] });
+    expect((await pg.writer.query(`SELECT count(*)::int AS n FROM dispatcher.decisions WHERE task_id LIKE 'cl-%'`)).rows).toEqual([{ n: 1 }]);
+    expect(await store.postTasks(pg.dataSource.manager, [], none, [])).toEqual({ prior: new Set(), claimed: new Set(), inserted: new Set(), outboxIds: [] });
   });
 
   it("writes a unit's records in its outbox insert, or alone when it has no events, and not at all when it rolls back", async () => {
-    await store.claimAndInsertTasks(pg.dataSource.manager, [aTaskPosted({ taskId: 'rec-1', replicas: 2 }), aTaskPosted({ taskId: 'rec-2' })]);
+    await store.postTasks(pg.dataSource.manager, [aTaskPosted({ taskId: 'rec-1', replicas: 2 }), aTaskPosted({ taskId: 'rec-2' })], { decisions: [], offers: [], replicas: [] }, []);
     const rows = (taskId: string, replica: number, offered: boolean): RecordRows => ({
       decisions: [{ decisionId: `d-${taskId}-${replica}`, taskId, replica, attempt: 1, decidedAt: '2026-12-01T10:00:00.000Z', record: { taskId, replica } }],
       offers: offered ? [{ offerId: `o-${taskId}-${replica}`, taskId, queue: 'labelling', replica, attempt: 1, workerId: 'w-1', decisionId: `d-${taskId}-${replica}`, expiresAt: '2026-12-01T10:01:00.000Z' }] : [],
@@ -185,7 +205,7 @@ describe('TaskStore against PostgreSQL', () => {
 
     const enqueued = await pg.dataSource.transaction((m) => enqueue(m, 'dispatcher', events, recordClauses(rows('rec-1', 1, true))));
     expect(enqueued.map((e) => e.value)).toEqual(events.map((e) => e.value));
-    const outbox = await pg.writer.query(`SELECT id::text, value FROM dispatcher.outbox WHERE key = 'rec-1' ORDER BY id`);
+    const outbox = await pg.writer.query(`SELECT o.id::text AS id, o.value FROM dispatcher.outbox o WHERE o.key = 'rec-1' ORDER BY o.id`);
     expect(outbox.rows).toEqual(enqueued.map((e) => ({ id: e.id, value: e.value })));
     // No events: the writes still land, as a statement of their own.
     expect(await pg.dataSource.transaction((m) => enqueue(m, 'dispatcher', [], recordClauses(rows('rec-2', 1, false))))).toEqual([]);

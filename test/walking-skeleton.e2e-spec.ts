@@ -183,4 +183,39 @@ describe('walking skeleton through real Kafka, PostgreSQL and Redis', () => {
     const deadLettered = probe.seen.filter((m) => m.topic === deadLetterTopic(TOPICS.tasks) && m.key === posted.data.taskId);
     expect(deadLettered).toHaveLength(0);
   });
+
+  it('refuses an event posting a task id another event posted, each time it comes, and hands back the slot planned for it', async () => {
+    const twice = `${skill}-twice`;
+    const worker = aWorkerRegistered({ skills: [twice], languages: ['en'], capacity: 2 });
+    await sendWorkerEvents([worker, aWorkerEvent('WorkerWentOnline', { workerId: worker.data.workerId })]);
+    const offersTo = (taskId: string) => probe.events(TOPICS.offers, 'OfferMade', (d) => d.taskId === taskId && d.workerId === worker.data.workerId);
+    const first = aTaskPosted({ requiredSkills: [twice], languages: ['en'] });
+    await probe.send(TOPICS.tasks, [{ key: first.data.taskId, value: first }]);
+    await eventually(() => {
+      if (offersTo(first.data.taskId).length === 0) throw new Error('no offer yet');
+    }, { what: 'the first task offered' });
+
+    // Another event posting the same task id: planned as new (a slot of the worker's claimed for it), stored nothing, refused.
+    const again = aTaskPosted({ taskId: first.data.taskId, requiredSkills: [twice], languages: ['en'] });
+    const refusals = () => probe.seen.filter((m) => m.topic === deadLetterTopic(TOPICS.tasks) && m.key === first.data.taskId).map((m) => m.value);
+    await probe.send(TOPICS.tasks, [{ key: first.data.taskId, value: again }]);
+    await eventually(() => {
+      if (refusals().length < 1) throw new Error('not refused yet');
+    }, { what: 'the second posting refused' });
+    // Not recorded as handled: the same event delivered again is refused again.
+    await probe.send(TOPICS.tasks, [{ key: first.data.taskId, value: again }]);
+    await eventually(() => {
+      if (refusals().length < 2) throw new Error(`${refusals().length} refusals`);
+    }, { what: 'the second posting refused again' });
+    expect(refusals().map((l) => l.error.message)).toEqual([expect.stringContaining('was already posted by another event'), expect.stringContaining('was already posted by another event')]);
+
+    // The slot claimed for it was handed back: the worker (capacity 2, one offer open) is offered the next task.
+    const next = aTaskPosted({ requiredSkills: [twice], languages: ['en'] });
+    await probe.send(TOPICS.tasks, [{ key: next.data.taskId, value: next }]);
+    await eventually(() => {
+      if (offersTo(next.data.taskId).length === 0) throw new Error('no offer yet');
+    }, { what: 'the next task offered to the worker' });
+    expect(probe.events(TOPICS.decisions, 'DecisionRecorded', (d) => d.taskId === first.data.taskId)).toHaveLength(1);
+    expect(offersTo(first.data.taskId)).toHaveLength(1);
+  });
 });

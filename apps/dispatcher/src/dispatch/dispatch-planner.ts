@@ -4,7 +4,7 @@ import { contentHash } from '@clearwork/audit-core';
 import { baseOrder, decisionDraw, rankCandidates, standingRules, summariseFiltering, type BaseOrder, type Candidate, type Ranking, type RuleRequirements, type StandingRules } from '@clearwork/matching-core';
 import type { OutboxEvent } from '@clearwork/platform';
 import type { EntityManager } from 'typeorm';
-import { recordClauses, type NewDecision, type NewOffer, type ReplicaChange, type TaskStore } from '../tasks/task-store';
+import { recordClauses, type NewDecision, type NewOffer, type RecordRows, type ReplicaChange, type TaskStore } from '../tasks/task-store';
 import { skillKey, type CandidateIndex } from '../workers/candidate-index';
 import type Redis from 'ioredis';
 import type { ActivePolicy, DispatchPolicy } from '../policies/dispatch-policy';
@@ -162,9 +162,14 @@ export class DispatchPlanner {
    * the refused attempt, and the attempts from there on are made one at a time (`claimBest`).
    *
    * Given `writeAtCommit` (the caller writes and reads nothing more in its unit), the records go
-   * in the unit's last statement, with its outbox insert (UnitScope.writeAtCommit).
+   * in the unit's last statement, with its outbox insert (UnitScope.writeAtCommit); given
+   * `collect`, they are handed to it to write (a unit of one statement, see TaskLifecycle.tasksPosted).
    */
-  async planMany({ m, claims }: Pick<UnitScope, 'm' | 'claims'>, attempts: readonly PlannedAttempt[], { fresh = false, writeAtCommit }: { fresh?: boolean; writeAtCommit?: UnitScope['writeAtCommit'] } = {}): Promise<OutboxEvent[]> {
+  async planMany(
+    { m, claims }: Pick<UnitScope, 'm' | 'claims'>,
+    attempts: readonly PlannedAttempt[],
+    { fresh = false, writeAtCommit, collect }: { fresh?: boolean; writeAtCommit?: UnitScope['writeAtCommit']; collect?: (rows: RecordRows) => void } = {},
+  ): Promise<OutboxEvent[]> {
     if (attempts.length === 0) return [];
     const policy = await this.policies.current();
     const view = await this.unitViewFor(m, claims, policy, attempts, fresh ? new Set(attempts.map((a) => a.task.taskId)) : new Set());
@@ -207,7 +212,8 @@ export class DispatchPlanner {
       const { evaluation, selected, lostRaces } = await this.claimBest(view, claims, view.evaluate(a));
       events.push(...this.recordInto(writes, evaluation, { selected, lostRaces }).events);
     }
-    if (writeAtCommit) writeAtCommit(recordClauses(writes));
+    if (collect) collect(writes);
+    else if (writeAtCommit) writeAtCommit(recordClauses(writes));
     else await writes.flush(m, this.store);
     return events;
   }

@@ -1,7 +1,7 @@
 import type { OutboxEvent, OutboxRelay } from '@clearwork/platform';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { CapacityLedger } from './capacity-ledger';
-import { runUnit, type UnitObserver } from './dispatch-unit';
+import { runStatementUnit, runUnit, type UnitObserver } from './dispatch-unit';
 
 /** A transaction that commits unless `work` throws; outbox inserts answer with row ids. */
 function fakes() {
@@ -14,7 +14,13 @@ function fakes() {
       return value;
     },
   } as unknown as DataSource;
-  const ledger = { lostClaims: 0, releaseMany: async () => undefined } as unknown as CapacityLedger;
+  const ledger = {
+    lostClaims: 0,
+    claimMany: async (claims: unknown[]) => claims.map(() => true),
+    releaseMany: async (ids: string[]) => {
+      if (ids.length > 0) happened.push(`released ${ids.join(',')}`);
+    },
+  } as unknown as CapacityLedger;
   const relay = { committed: (events: unknown[]) => happened.push(`published ${events.length}`) } as unknown as OutboxRelay;
   const observer: UnitObserver = { unitCommitted: (events) => happened.push(`observed ${events.map((e) => (e.value as { eventId: string; type?: string }).type).join(',')}`) };
   return { happened, dataSource, ledger, relay, observer };
@@ -44,5 +50,37 @@ describe('runUnit', () => {
     }, observer);
     await expect(unit).rejects.toThrow('serialization failure');
     expect(happened).toEqual([]);
+  });
+});
+
+describe('runStatementUnit', () => {
+  it('writes in one statement after planning, then publishes, tells the observer and hands back the slots it did not use', async () => {
+    const { happened, dataSource, ledger, relay, observer } = fakes();
+    const result = await runStatementUnit(dataSource, ledger, relay, async ({ claims }) => {
+      await claims.claimMany([{ workerId: 'w-1', capacity: 1 }, { workerId: 'w-2', capacity: 1 }]);
+      happened.push('planned');
+      return {
+        write: async () => {
+          happened.push('statement');
+          return { enqueued: [{ ...offerMade, id: '7' }], unused: ['w-2'], result: 42 };
+        },
+      };
+    }, observer);
+    expect(result).toBe(42);
+    expect(happened).toEqual(['planned', 'statement', 'published 1', 'observed OfferMade', 'released w-2']);
+  });
+
+  it('hands back every slot claimed when the statement fails, and neither publishes nor observes', async () => {
+    const { happened, dataSource, ledger, relay, observer } = fakes();
+    const unit = runStatementUnit(dataSource, ledger, relay, async ({ claims }) => {
+      await claims.claimMany([{ workerId: 'w-1', capacity: 1 }, { workerId: 'w-2', capacity: 1 }]);
+      return {
+        write: async () => {
+          throw new Error('connection lost');
+        },
+      };
+    }, observer);
+    await expect(unit).rejects.toThrow('connection lost');
+    expect(happened).toEqual(['released w-1,w-2']);
   });
 });

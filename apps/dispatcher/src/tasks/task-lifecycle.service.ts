@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TOPICS, type OfferAccepted, type OfferDeclined, type TaskAbandoned, type TaskCancelled, type TaskEvent, type TaskPosted, type TaskSubmitted } from '@clearwork/contracts';
-import { claimEvent, claimEvents, DeadLetterError, unclaimEvents, type BatchedEvent, type BatchRejection } from '@clearwork/platform';
+import { claimEvent, claimEvents, DeadLetterError, handledEvents, unclaimEvents, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 import { SCHEMA } from '../config';
 import { DispatchPlanner, type PlannedAttempt } from '../dispatch/dispatch-planner';
 import { DispatchUnits, type UnitScope } from '../dispatch/dispatch-unit';
 import { DispatcherMetrics } from '../dispatcher-metrics';
-import { TaskStore, type OpenOffer } from './task-store';
+import { TaskStore, type OpenOffer, type RecordRows } from './task-store';
 
 /** Waiting replicas attempted again in one unit at most, so a burst of freed workers cannot make a unit long. */
 const MAX_REDISPATCH_PER_UNIT = 50;
@@ -82,39 +82,57 @@ export class TaskLifecycle {
   }
 
   /**
-   * Tasks posted, in one transaction: each new one is stored and its replicas get their first
-   * attempts (or wait for the next batch, in batch mode). A redelivered event has no effect; one
-   * that posts a task id posted before by another event is refused.
+   * Tasks posted, in one statement with their first attempts (see TaskStore.postTasks and
+   * DispatchUnits.runAsStatement): each new task is stored and its replicas get their first
+   * attempts (or wait for the next batch, in batch mode). The attempts are planned before the
+   * statement finds out which tasks are new, as if all were (they nearly always are); what it
+   * planned for the others is not written and their slots are handed back. A redelivered event
+   * has no effect; one that posts a task id posted before by another event is refused, and not
+   * recorded as handled, so a redelivery is refused again.
    */
   async tasksPosted(items: readonly BatchedEvent<TaskPosted>[], now = new Date()): Promise<BatchRejection[]> {
-    return this.unit(async (scope) => {
-      // Claimed and stored in one statement; the first claimed event of each task id stores it.
-      const { claimed, inserted } = await this.store.claimAndInsertTasks(scope.m, items.map((i) => i.event));
-      const rejections: BatchRejection[] = [];
-      const firsts = new Map<string, BatchedEvent<TaskPosted>>();
-      for (const item of items) {
-        const eventId = item.event.eventId.toLowerCase();
-        if (!claimed.delete(eventId)) continue; // handled before, or earlier in this batch
-        const { taskId } = item.event.data;
-        if (firsts.has(taskId)) rejections.push({ item, error: postedTwice(taskId) });
-        else firsts.set(taskId, item);
+    // Each event id at its first place, then the first event of each task id: the tasks to plan.
+    const seen = new Set<string>();
+    const distinct: BatchedEvent<TaskPosted>[] = [];
+    const firsts = new Map<string, TaskPosted>();
+    for (const item of items) {
+      const eventId = item.event.eventId.toLowerCase();
+      if (seen.has(eventId)) continue;
+      seen.add(eventId);
+      distinct.push(item);
+      if (!firsts.has(item.event.data.taskId)) firsts.set(item.event.data.taskId, item.event);
+    }
+    const posted = await this.units.runAsStatement(async (scope) => {
+      let rows: RecordRows = { decisions: [], offers: [], replicas: [] };
+      let events: OutboxEvent[] = [];
+      if (!(await this.planner.batchMode())) {
+        const attempts = [];
+        for (const event of firsts.values()) {
+          for (let replica = 1; replica <= event.data.replicas; replica++) attempts.push({ task: event.data, replica, attempt: 1, now, postedAt: event.occurredAt });
+        }
+        events = await this.planner.planMany(scope, attempts, { fresh: true, collect: (planned) => (rows = planned) });
       }
-      for (const [taskId, item] of firsts) {
-        if (inserted.has(taskId)) continue;
-        rejections.push({ item, error: postedTwice(taskId) });
-        firsts.delete(taskId);
-      }
-      // A refused event is not recorded as handled, so a redelivery is refused again.
-      await unclaimEvents(scope.m, SCHEMA, rejections.map((r) => (r.item.event as TaskPosted).eventId));
-      // In batch mode the replicas wait for the next batch; otherwise each is attempted now.
-      if (firsts.size === 0 || (await this.planner.batchMode())) return rejections;
-      const attempts = [];
-      for (const { event } of firsts.values()) {
-        for (let replica = 1; replica <= event.data.replicas; replica++) attempts.push({ task: event.data, replica, attempt: 1, now, postedAt: event.occurredAt });
-      }
-      scope.emit(await this.planner.planMany(scope, attempts, { fresh: true, writeAtCommit: scope.writeAtCommit }));
-      return rejections;
+      return {
+        write: async (m) => {
+          const result = await this.store.postTasks(m, distinct.map((i) => i.event), rows, events);
+          const written = events.filter((e) => result.inserted.has(e.key));
+          const enqueued = written.map((e, i) => ({ ...e, id: result.outboxIds[i] }));
+          // Slots claimed for tasks the statement did not store (stored before, or redelivered).
+          const unused = rows.offers.filter((o) => !result.inserted.has(o.taskId)).map((o) => o.workerId);
+          return { enqueued, unused, result };
+        },
+      };
     });
+    const rejections: BatchRejection[] = [];
+    for (const item of distinct) {
+      const eventId = item.event.eventId.toLowerCase();
+      if (!posted.prior.has(eventId) && !posted.claimed.has(eventId)) rejections.push({ item, error: postedTwice(item.event.data.taskId) });
+    }
+    if (rejections.length === 0) return rejections;
+    // Rare: an event seen as new that stored nothing may have been handled meanwhile by another
+    // instance (its task insert waited for that one's); only the others posted a task id twice.
+    const handledElsewhere = await handledEvents(this.dataSource.manager, SCHEMA, rejections.map((r) => (r.item.event as TaskPosted).eventId));
+    return rejections.filter((r) => !handledElsewhere.has((r.item.event as TaskPosted).eventId.toLowerCase()));
   }
 
   async taskCancelled(event: TaskCancelled, now = new Date()): Promise<void> {

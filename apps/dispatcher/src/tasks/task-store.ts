@@ -85,41 +85,81 @@ const recentOffer = (r: OfferRow): RecentOffer => ({ offerId: r.offer_id, worker
 /** SQL for tasks, their replicas, offers, assignments and decision records. */
 export class TaskStore {
   /**
-   * A run of TaskPosted events claimed and their tasks stored, in one statement: the events
-   * are claimed (those handled before are not, and an id given twice counts at its first place),
-   * and of the claimed the first event of each task id, in the order given, inserts its task and
-   * replicas (a task id stored before is skipped).
-   * Returns the ids (lower case) of the events claimed, and the task ids inserted.
+   * A run of TaskPosted events stored with their first attempts' records and events, in one
+   * statement and so with no transaction around it: of the events not handled before (an id
+   * given twice counts at its first place), the first of each task id, in the order given,
+   * inserts its task (a task id stored before is skipped); only the events that inserted a task
+   * are claimed, and only the records, replicas and outbox events of those tasks are written (the
+   * caller planned every task of the run: what the others planned is dropped). Replicas not in
+   * `rows` are stored waiting. `outbox` events are keyed by their task id.
+   * Returns the ids (lower case) of the events handled before and of those claimed, the task ids
+   * inserted, and the outbox rows' ids in the order of the events written.
    */
-  async claimAndInsertTasks(m: EntityManager, events: readonly { eventId: string; type: string; occurredAt: string; data: TaskPostedData }[]): Promise<{ claimed: Set<string>; inserted: Set<string> }> {
-    if (events.length === 0) return { claimed: new Set(), inserted: new Set() };
-    const rows = await sqlRows<{ claimed: string | null; inserted: string | null }>(m,
-      `WITH c AS (
-         INSERT INTO dispatcher.processed_events (event_id, type) SELECT * FROM unnest($1::uuid[], $2::text[])
-         ON CONFLICT DO NOTHING RETURNING event_id
+  async postTasks(
+    m: EntityManager,
+    events: readonly { eventId: string; occurredAt: string; data: TaskPostedData }[],
+    rows: RecordRows,
+    outbox: readonly { topic: string; key: string; value: unknown }[],
+  ): Promise<PostedTasks> {
+    const posted: PostedTasks = { prior: new Set(), claimed: new Set(), inserted: new Set(), outboxIds: [] };
+    if (events.length === 0) return posted;
+    const replicas = rows.replicas;
+    const result = await sqlRows<{ kind: string; id: string }>(m,
+      `WITH prior AS (
+         SELECT event_id FROM dispatcher.processed_events WHERE event_id = ANY($1::uuid[])
        ), firsts AS (
-         SELECT DISTINCT ON (s->>'taskId') s, p FROM (
-           SELECT DISTINCT ON (e) e, s, p, n FROM unnest($1::uuid[], $3::jsonb[], $4::timestamptz[]) WITH ORDINALITY AS u(e, s, p, n)
-           WHERE e IN (SELECT event_id FROM c) ORDER BY e, n
+         SELECT DISTINCT ON (s->>'taskId') e, s, p FROM (
+           SELECT DISTINCT ON (e) e, s, p, n FROM unnest($1::uuid[], $2::jsonb[], $3::timestamptz[]) WITH ORDINALITY AS u(e, s, p, n)
+           WHERE e NOT IN (SELECT event_id FROM prior) ORDER BY e, n
          ) f ORDER BY s->>'taskId', n
        ), t AS (
          INSERT INTO dispatcher.tasks (task_id, queue, priority, required_skills, spec, posted_at)
          SELECT s->>'taskId', s->>'queue', (s->>'priority')::int, ARRAY(SELECT jsonb_array_elements_text(s->'requiredSkills')), s, p FROM firsts
          ON CONFLICT DO NOTHING RETURNING task_id, priority, posted_at, (spec->>'replicas')::int AS replicas
+       ), c AS (
+         INSERT INTO dispatcher.processed_events (event_id, type)
+         SELECT f.e, 'TaskPosted' FROM firsts f JOIN t ON t.task_id = f.s->>'taskId' ON CONFLICT DO NOTHING RETURNING event_id
        ), r AS (
-         INSERT INTO dispatcher.task_replicas (task_id, replica, state, priority, posted_at)
-         SELECT t.task_id, n, 'waiting', t.priority, t.posted_at FROM t, generate_series(1, t.replicas) AS n
+         INSERT INTO dispatcher.task_replicas (task_id, replica, state, attempts, worker_id, priority, posted_at)
+         SELECT t.task_id, n, coalesce(x.state, 'waiting'), coalesce(x.attempts, 0), x.worker_id, t.priority, t.posted_at
+         FROM t CROSS JOIN generate_series(1, t.replicas) AS n
+         LEFT JOIN unnest($4::text[], $5::int[], $6::text[], $7::int[], $8::text[]) AS x(task_id, replica, state, attempts, worker_id) ON x.task_id = t.task_id AND x.replica = n
+       ), d AS (
+         INSERT INTO dispatcher.decisions (decision_id, task_id, replica, attempt, record, decided_at)
+         SELECT decision_id, task_id, replica, attempt, record, decided_at FROM json_populate_recordset(NULL::dispatcher.decisions, $9::json)
+         WHERE task_id IN (SELECT task_id FROM t)
+       ), o AS (
+         INSERT INTO dispatcher.offers (offer_id, task_id, queue, replica, attempt, worker_id, decision_id, state, expires_at)
+         SELECT offer_id, task_id, queue, replica, attempt, worker_id, decision_id, 'open', expires_at FROM json_populate_recordset(NULL::dispatcher.offers, $10::json)
+         WHERE task_id IN (SELECT task_id FROM t)
+       ), ob AS (
+         INSERT INTO dispatcher.outbox (topic, key, value)
+         SELECT topic, key, value FROM unnest($11::text[], $12::text[], $13::jsonb[]) WITH ORDINALITY AS e(topic, key, value, n)
+         WHERE key IN (SELECT task_id FROM t) ORDER BY n RETURNING id
        )
-       SELECT event_id::text AS claimed, NULL AS inserted FROM c UNION ALL SELECT NULL, task_id FROM t`,
-      [events.map((e) => e.eventId), events.map((e) => e.type), events.map((e) => JSON.stringify(e.data)), events.map((e) => e.occurredAt)],
+       SELECT 'prior' AS kind, event_id::text AS id FROM prior
+       UNION ALL SELECT 'claimed', event_id::text FROM c
+       UNION ALL SELECT 'inserted', task_id FROM t
+       UNION ALL SELECT 'outbox', id::text FROM ob`,
+      [
+        events.map((e) => e.eventId), events.map((e) => JSON.stringify(e.data)), events.map((e) => e.occurredAt),
+        replicas.map((c) => c.taskId), replicas.map((c) => c.replica), replicas.map((c) => c.state), replicas.map((c) => c.attempts ?? 0), replicas.map((c) => c.workerId ?? null),
+        JSON.stringify(rows.decisions.map((d) => ({ decision_id: d.decisionId, task_id: d.taskId, replica: d.replica, attempt: d.attempt, record: d.record, decided_at: d.decidedAt }))),
+        JSON.stringify(rows.offers.map((o) => ({ offer_id: o.offerId, task_id: o.taskId, queue: o.queue, replica: o.replica, attempt: o.attempt, worker_id: o.workerId, decision_id: o.decisionId, expires_at: o.expiresAt }))),
+        outbox.map((e) => e.topic), outbox.map((e) => e.key), outbox.map((e) => JSON.stringify(e.value)),
+      ],
     );
-    const claimed = new Set<string>();
-    const inserted = new Set<string>();
-    for (const r of rows) {
-      if (r.claimed !== null) claimed.add(r.claimed);
-      if (r.inserted !== null) inserted.add(r.inserted);
+    const ids: bigint[] = [];
+    for (const r of result) {
+      if (r.kind === 'prior') posted.prior.add(r.id);
+      else if (r.kind === 'claimed') posted.claimed.add(r.id);
+      else if (r.kind === 'inserted') posted.inserted.add(r.id);
+      else ids.push(BigInt(r.id));
     }
-    return { claimed, inserted };
+    // Ids are drawn in insertion order, which the ORDER BY fixes: sorting them restores the events' order.
+    ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    posted.outboxIds.push(...ids.map(String));
+    return posted;
   }
 
   async findTask(m: EntityManager, taskId: string): Promise<StoredTask | undefined> {
@@ -396,6 +436,14 @@ export class TaskStore {
       })),
     };
   }
+}
+
+/** What `TaskStore.postTasks` did: event ids (lower case) handled before and claimed, task ids inserted, outbox rows' ids in order. */
+export interface PostedTasks {
+  readonly prior: Set<string>;
+  readonly claimed: Set<string>;
+  readonly inserted: Set<string>;
+  readonly outboxIds: string[];
 }
 
 /** Rows dispatch attempts write: decision records, offers, replicas' new states. */

@@ -27,6 +27,13 @@ export async function claimEvents(manager: EntityManager, schema: string, events
   return new Set(rows.map((r) => r.event_id));
 }
 
+/** Of `eventIds`, those (lower case) recorded as handled, as committed now. */
+export async function handledEvents(manager: EntityManager, schema: string, eventIds: readonly string[]): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const rows = await sqlRows<{ event_id: string }>(manager, `SELECT event_id::text FROM "${sqlName(schema)}".processed_events WHERE event_id = ANY($1::uuid[])`, [eventIds]);
+  return new Set(rows.map((r) => r.event_id));
+}
+
 /** Takes claims back inside the caller's transaction (for events refused after they were claimed). */
 export async function unclaimEvents(manager: EntityManager, schema: string, eventIds: readonly string[]): Promise<void> {
   if (eventIds.length === 0) return;
