@@ -138,7 +138,7 @@ export class StandingPools {
     this.built.set(key, builtPool(members, before.positions, lines));
   }
 
-  /** Applies what changed since the last unit, copying the pools it touches. */
+  /** Applies what changed since the last unit to the workers held, marking the pools that hold those who changed (see applyMarks). */
   private async catchUp(nowMs: number, ttlSeconds: number): Promise<void> {
     const changed = new Set<string>();
     const log = this.index.changesSince(this.position);
