@@ -53,7 +53,7 @@ export class DispatcherMetrics implements UnitObserver {
     this.units = new Counter({
       name: 'clearwork_dispatch_units_total',
       help:
-        'Units of work (one transaction each: a fetched batch of events, an expiry sweep, a redispatch) by outcome: committed, or rolled_back ' +
+        'Units of work (one transaction each, or one statement for posted tasks: a fetched batch of events, an expiry sweep, a redispatch) by outcome: committed, or rolled_back ' +
         '(an event refused inside it, a conflict, an error; its events are applied again), which should stay rare',
       labelNames: ['outcome'],
       registers,
