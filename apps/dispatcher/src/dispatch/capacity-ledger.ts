@@ -103,11 +103,15 @@ export class CapacityLedger {
 
   /** Notes counters changed outside the claim and release scripts (the reconciler's corrections): read again, their counts unknown. */
   noteChanged(workerIds: Iterable<string>): void {
-    for (const id of workerIds) this.answered(id, undefined);
+    for (const id of workerIds) this.changed.set(id, undefined);
   }
 
-  private answered(workerId: string, count: number | undefined): void {
-    this.changed.set(workerId, count);
+  /** Notes each worker's counter at the count its script answered (a pipeline's results, in order), or unknown where it gave none. */
+  private noteAnswers(workerIds: readonly string[], results: readonly [Error | null, unknown][]): void {
+    workerIds.forEach((id, i) => {
+      const [error, result] = results[i] ?? [new Error('no answer')];
+      this.changed.set(id, countIn(error ? undefined : result));
+    });
   }
 
   /**
@@ -117,7 +121,7 @@ export class CapacityLedger {
    */
   async claim(workerId: string, capacity: number): Promise<boolean> {
     const result = await this.redis.claimSlot(this.key(workerId), LEDGER_SENTINEL, capacity);
-    this.answered(workerId, result >= 0 ? result : undefined);
+    this.changed.set(workerId, countIn(result));
     return this.granted([result])[0];
   }
 
@@ -131,10 +135,7 @@ export class CapacityLedger {
     const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { claimSlot(key: string, sentinel: string, capacity: number): unknown };
     for (const c of claims) pipeline.claimSlot(this.key(c.workerId), LEDGER_SENTINEL, c.capacity);
     const results = (await pipeline.exec()) ?? [];
-    claims.forEach((c, i) => {
-      const [error, result] = results[i] ?? [new Error('no answer')];
-      this.answered(c.workerId, !error && typeof result === 'number' && result >= 0 ? result : undefined);
-    });
+    this.noteAnswers(claims.map((c) => c.workerId), results);
     const failed = results.find(([error]) => error);
     if (failed) throw failed[0];
     return this.granted(results.map(([, result]) => result as number));
@@ -151,7 +152,7 @@ export class CapacityLedger {
   }
 
   async release(workerId: string): Promise<void> {
-    this.answered(workerId, await this.redis.releaseSlot(this.key(workerId)));
+    this.changed.set(workerId, countIn(await this.redis.releaseSlot(this.key(workerId))));
   }
 
   /** Frees one slot per entry (a worker may appear more than once), in one round trip. */
@@ -161,11 +162,13 @@ export class CapacityLedger {
     const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { releaseSlot(key: string): unknown };
     for (const id of workerIds) pipeline.releaseSlot(this.key(id));
     const results = (await pipeline.exec()) ?? [];
-    workerIds.forEach((id, i) => {
-      const [error, result] = results[i] ?? [new Error('no answer')];
-      this.answered(id, !error && typeof result === 'number' ? result : undefined);
-    });
+    this.noteAnswers(workerIds, results);
     const failed = results.find(([error]) => error);
     if (failed) throw failed[0];
   }
+}
+
+/** The counter a claim or release script answered (the new count), or undefined for a refusal (-1, -2) or no number. */
+function countIn(result: unknown): number | undefined {
+  return typeof result === 'number' && result >= 0 ? result : undefined;
 }

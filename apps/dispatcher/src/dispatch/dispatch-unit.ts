@@ -45,6 +45,12 @@ export class UnitOverran extends Error {
   }
 }
 
+/** Throws UnitOverran when a unit that started at `started` (`Date.now()`) has run past its deadline. */
+function throwIfOverran(started: number): void {
+  const ran = Date.now() - started;
+  if (ran > UNIT_DEADLINE_MS) throw new UnitOverran(ran);
+}
+
 /**
  * Runs `work` in one PostgreSQL transaction whose events go through the outbox: state, decision
  * records and outgoing events commit together or not at all, and the events are published as
@@ -74,8 +80,7 @@ export async function runUnit<T>(
       };
       const value = await work({ m, claims, emit: (e) => events.push(...e), afterCommit: (effect) => effects.push(effect), writeAtCommit });
       enqueued = await enqueue(m, SCHEMA, events, last);
-      const ran = Date.now() - started;
-      if (ran > UNIT_DEADLINE_MS) throw new UnitOverran(ran);
+      throwIfOverran(started);
       return value;
     });
   } catch (error) {
@@ -91,10 +96,7 @@ export async function runUnit<T>(
 }
 
 /** What a unit of one statement (`runStatementUnit`) sees: the pool's manager, outside any transaction, and its capacity claims. */
-export interface StatementScope {
-  readonly m: EntityManager;
-  readonly claims: SlotClaims;
-}
+export type StatementScope = Pick<UnitScope, 'm' | 'claims'>;
 
 /** A unit of one statement, planned: `write` makes its one statement. */
 export interface PlannedStatement<T> {
@@ -126,8 +128,7 @@ export async function runStatementUnit<T>(
   let written: Awaited<ReturnType<PlannedStatement<T>['write']>>;
   try {
     const planned = await plan({ m: dataSource.manager, claims });
-    const ran = Date.now() - started;
-    if (ran > UNIT_DEADLINE_MS) throw new UnitOverran(ran);
+    throwIfOverran(started);
     written = await planned.write(dataSource.manager);
   } catch (error) {
     observer?.unitRolledBack?.();

@@ -1,4 +1,4 @@
-import { insertRowsStatement, runWriteClauses, sqlRows, type WriteClauses } from '@clearwork/platform';
+import { insertRowsStatement, rowsJson, runWriteClauses, sqlRows, type WriteClauses } from '@clearwork/platform';
 import type { TaskPostedData } from '@clearwork/contracts';
 import type { EntityManager } from 'typeorm';
 
@@ -103,7 +103,6 @@ export class TaskStore {
   ): Promise<PostedTasks> {
     const posted: PostedTasks = { prior: new Set(), claimed: new Set(), inserted: new Set(), outboxIds: [] };
     if (events.length === 0) return posted;
-    const replicas = rows.replicas;
     const result = await sqlRows<{ kind: string; id: string }>(m,
       `WITH prior AS (
          SELECT event_id FROM dispatcher.processed_events WHERE event_id = ANY($1::uuid[])
@@ -123,18 +122,18 @@ export class TaskStore {
          INSERT INTO dispatcher.task_replicas (task_id, replica, state, attempts, worker_id, priority, posted_at)
          SELECT t.task_id, n, coalesce(x.state, 'waiting'), coalesce(x.attempts, 0), x.worker_id, t.priority, t.posted_at
          FROM t CROSS JOIN generate_series(1, t.replicas) AS n
-         LEFT JOIN unnest($4::text[], $5::int[], $6::text[], $7::int[], $8::text[]) AS x(task_id, replica, state, attempts, worker_id) ON x.task_id = t.task_id AND x.replica = n
+         LEFT JOIN unnest($4::text[], $5::int[], $6::text[], $7::int[], $8::text[], $9::boolean[]) AS x(task_id, replica, state, attempts, worker_id, set_worker) ON x.task_id = t.task_id AND x.replica = n
        ), d AS (
          INSERT INTO dispatcher.decisions (decision_id, task_id, replica, attempt, record, decided_at)
-         SELECT decision_id, task_id, replica, attempt, record, decided_at FROM json_populate_recordset(NULL::dispatcher.decisions, $9::json)
+         SELECT decision_id, task_id, replica, attempt, record, decided_at FROM json_populate_recordset(NULL::dispatcher.decisions, $10::json)
          WHERE task_id IN (SELECT task_id FROM t)
        ), o AS (
          INSERT INTO dispatcher.offers (offer_id, task_id, queue, replica, attempt, worker_id, decision_id, state, expires_at)
-         SELECT offer_id, task_id, queue, replica, attempt, worker_id, decision_id, 'open', expires_at FROM json_populate_recordset(NULL::dispatcher.offers, $10::json)
+         SELECT offer_id, task_id, queue, replica, attempt, worker_id, decision_id, state, expires_at FROM json_populate_recordset(NULL::dispatcher.offers, $11::json)
          WHERE task_id IN (SELECT task_id FROM t)
        ), ob AS (
          INSERT INTO dispatcher.outbox (topic, key, value)
-         SELECT topic, key, value FROM unnest($11::text[], $12::text[], $13::jsonb[]) WITH ORDINALITY AS e(topic, key, value, n)
+         SELECT topic, key, value FROM unnest($12::text[], $13::text[], $14::jsonb[]) WITH ORDINALITY AS e(topic, key, value, n)
          WHERE key IN (SELECT task_id FROM t) ORDER BY n RETURNING id
        )
        SELECT 'prior' AS kind, event_id::text AS id FROM prior
@@ -143,9 +142,9 @@ export class TaskStore {
        UNION ALL SELECT 'outbox', id::text FROM ob`,
       [
         events.map((e) => e.eventId), events.map((e) => JSON.stringify(e.data)), events.map((e) => e.occurredAt),
-        replicas.map((c) => c.taskId), replicas.map((c) => c.replica), replicas.map((c) => c.state), replicas.map((c) => c.attempts ?? 0), replicas.map((c) => c.workerId ?? null),
-        JSON.stringify(rows.decisions.map((d) => ({ decision_id: d.decisionId, task_id: d.taskId, replica: d.replica, attempt: d.attempt, record: d.record, decided_at: d.decidedAt }))),
-        JSON.stringify(rows.offers.map((o) => ({ offer_id: o.offerId, task_id: o.taskId, queue: o.queue, replica: o.replica, attempt: o.attempt, worker_id: o.workerId, decision_id: o.decisionId, expires_at: o.expiresAt }))),
+        ...replicaParams(rows.replicas),
+        rowsJson(DECISION_COLUMNS, rows.decisions.map(decisionRow)),
+        rowsJson(OFFER_COLUMNS, rows.offers.map(offerRow)),
         outbox.map((e) => e.topic), outbox.map((e) => e.key), outbox.map((e) => JSON.stringify(e.value)),
       ],
     );
@@ -453,6 +452,11 @@ export interface RecordRows {
   readonly replicas: readonly ReplicaChange[];
 }
 
+const DECISION_COLUMNS = ['decision_id', 'task_id', 'replica', 'attempt', 'record', 'decided_at'];
+const decisionRow = (d: NewDecision) => [d.decisionId, d.taskId, d.replica, d.attempt, d.record, d.decidedAt];
+const OFFER_COLUMNS = ['offer_id', 'task_id', 'queue', 'replica', 'attempt', 'worker_id', 'decision_id', 'state', 'expires_at'];
+const offerRow = (o: NewOffer) => [o.offerId, o.taskId, o.queue, o.replica, o.attempt, o.workerId, o.decisionId, 'open', o.expiresAt];
+
 /**
  * What dispatch attempts write, as data-modifying `WITH` clauses of one statement: their
  * decision records and offers inserted, their replicas' states set. PostgreSQL runs each to
@@ -468,10 +472,8 @@ export function recordClauses(w: RecordRows): WriteClauses {
     params.push(param);
     clauses.push(`${name} AS (${sql})`);
   };
-  insert('d', 'dispatcher.decisions', ['decision_id', 'task_id', 'replica', 'attempt', 'record', 'decided_at'],
-    w.decisions.map((d) => [d.decisionId, d.taskId, d.replica, d.attempt, d.record, d.decidedAt]));
-  insert('o', 'dispatcher.offers', ['offer_id', 'task_id', 'queue', 'replica', 'attempt', 'worker_id', 'decision_id', 'state', 'expires_at'],
-    w.offers.map((o) => [o.offerId, o.taskId, o.queue, o.replica, o.attempt, o.workerId, o.decisionId, 'open', o.expiresAt]));
+  insert('d', 'dispatcher.decisions', DECISION_COLUMNS, w.decisions.map(decisionRow));
+  insert('o', 'dispatcher.offers', OFFER_COLUMNS, w.offers.map(offerRow));
   if (w.replicas.length > 0) {
     clauses.push(`r AS (${setReplicasSql(params.length + 1)})`);
     params.push(...replicaParams(w.replicas));

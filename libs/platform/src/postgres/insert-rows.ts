@@ -27,12 +27,16 @@ export async function insertRows(m: EntityManager, table: string, columns: reado
  * value: for writing the rows as part of a larger statement (a data-modifying `WITH` clause).
  */
 export function insertRowsStatement(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], n: number): { sql: string; param: string } {
-  const objects = rows.map((row) => {
+  const list = columns.map(sqlName).join(', ');
+  sqlName(table);
+  return { sql: `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, $${n}::json)`, param: rowsJson(columns, rows) };
+}
+
+/** Rows as the JSON array `json_populate_recordset` reads (see `insertRowsStatement`): for a statement that selects from it itself. */
+export function rowsJson(columns: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  return JSON.stringify(rows.map((row) => {
     const o: Record<string, unknown> = {};
     for (let i = 0; i < columns.length; i++) o[columns[i]] = jsonValue(row[i]);
     return o;
-  });
-  const list = columns.map(sqlName).join(', ');
-  sqlName(table);
-  return { sql: `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, $${n}::json)`, param: JSON.stringify(objects) };
+  }));
 }
