@@ -6,7 +6,8 @@ import { runStatementUnit, runUnit, type UnitObserver } from './dispatch-unit';
 /** A transaction that commits unless `work` throws; outbox inserts answer with row ids. */
 function fakes() {
   const happened: string[] = [];
-  const m = { query: async (_sql: string, params: unknown[][]) => params[0].map((_, i) => ({ id: String(i + 1) })) } as unknown as EntityManager;
+  const client = { query: async ({ values }: { values: unknown[][] }) => ({ rows: values[0].map((_, i) => ({ id: String(i + 1) })) }) };
+  const m = { queryRunner: { isReleased: false, connect: async () => client } } as unknown as EntityManager;
   const dataSource = {
     transaction: async <T>(work: (m: EntityManager) => Promise<T>) => {
       const value = await work(m);

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventPublisher } from '../kafka/event-publisher';
 import type { PlatformMetrics } from '../http/platform-metrics';
-import { runWriteClauses, sqlName, type WriteClauses } from '../postgres/sql';
+import { runWriteClauses, sqlName, sqlRows, type WriteClauses } from '../postgres/sql';
 
 /** How old a row must be before polling publishes it while the eager path is in use. */
 const EAGER_GRACE_MS = 3_000;
@@ -44,7 +44,8 @@ export async function enqueue(manager: EntityManager, schema: string, events: re
     return [];
   }
   const n = writes.params.length;
-  const rows: { id: string }[] = await manager.query(
+  const rows = await sqlRows<{ id: string }>(
+    manager,
     `${writes.clauses.length > 0 ? `WITH ${writes.clauses.join(', ')}` : ''}
      INSERT INTO "${sqlName(schema)}".outbox (topic, key, value)
      SELECT topic, key, value FROM unnest($${n + 1}::text[], $${n + 2}::text[], $${n + 3}::jsonb[]) WITH ORDINALITY AS e(topic, key, value, n) ORDER BY n
@@ -148,7 +149,7 @@ export class OutboxRelay {
       try {
         await this.publisher.publish(batch.map((e) => ({ topic: e.topic, key: e.key, value: e.value, headers: this.headers })));
         for (const e of batch) this.metrics.outboxPublished.inc({ topic: e.topic });
-        await this.dataSource.query(`DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [ids]);
+        await sqlRows(this.dataSource.manager, `DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [ids]);
       } catch (error) {
         // Left in the table: polling publishes them (again, if the send got through), in id order.
         this.log.warn(`outbox: ${batch.length} events left to polling: ${(error as Error).message}`);

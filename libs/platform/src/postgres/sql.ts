@@ -1,12 +1,38 @@
-import type { EntityManager, QueryRunner } from 'typeorm';
+import { createHash } from 'node:crypto';
+import type { ClientBase } from 'pg';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError, type EntityManager, type QueryRunner } from 'typeorm';
+
+/** Each statement's name, by its text. */
+const statementNames = new Map<string, string>();
+
+/** A name for the statement's text, the same in every process: `s` and 32 hex digits of its SHA-256. */
+export function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) statementNames.set(sql, (name = `s${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`));
+  return name;
+}
 
 /**
- * Runs one parameterised statement and returns its rows. TypeORM's `query()` returns
- * `[rows, rowCount]` for UPDATE and DELETE but plain rows for SELECT and INSERT; this always
- * returns the rows (including those of `RETURNING`), so callers cannot mistake one for the other.
+ * Runs one parameterised statement and returns its rows (including those of `RETURNING`;
+ * TypeORM's `query()` returns `[rows, rowCount]` for UPDATE and DELETE but plain rows for SELECT
+ * and INSERT, which callers could mistake one for the other).
+ *
+ * The statement is a named one (`statementName`): each connection parses it once, and after a
+ * few runs PostgreSQL plans it once (its plan cache keeps a generic plan when custom ones cost no
+ * less), instead of parsing and planning the text on every run. Measured with pg_stat_statements
+ * on a run to 50 tasks/s, planning alone was a fifth of PostgreSQL's time on the statements. The
+ * texts are the code's own (see sql-text.spec), so each connection holds a bounded set.
  */
 export async function sqlRows<T>(m: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
-  return withRunner(m, async (runner) => ((await runner.query(sql, params, true)).records ?? []) as T[]);
+  return withRunner(m, async (runner) => {
+    if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
+    const client = (await runner.connect()) as ClientBase;
+    try {
+      return (await client.query({ name: statementName(sql), text: sql, values: params })).rows as T[];
+    } catch (error) {
+      throw new QueryFailedError(sql, params, error as Error);
+    }
+  });
 }
 
 /** Runs `work` on the manager's query runner (its transaction), or on one of its own, released after. */
