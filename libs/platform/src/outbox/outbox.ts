@@ -171,10 +171,11 @@ export class OutboxRelay {
   private async drain(everything = false): Promise<void> {
     for (;;) {
       const published = await this.dataSource.transaction(async (manager) => {
-        const [{ locked }] = await manager.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`outbox:${this.schema}`]);
+        const [{ locked }] = await sqlRows<{ locked: boolean }>(manager, 'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`outbox:${this.schema}`]);
         if (!locked) return 0;
         const graceMs = this.eager && !everything ? EAGER_GRACE_MS : 0;
-        const rows: { id: string; topic: string; key: string; value: unknown }[] = await manager.query(
+        const rows = await sqlRows<{ id: string; topic: string; key: string; value: unknown }>(
+          manager,
           `SELECT id, topic, key, value FROM "${this.schema}".outbox
            WHERE ($2 = 0 OR created_at < now() - make_interval(secs => $2 / 1000.0)) AND id <> ALL($3::bigint[])
            ORDER BY id LIMIT $1`,
@@ -182,7 +183,7 @@ export class OutboxRelay {
         );
         if (rows.length === 0) return 0;
         await this.publisher.publish(rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: this.headers })));
-        await manager.query(`DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+        await sqlRows(manager, `DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
         for (const r of rows) this.metrics.outboxPublished.inc({ topic: r.topic });
         return rows.length;
       });

@@ -1,11 +1,10 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EntityManager } from 'typeorm';
 import { isSingleSession } from './data-source';
 import { insertRows } from './insert-rows';
-import { sqlName, withRunner } from './sql';
+import { sqlName, withClient } from './sql';
 
 /** Rows per chunk of COPY text handed to the socket, so no single string grows past a few MB. */
 const ROWS_PER_CHUNK = 1_000;
@@ -34,8 +33,7 @@ export function copyText(value: unknown): string {
 export async function copyRows(m: EntityManager, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void> {
   if (rows.length === 0) return;
   if (isSingleSession(m.connection)) return insertRows(m, table, columns, rows);
-  await withRunner(m, async (runner) => {
-    const client = (await runner.connect()) as ClientBase;
+  await withClient(m, async (client) => {
     await pipeline(Readable.from(chunks(rows)), client.query(copyFrom(`COPY ${sqlName(table)} (${columns.map(sqlName).join(', ')}) FROM STDIN`)));
   });
 }

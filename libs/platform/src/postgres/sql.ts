@@ -24,14 +24,20 @@ export function statementName(sql: string): string {
  * texts are the code's own (see sql-text.spec), so each connection holds a bounded set.
  */
 export async function sqlRows<T>(m: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
-  return withRunner(m, async (runner) => {
-    if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
-    const client = (await runner.connect()) as ClientBase;
+  return withClient(m, async (client) => {
     try {
       return (await client.query({ name: statementName(sql), text: sql, values: params })).rows as T[];
     } catch (error) {
       throw new QueryFailedError(sql, params, error as Error);
     }
+  });
+}
+
+/** Runs `work` on the pg client of the manager's query runner (see `withRunner`), for what TypeORM's `query()` cannot send. */
+export function withClient<T>(m: EntityManager, work: (client: ClientBase) => Promise<T>): Promise<T> {
+  return withRunner(m, async (runner) => {
+    if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
+    return work((await runner.connect()) as ClientBase);
   });
 }
 
