@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { TOPIC_LAYOUTS, TOPICS, type TopicName } from '@clearwork/contracts';
 import { Kafka, logLevel } from 'kafkajs';
-import { createScratchDatabase, KAFKA_BROKER, REDIS_URL } from './servers';
+import { createScratchDatabase, deleteRedisKeys, KAFKA_BROKER, REDIS_URL } from './servers';
 import { eventually } from './eventually';
 import { commitTopicEnds } from './kafka-offsets';
 import { signToken, type Role } from '../../libs/platform/src/auth/jwt';
@@ -38,6 +38,8 @@ export const FETCH_BLOCKED_PORTS: ReadonlySet<number> = new Set([1719, 1720, 172
 /** The three services as separate processes, on a scratch database and their own consumer groups. */
 export class Engine {
   readonly runId = `e2e${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  /** Where this run's services keep their Redis keys (deleted when it stops). */
+  readonly redisKeyPrefix = `${this.runId}:`;
   ports: Record<ServiceName, number>;
   private readonly processes = new Map<string, ChildProcess>();
   private readonly extraPorts = new Map<string, number>();
@@ -114,7 +116,7 @@ export class Engine {
       KAFKA_SESSION_TIMEOUT_MS: '10000',
       DATABASE_URL: db.url,
       REDIS_URL,
-      REDIS_KEY_PREFIX: `${this.runId}:`,
+      REDIS_KEY_PREFIX: this.redisKeyPrefix,
       DISPATCHER_PORT: String(this.ports.dispatcher),
       SCORING_PORT: String(this.ports.scoring),
       AUDIT_PORT: String(this.ports.audit),
@@ -213,6 +215,8 @@ export class Engine {
     );
     this.processes.clear();
     await this.dropDatabase?.();
+    // Only a started engine has keys of its own; the services are gone, so none come back.
+    if (this.dropDatabase) await deleteRedisKeys(this.redisKeyPrefix);
   }
 
   /** Total of a counter on a service's /metrics, summed over the label sets that match. */

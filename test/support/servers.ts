@@ -65,3 +65,25 @@ export async function createScratchDatabase(name: string): Promise<{ url: string
     },
   };
 }
+
+/**
+ * Deletes every Redis key under `prefix` (a run's REDIS_KEY_PREFIX), returning how many: a run
+ * with 20,000 workers leaves some 20,000 counters and scores, which every later run's services
+ * would otherwise walk past when they SCAN for their own.
+ */
+export async function deleteRedisKeys(prefix: string): Promise<number> {
+  if (!prefix) throw new Error('deleteRedisKeys needs a prefix: an empty one would delete every key');
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 10_000);
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    redis.disconnect();
+  }
+}
