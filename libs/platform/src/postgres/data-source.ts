@@ -37,6 +37,9 @@ export async function openDataSource(options: ServiceDataSourceOptions): Promise
     logging: ['error', 'migration'],
     extra: {
       max: options.singleSession ? 1 : (options.poolSize ?? 10),
+      // Connections are kept once opened (pg closes one idle for 10 s by default): a new one
+      // costs PostgreSQL a process, cold caches, and every named statement prepared again.
+      idleTimeoutMillis: 0,
       // With one connection, code that waits for a second while holding the first would wait for
       // ever; it fails instead (the handler retries, and the error names the wait).
       ...(options.singleSession ? { connectionTimeoutMillis: 15_000 } : {}),
