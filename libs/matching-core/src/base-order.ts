@@ -51,10 +51,10 @@ export function baseScoreOf(c: Candidate, parts: ScoreParts): number {
 export function baseOrder(
   candidates: readonly Candidate[],
   weights: Readonly<Record<string, number>>,
-  { plugins, previous }: { plugins?: Readonly<Record<string, ScorePlugin>>; previous?: { readonly candidates: readonly Candidate[]; readonly order: BaseOrder } } = {},
+  { plugins, previous }: { plugins?: Readonly<Record<string, ScorePlugin>>; previous?: PreviousVersion & { readonly order: BaseOrder } } = {},
 ): BaseOrder {
   const parts = scoreParts(weights, plugins);
-  const replaced = previous && replacedPositions(candidates, previous.candidates);
+  const replaced = previous && replacedSince(candidates, previous);
   if (replaced) return mend(candidates, parts, replaced, previous!.order);
   const base = new Float64Array(candidates.length);
   for (let i = 0; i < candidates.length; i++) base[i] = baseScoreOf(candidates[i], parts);
@@ -64,6 +64,23 @@ export function baseOrder(
   const keys = new Uint32Array(candidates.length);
   for (let i = 0; i < candidates.length; i++) keys[i] = tieKey(candidates[i].workerId);
   return { base, order, keys };
+}
+
+/**
+ * An earlier version of the same pool, for mending what was made for it. `replaced`, when the
+ * caller knows it (the pools record what each copy replaced), lists every position whose
+ * candidate may differ (more is harmless: those are only checked again) and spares a pass over
+ * the whole pool; without it the positions are found by comparing the two versions.
+ */
+export interface PreviousVersion {
+  readonly candidates: readonly Candidate[];
+  readonly replaced?: readonly number[];
+}
+
+/** The positions to check again against `previous` (see PreviousVersion), or undefined when it cannot be mended from. */
+export function replacedSince(candidates: readonly Candidate[], previous: PreviousVersion): readonly number[] | undefined {
+  if (previous.replaced && candidates.length === previous.candidates.length) return previous.replaced;
+  return replacedPositions(candidates, previous.candidates);
 }
 
 /**

@@ -281,6 +281,14 @@ describe('rankCandidates walking a base order', () => {
   });
 });
 
+/**
+ * Positions a caller could tell a mend about: every one whose candidate changed, and every third
+ * one besides (more than changed is allowed), each once, highest first.
+ */
+function toldPositions(before: readonly Candidate[], after: readonly Candidate[]): number[] {
+  return after.flatMap((c, i) => (c !== before[i] || i % 3 === 0 ? [i] : [])).reverse();
+}
+
 describe('baseOrder', () => {
   const arbScores = fc.array(fc.record({ q: fc.integer({ min: 0, max: 4 }).map((n) => n / 4), l: fc.double({ min: 0, max: 1, noNaN: true }) }), { maxLength: 80 });
 
@@ -296,14 +304,31 @@ describe('baseOrder', () => {
           after[at] = c.same ? { ...after[at], activeTasks: 1 } : { ...after[at], scores: { ...after[at].scores, quality: c.q } };
         }
         const previous = baseOrder(before, weights);
-        const mended = baseOrder(after, weights, { previous: { candidates: before, order: previous } });
         const fresh = baseOrder(after, weights);
-        expect(Array.from(mended.base)).toEqual(Array.from(fresh.base));
-        expect([...mended.order].sort((a, b) => a - b)).toEqual(after.map((_, i) => i));
-        for (let k = 1; k < mended.order.length; k++) expect(mended.base[mended.order[k - 1]]).toBeGreaterThanOrEqual(mended.base[mended.order[k]]);
-        if (changes.every((c) => c.same)) expect(mended).toBe(previous);
+        // Found by comparing the versions, or told by the caller (here more than changed, newest first).
+        const told = toldPositions(before, after);
+        for (const mended of [
+          baseOrder(after, weights, { previous: { candidates: before, order: previous } }),
+          baseOrder(after, weights, { previous: { candidates: before, order: previous, replaced: told } }),
+        ]) {
+          expect(Array.from(mended.base)).toEqual(Array.from(fresh.base));
+          expect([...mended.order].sort((a, b) => a - b)).toEqual(after.map((_, i) => i));
+          for (let k = 1; k < mended.order.length; k++) expect(mended.base[mended.order[k - 1]]).toBeGreaterThanOrEqual(mended.base[mended.order[k]]);
+          if (changes.every((c) => c.same)) expect(mended).toBe(previous);
+        }
       }),
     );
+  });
+
+  it('takes the positions the caller tells as the only ones to check, without comparing the versions', () => {
+    const before = [worker('a'), worker('b')];
+    const after = [before[0], worker('b', { scores: { quality: 1, latency: 1, availability: 1 } })];
+    const previous = baseOrder(before, weights);
+    // Told nothing changed, it keeps the previous order: the versions were not compared.
+    expect(baseOrder(after, weights, { previous: { candidates: before, order: previous, replaced: [] } })).toBe(previous);
+    expect(Array.from(baseOrder(after, weights, { previous: { candidates: before, order: previous, replaced: [1] } }).order)).toEqual([1, 0]);
+    const rules = standingRules(before, task);
+    expect(standingRules([before[0], worker('b', { online: false })], task, { previous: { candidates: before, rules, replaced: [] } })).toBe(rules);
   });
 
   it('is made afresh when the earlier version holds other workers', () => {
@@ -345,10 +370,14 @@ describe('standingRules', () => {
         const after = before.slice();
         for (const c of changes) if (after.length > 0) after[c.at % after.length] = make(c.w, after[c.at % after.length].workerId);
         const previous = standingRules(before, task);
-        const mended = standingRules(after, task, { previous: { candidates: before, rules: previous } });
         const fresh = standingRules(after, task);
-        expect(Array.from(mended.rule)).toEqual(Array.from(fresh.rule));
-        expect(Array.from(mended.counts)).toEqual(Array.from(fresh.counts));
+        for (const mended of [
+          standingRules(after, task, { previous: { candidates: before, rules: previous } }),
+          standingRules(after, task, { previous: { candidates: before, rules: previous, replaced: toldPositions(before, after) } }),
+        ]) {
+          expect(Array.from(mended.rule)).toEqual(Array.from(fresh.rule));
+          expect(Array.from(mended.counts)).toEqual(Array.from(fresh.counts));
+        }
       }),
     );
   });

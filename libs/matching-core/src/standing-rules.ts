@@ -1,5 +1,5 @@
 import type { Candidate, MatchContext, TaskRequirements } from './candidate';
-import { replacedPositions } from './base-order';
+import { replacedSince, type PreviousVersion } from './base-order';
 import { ELIGIBILITY_FILTERS, firstFailedRule } from './eligibility-filters';
 
 /**
@@ -29,14 +29,14 @@ const NOBODY: ReadonlySet<string> = new Set();
 export function standingRules(
   candidates: readonly Candidate[],
   requirements: RuleRequirements,
-  { skillsHeld = false, previous }: { skillsHeld?: boolean; previous?: { readonly candidates: readonly Candidate[]; readonly rules: StandingRules } } = {},
+  { skillsHeld = false, previous }: { skillsHeld?: boolean; previous?: PreviousVersion & { readonly rules: StandingRules } } = {},
 ): StandingRules {
   const context: MatchContext = {
     task: { taskId: '', queue: '', excludedWorkerIds: [], requiredSkills: requirements.requiredSkills, languages: requirements.languages, requiredQualifications: requirements.requiredQualifications },
     onTask: NOBODY,
     declined: NOBODY,
   };
-  const replaced = previous && replacedPositions(candidates, previous.candidates);
+  const replaced = previous && replacedSince(candidates, previous);
   if (replaced) return mend(candidates, context, skillsHeld, replaced, previous!.rules);
   const rule = new Int8Array(candidates.length);
   const counts = new Int32Array(ELIGIBILITY_FILTERS.length);

@@ -539,7 +539,7 @@ export class BaseOrders {
     this.rules.delete(kind);
     let rules = held?.rules;
     if (held?.pool !== pool) {
-      const previous = held && held.pool.positions === pool.positions ? { candidates: held.pool.members, rules: held.rules } : undefined;
+      const previous = held && held.pool.positions === pool.positions ? { candidates: held.pool.members, rules: held.rules, replaced: pool.replacedSince?.(held.pool) } : undefined;
       rules = standingRules(pool.members, task, { skillsHeld: true, previous });
     }
     this.rules.set(kind, { pool, rules: rules! });
@@ -551,7 +551,7 @@ export class BaseOrders {
     const held = this.held.get(key);
     if (held?.pool === pool && held.policyHash === policy.contentHash) return held.order;
     // Copies of a pool keep its members' positions (the same map); a rebuilt pool has its own.
-    const previous = held && held.policyHash === policy.contentHash && held.pool.positions === pool.positions ? { candidates: held.pool.members, order: held.order } : undefined;
+    const previous = held && held.policyHash === policy.contentHash && held.pool.positions === pool.positions ? { candidates: held.pool.members, order: held.order, replaced: pool.replacedSince?.(held.pool) } : undefined;
     const order = baseOrder(pool.members, policy.document.weights, { previous });
     this.held.set(key, { pool, policyHash: policy.contentHash, order });
     return order;

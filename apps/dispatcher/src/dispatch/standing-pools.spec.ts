@@ -140,6 +140,36 @@ describe('StandingPools', () => {
     expect(view(await pool())).toEqual(view(await fromScratch()));
   });
 
+  it('tells which positions a later copy of a pool replaced, over any number of copies, and not across builds', async () => {
+    const { index, ledger, pool } = await setUp(60_000);
+    for (const id of ['w-4', 'w-5']) index.put({ workerId: id });
+    const first = await pool();
+    const ids = first.members.map((c) => c.workerId);
+    expect(ids).toEqual(['w-1', 'w-2', 'w-3', 'w-4', 'w-5']);
+    /** What comparing the two versions member by member finds: every position that holds another candidate. */
+    const compared = (later: Pool, older: Pool) => later.members.flatMap((c, i) => (c === older.members[i] ? [] : [i]));
+    const sorted = (xs: readonly number[] | undefined) => (xs ? [...xs].sort((a, b) => a - b) : xs);
+
+    index.put({ workerId: 'w-2', capacity: 3 });
+    const second = await pool();
+    expect(sorted(second.replacedSince!(first))).toEqual([1]);
+    expect(await ledger.claim('w-5', 2)).toBe(true);
+    index.put({ workerId: 'w-2', capacity: 1 });
+    const third = await pool();
+    expect(sorted(third.replacedSince!(second))).toEqual([1, 4]);
+    // Over two copies: each position once, and every one that comparing finds.
+    const overTwo = third.replacedSince!(first)!;
+    expect(new Set(overTwo).size).toBe(overTwo.length);
+    expect(sorted(overTwo)).toEqual([1, 4]);
+    expect(compared(third, first).every((i) => overTwo.includes(i))).toBe(true);
+    // Not from a later copy to an earlier one, and not across a rebuild (a newcomer moves positions).
+    expect(first.replacedSince!(third)).toBeUndefined();
+    index.put({ workerId: 'w-0' });
+    const rebuilt = await pool();
+    expect(rebuilt.members[0].workerId).toBe('w-0');
+    expect(rebuilt.replacedSince!(third)).toBeUndefined();
+  });
+
   it("reads the share due ahead, for the next unit: a unit waits for Redis only for counts its process's scripts did not give", async () => {
     const { redis, index, ledger } = await setUp(60_000);
     const reader = new HotStateReader(redis as unknown as Redis);

@@ -20,13 +20,34 @@ export interface Pool {
    * every field the rules and scores read (see `lineOf`).
    */
   readonly digest: string;
+  /**
+   * The positions whose candidate may differ in this pool from `older`, an earlier version of it
+   * (without duplicates; more than changed is harmless); undefined when that is not known (another
+   * build of the pool, or copies too far apart), and the two must be compared member by member.
+   */
+  readonly replacedSince?: (older: Pool) => readonly number[] | undefined;
+}
+
+/**
+ * What each copy of one build of a pool replaced: `changes[k]` holds the positions that copy
+ * number `first + k + 1` replaced in copy `first + k` (the build is copy 0). Shared by the copies.
+ */
+interface PoolHistory {
+  first: number;
+  changes: (readonly number[])[];
 }
 
 interface BuiltPool extends Pool {
   readonly members: Candidate[];
   /** The members' line hashes, 32 bytes each, in order. */
   readonly lines: Buffer;
+  readonly history: PoolHistory;
+  /** Which copy of its build this is (0: the build). */
+  readonly copy: number;
 }
+
+/** Copies of a pool whose replaced positions are kept; a version older than that is compared member by member. */
+const COPIES_KEPT = 512;
 
 /** One worker as the pools hold them, with what Redis said of them when last read. */
 interface Standing {
@@ -129,13 +150,22 @@ export class StandingPools {
     const before = this.built.get(key)!;
     const members = before.members.slice();
     const lines = Buffer.from(before.lines);
+    const replaced: number[] = [];
     for (const id of ids) {
       const s = this.workers.get(id)!;
       const at = before.positions.get(id)!;
       members[at] = s.candidate;
       s.line.copy(lines, at * 32);
+      replaced.push(at);
     }
-    this.built.set(key, builtPool(members, before.positions, lines));
+    const { history } = before;
+    history.changes.push(replaced);
+    if (history.changes.length > COPIES_KEPT) {
+      const dropped = history.changes.length - COPIES_KEPT / 2;
+      history.changes = history.changes.slice(dropped);
+      history.first += dropped;
+    }
+    this.built.set(key, builtPool(members, before.positions, lines, history, before.copy + 1));
   }
 
   /** Applies what changed since the last unit to the workers held, marking the pools that hold those who changed (see applyMarks). */
@@ -259,7 +289,7 @@ export class StandingPools {
         s.line.copy(lines, at * 32);
         s.pools.add(key);
       });
-      this.built.set(key, builtPool(held.map((s) => s.candidate), new Map(held.map((s, at) => [s.source.workerId, at])), lines));
+      this.built.set(key, builtPool(held.map((s) => s.candidate), new Map(held.map((s, at) => [s.source.workerId, at])), lines, { first: 0, changes: [] }, 0));
     });
   }
 
@@ -289,14 +319,28 @@ export class StandingPools {
  * worker, most of which no unit ranks before they change again, and hashing a pool of thousands
  * of members each time was a share of the dispatcher's busy time with 20,000 workers.
  */
-function builtPool(members: Candidate[], positions: ReadonlyMap<string, number>, lines: Buffer): BuiltPool {
+function builtPool(members: Candidate[], positions: ReadonlyMap<string, number>, lines: Buffer, history: PoolHistory, copy: number): BuiltPool {
   let digest: string | undefined;
-  return {
-    members, positions, lines,
+  const pool: BuiltPool = {
+    members, positions, lines, history, copy,
     get digest() {
       return (digest ??= sha256(lines));
     },
+    replacedSince: (older) => replacedBetween(pool, older as Partial<BuiltPool>),
   };
+  return pool;
+}
+
+/** The positions the copies between `older` and `pool` replaced, if both are copies of one build and those copies are still known. */
+function replacedBetween(pool: BuiltPool, older: Partial<BuiltPool>): readonly number[] | undefined {
+  const { history, copy } = pool;
+  if (older.history !== history || older.copy === undefined || older.copy > copy || older.copy < history.first) return undefined;
+  const from = older.copy - history.first;
+  const to = copy - history.first;
+  if (to - from === 1) return history.changes[from];
+  const seen = new Set<number>();
+  for (let k = from; k < to; k++) for (const at of history.changes[k]) seen.add(at);
+  return [...seen];
 }
 
 /** The line a pool digest holds for one candidate: every field the rules and scores read. */
