@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { CandidateIndex, CHANGES_SQL, isOnline } from '../apps/dispatcher/src/workers/candidate-index';
-import { dispatcherDatabase } from './support/dispatcher-database';
+import { dispatcherDatabase } from './support/scratch-database';
 
 /**
  * The dispatcher's in-memory worker registry against a real PostgreSQL: it reads only changed

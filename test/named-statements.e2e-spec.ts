@@ -3,29 +3,20 @@
  * and run again by name, and its failures read as TypeORM's did (a QueryFailedError carrying the
  * server's code), so callers that tell a unique violation apart still do.
  */
-import { isUniqueViolation, openDataSource, sqlRows, statementName } from '@clearwork/platform';
-import { QueryFailedError, type DataSource } from 'typeorm';
-import { createScratchDatabase, requireRealServers } from './support/servers';
+import { isUniqueViolation, sqlRows, statementName } from '@clearwork/platform';
+import { QueryFailedError } from 'typeorm';
+import { scratchDatabase } from './support/scratch-database';
 
 describe('sqlRows on PostgreSQL', () => {
-  let db: { url: string; drop: () => Promise<void> };
-  let dataSource: DataSource;
+  const pg = scratchDatabase('clearwork_named', { schema: 'named', migrations: [] });
 
   beforeAll(async () => {
-    await requireRealServers();
-    db = await createScratchDatabase(`clearwork_named_${Date.now()}`);
-    dataSource = await openDataSource({ url: db.url, schema: 'named', migrations: [] });
-    await sqlRows(dataSource.manager, `CREATE TABLE named.items (id int PRIMARY KEY, label text NOT NULL)`);
-  }, 60_000);
-
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
+    await sqlRows(pg.dataSource.manager, `CREATE TABLE named.items (id int PRIMARY KEY, label text NOT NULL)`);
   });
 
   it('prepares a statement once on its connection under its name, and runs it again by that name', async () => {
     const sql = `SELECT $1::int + 1 AS n`;
-    await dataSource.transaction(async (m) => {
+    await pg.dataSource.transaction(async (m) => {
       const answers = [];
       for (const n of [1, 2, 3]) answers.push((await sqlRows<{ n: number }>(m, sql, [n]))[0].n);
       expect(answers).toEqual([2, 3, 4]);
@@ -43,15 +34,15 @@ describe('sqlRows on PostgreSQL', () => {
 
   it("fails as a QueryFailedError with the server's code, so a unique violation is told apart", async () => {
     const insert = `INSERT INTO named.items (id, label) VALUES ($1, $2) RETURNING id`;
-    expect(await sqlRows(dataSource.manager, insert, [1, 'first'])).toEqual([{ id: 1 }]);
-    const error = await sqlRows(dataSource.manager, insert, [1, 'again']).catch((e: unknown) => e);
+    expect(await sqlRows(pg.dataSource.manager, insert, [1, 'first'])).toEqual([{ id: 1 }]);
+    const error = await sqlRows(pg.dataSource.manager, insert, [1, 'again']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueryFailedError);
     expect(isUniqueViolation(error)).toBe(true);
     expect((error as QueryFailedError).query).toBe(insert);
   });
 
   it('does not keep a statement that failed to prepare: the connection goes on, and a fixed text runs', async () => {
-    await dataSource.transaction(async (m) => {
+    await pg.dataSource.transaction(async (m) => {
       await sqlRows(m, `SAVEPOINT before_typo`);
       const error = await sqlRows(m, `SELEC 1`).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(QueryFailedError);

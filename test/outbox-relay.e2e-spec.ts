@@ -6,10 +6,9 @@
  * (the relay's own interface, not Kafka): what is under test is the relay's use of the table.
  */
 import { randomUUID } from 'node:crypto';
-import { enqueue, EventPublisher, openDataSource, outboxTableSql, OutboxRelay, PlatformMetrics, sqlRows, type OutgoingMessage } from '@clearwork/platform';
-import type { DataSource } from 'typeorm';
+import { enqueue, EventPublisher, outboxTableSql, OutboxRelay, PlatformMetrics, sqlRows, type OutgoingMessage } from '@clearwork/platform';
 import { eventually } from './support/eventually';
-import { createScratchDatabase, requireRealServers } from './support/servers';
+import { scratchDatabase } from './support/scratch-database';
 
 const SCHEMA = 'relaytest';
 
@@ -26,22 +25,13 @@ class RecordingPublisher extends EventPublisher {
 }
 
 describe('outbox relay against a real PostgreSQL', () => {
-  let db: { url: string; drop: () => Promise<void> };
-  let dataSource: DataSource;
+  const pg = scratchDatabase('clearwork_outbox', { schema: SCHEMA, migrations: [] });
 
   beforeAll(async () => {
-    await requireRealServers();
-    db = await createScratchDatabase(`clearwork_outbox_${Date.now()}`);
-    dataSource = await openDataSource({ url: db.url, schema: SCHEMA, migrations: [] });
-    await dataSource.query(outboxTableSql(SCHEMA));
-  }, 60_000);
-
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
+    await pg.dataSource.query(outboxTableSql(SCHEMA));
   });
 
-  const rowsLeft = async () => Number((await sqlRows<{ n: string }>(dataSource.manager, `SELECT count(*) AS n FROM ${SCHEMA}.outbox`))[0].n);
+  const rowsLeft = async () => Number((await sqlRows<{ n: string }>(pg.dataSource.manager, `SELECT count(*) AS n FROM ${SCHEMA}.outbox`))[0].n);
   const events = (n: number) => Array.from({ length: n }, (_, i) => ({ topic: 't', key: `k${i}`, value: { eventId: randomUUID(), n: i } }));
 
   /*
@@ -54,13 +44,13 @@ describe('outbox relay against a real PostgreSQL', () => {
 
   /** Enqueues in a transaction of its own and hands the committed events to the relay, as a unit does. */
   async function commit(relay: OutboxRelay, batch: ReturnType<typeof events>): Promise<void> {
-    const enqueued = await dataSource.transaction((m) => enqueue(m, SCHEMA, batch));
+    const enqueued = await pg.dataSource.transaction((m) => enqueue(m, SCHEMA, batch));
     relay.committed(enqueued);
   }
 
   it('publishes committed events in commit order and deletes their rows', async () => {
     const publisher = new RecordingPublisher();
-    const relay = new OutboxRelay(dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
+    const relay = new OutboxRelay(pg.dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
     try {
       const first = events(3);
       const second = events(2);
@@ -78,7 +68,7 @@ describe('outbox relay against a real PostgreSQL', () => {
 
   it('leaves refused events to polling, which publishes them once past the grace period', async () => {
     const publisher = new RecordingPublisher();
-    const relay = new OutboxRelay(dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
+    const relay = new OutboxRelay(pg.dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
     try {
       await commit(relay, events(1)); // the eager path is now in use
       relay.start();
@@ -100,11 +90,11 @@ describe('outbox relay against a real PostgreSQL', () => {
 
   it('on stop, deletes what it published and publishes what is left', async () => {
     const publisher = new RecordingPublisher();
-    const relay = new OutboxRelay(dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
+    const relay = new OutboxRelay(pg.dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
     await commit(relay, events(4));
     relay.start();
     // A row committed without reaching the eager path (its process died between commit and publish).
-    await dataSource.transaction((m) => enqueue(m, SCHEMA, events(1)));
+    await pg.dataSource.transaction((m) => enqueue(m, SCHEMA, events(1)));
     await relay.stop();
     expect(publisher.sent).toHaveLength(5);
     expect(await rowsLeft()).toBe(0);

@@ -4,51 +4,38 @@
  * and keep a redelivery from being applied twice; a failed round is logged and changes nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { claimEvents, openDataSource, ProcessedEventsPruner, pruneProcessedEvents, sqlRows } from '@clearwork/platform';
-import type { DataSource } from 'typeorm';
+import { claimEvents, ProcessedEventsPruner, pruneProcessedEvents, sqlRows } from '@clearwork/platform';
 import { DISPATCHER_MIGRATIONS } from '../apps/dispatcher/src/dispatcher.module';
-import { createScratchDatabase, requireRealServers } from './support/servers';
+import { scratchDatabase } from './support/scratch-database';
 
 const HOUR = 3_600_000;
 
 describe('pruning the claims of handled events against a real PostgreSQL', () => {
-  let db: { url: string; drop: () => Promise<void> };
-  let dataSource: DataSource;
-
-  beforeAll(async () => {
-    await requireRealServers();
-    db = await createScratchDatabase(`clearwork_prune_${Date.now()}`);
-    dataSource = await openDataSource({ url: db.url, schema: 'dispatcher', migrations: DISPATCHER_MIGRATIONS });
-  }, 60_000);
-
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await db?.drop();
-  });
+  const pg = scratchDatabase('clearwork_prune', { schema: 'dispatcher', migrations: DISPATCHER_MIGRATIONS });
 
   /** Claims `n` new events, dated `hoursAgo` hours back; returns their ids. */
   async function claimed(n: number, hoursAgo: number): Promise<string[]> {
     const events = Array.from({ length: n }, () => ({ eventId: randomUUID(), type: 'WorkerProfileUpdated' }));
-    await dataSource.transaction((m) => claimEvents(m, 'dispatcher', events));
+    await pg.dataSource.transaction((m) => claimEvents(m, 'dispatcher', events));
     const ids = events.map((e) => e.eventId);
-    await dataSource.query(`UPDATE dispatcher.processed_events SET processed_at = now() - make_interval(hours => $2) WHERE event_id = ANY($1::uuid[])`, [ids, hoursAgo]);
+    await pg.dataSource.query(`UPDATE dispatcher.processed_events SET processed_at = now() - make_interval(hours => $2) WHERE event_id = ANY($1::uuid[])`, [ids, hoursAgo]);
     return ids;
   }
   const remembered = async (ids: readonly string[]) =>
-    (await sqlRows<{ event_id: string }>(dataSource.manager, `SELECT event_id::text FROM dispatcher.processed_events WHERE event_id = ANY($1::uuid[])`, [ids])).map((r) => r.event_id).sort();
+    (await sqlRows<{ event_id: string }>(pg.dataSource.manager, `SELECT event_id::text FROM dispatcher.processed_events WHERE event_id = ANY($1::uuid[])`, [ids])).map((r) => r.event_id).sort();
 
   it('has an index by age for the pruning', async () => {
-    const [index] = await sqlRows<{ indexdef: string }>(dataSource.manager, `SELECT indexdef FROM pg_indexes WHERE schemaname = 'dispatcher' AND indexname = 'processed_events_by_age'`);
+    const [index] = await sqlRows<{ indexdef: string }>(pg.dataSource.manager, `SELECT indexdef FROM pg_indexes WHERE schemaname = 'dispatcher' AND indexname = 'processed_events_by_age'`);
     expect(index.indexdef).toContain('USING brin (processed_at)');
   });
 
   it('deletes the claims older than the cut, a batch at a time, and keeps the younger ones, which still stop a redelivery', async () => {
     const old = await claimed(5, 3);
     const young = await claimed(3, 0);
-    expect(await pruneProcessedEvents(dataSource.manager, 'dispatcher', new Date(Date.now() - HOUR), 2)).toBe(5);
+    expect(await pruneProcessedEvents(pg.dataSource.manager, 'dispatcher', new Date(Date.now() - HOUR), 2)).toBe(5);
     expect(await remembered([...old, ...young])).toEqual([...young].sort());
     // A younger event delivered again is still known; a pruned one would be applied again.
-    const again = await dataSource.transaction((m) => claimEvents(m, 'dispatcher', [...young, old[0]].map((eventId) => ({ eventId, type: 'WorkerProfileUpdated' }))));
+    const again = await pg.dataSource.transaction((m) => claimEvents(m, 'dispatcher', [...young, old[0]].map((eventId) => ({ eventId, type: 'WorkerProfileUpdated' }))));
     expect([...again]).toEqual([old[0]]);
   });
 
@@ -57,7 +44,7 @@ describe('pruning the claims of handled events against a real PostgreSQL', () =>
     const young = await claimed(2, 20);
     const logged: string[] = [];
     const log = { log: (m: string) => logged.push(m), warn: (m: string) => logged.push(`warn: ${m}`) };
-    const pruner = new ProcessedEventsPruner((olderThan) => pruneProcessedEvents(dataSource.manager, 'dispatcher', olderThan), 48 * HOUR, 60_000, log);
+    const pruner = new ProcessedEventsPruner((olderThan) => pruneProcessedEvents(pg.dataSource.manager, 'dispatcher', olderThan), 48 * HOUR, 60_000, log);
     expect(await pruner.round()).toBeGreaterThanOrEqual(4);
     expect(await remembered([...old, ...young])).toEqual([...young].sort());
     expect(logged.at(-1)).toMatch(/^deleted \d+ claims of handled events older than 48 h$/);

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { RecentOffers } from '../apps/dispatcher/src/dispatch/recent-offers';
 import { CandidateIndex } from '../apps/dispatcher/src/workers/candidate-index';
 import { recordClauses, TaskStore, type RecentOffer, type RecordRows } from '../apps/dispatcher/src/tasks/task-store';
-import { dispatcherDatabase } from './support/dispatcher-database';
+import { dispatcherDatabase } from './support/scratch-database';
 
 /**
  * The statements of the dispatcher's task store that no service test pins down on its own,
