@@ -22,8 +22,15 @@ function aBatch(partition: number, messages: KafkaMessage[], resolved: string[],
 
 function aServer(joinPartitions: boolean, extras: object, handler: (events: readonly BatchedEvent[]) => Promise<unknown>) {
   const published: OutgoingMessage[] = [];
+  /** How many messages each publish request carried. */
+  const requests: number[] = [];
   const metrics = new PlatformMetrics('test');
-  const publisher = { publish: async (events: OutgoingMessage[]) => void published.push(...events) } as unknown as EventPublisher;
+  const publisher = {
+    publish: async (events: OutgoingMessage[]) => {
+      requests.push(events.length);
+      published.push(...events);
+    },
+  } as unknown as EventPublisher;
   const server = new KafkaEventServer({
     kafka: {} as Kafka,
     groupId: 'test',
@@ -36,7 +43,7 @@ function aServer(joinPartitions: boolean, extras: object, handler: (events: read
   });
   server.addHandler(TOPICS.tasks, handler as never, true, extras);
   const take = (payload: EachBatchPayload) => (server as unknown as { handleBatch(p: EachBatchPayload): Promise<void> }).handleBatch(payload);
-  return { take, published, metrics };
+  return { take, published, requests, metrics };
 }
 
 /** A histogram's count and sum for the tasks topic, as a scrape reads them. */
@@ -111,6 +118,27 @@ describe('KafkaEventServer batch handlers', () => {
     const letters = published.map((p) => p.value as { partition: number; offset: string; error: { kind: string } });
     expect(letters.map((l) => `${l.partition}@${l.offset} ${l.error.kind}`).sort()).toEqual(['0@6 invalid_json', '2@5 rejected']);
     expect(resolved.sort()).toEqual(['0@6', '2@5']);
+  });
+
+  it("dead-letters a call's invalid messages in one request before the call and its refused events in one after, each with its reason", async () => {
+    const posted = Array.from({ length: 40 }, () => aTaskPosted());
+    const order: string[] = [];
+    const { take, published, requests, metrics } = aServer(true, BATCH_HANDLER, async (batch): Promise<BatchRejection[]> => {
+      order.push(`call after ${requests.length} requests`);
+      return batch.filter((e) => Number(e.context.offset) % 2 === 1).map((item) => ({ item, error: new DeadLetterError(`refused ${item.context.offset}`) }));
+    });
+    // Partition 0: 40 valid events (offsets 0-39); partition 1: 6 that are not JSON.
+    await Promise.all([
+      take(aBatch(0, posted.map((e, i) => message(i, e)), [])),
+      take(aBatch(1, Array.from({ length: 6 }, (_, i) => message(100 + i, 'not json')), [])),
+    ]);
+    expect(order).toEqual(['call after 1 requests']);
+    expect(requests).toEqual([6, 20]);
+    const letters = published.map((p) => p.value as { partition: number; offset: string; error: { kind: string; message: string } });
+    expect(letters.slice(0, 6).map((l) => `${l.partition}@${l.offset} ${l.error.kind}`)).toEqual(Array.from({ length: 6 }, (_, i) => `1@${100 + i} invalid_json`));
+    expect(letters.slice(6).map((l) => `${l.partition}@${l.offset} ${l.error.message}`)).toEqual(Array.from({ length: 20 }, (_, i) => `0@${2 * i + 1} refused ${2 * i + 1}`));
+    const { values } = await metrics.registry.getSingleMetric('clearwork_dead_letters_total')!.get();
+    expect(Object.fromEntries(values.map((v) => [v.labels.kind, v.value]))).toEqual({ invalid_json: 6, rejected: 20 });
   });
 
   it('leaves out a partition that was taken away (stale) and fails the call as a whole when the handler throws', async () => {

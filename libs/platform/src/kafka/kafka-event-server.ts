@@ -87,6 +87,16 @@ export interface KafkaEventServerOptions {
   readonly topics?: (topic: string) => boolean;
 }
 
+/** A message to dead-letter, with where it came from and why. */
+interface Letter {
+  readonly partition: number;
+  readonly message: KafkaMessage;
+  readonly error: DecodeFailure;
+}
+
+/** Dead letters of one request logged a line each up to this many; more are logged on one line. */
+const LETTERS_LOGGED_EACH = 3;
+
 /** Batches of one topic taken up in the same turn of the event loop, handled in one call. */
 interface Gathering {
   readonly payloads: EachBatchPayload[];
@@ -278,18 +288,24 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
       const started = process.hrtime.bigint();
       // Decoding thousands of messages is a long synchronous stretch: it takes its turn and
       // pauses now and then, so replies a handler is waiting for (a commit under way) get through.
+      const invalid: Letter[] = [];
       const events = await inTurn(async () => {
         const decoded: BatchedEvent[] = [];
         for (const { payload, message } of slice) {
           await pauseIfDue();
           const { partition } = payload.batch;
-          const event = await this.decodeOrDeadLetter(topic, partition, message);
-          if (event === undefined) continue;
+          const result = this.decode(topic, message);
+          if (!result.ok) {
+            invalid.push({ partition, message, error: result.error });
+            continue;
+          }
           const context = new KafkaEventContext([topic, partition, message.offset, message.key?.toString('utf8') ?? null]);
-          decoded.push({ event, context });
+          decoded.push({ event: result.event, context });
         }
         return decoded;
       });
+      // Before the call, all in one request: a run of bad messages costs one round trip, not one each.
+      await this.deadLetter(topic, invalid);
       if (events.length > 0) {
         let rejections: readonly BatchRejection[] = [];
         try {
@@ -302,11 +318,14 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
           throw new Error(`batch handler for ${topic} failed at partition ${first.payload.batch.partition} offset ${first.message.offset}: ${(error as Error).message}; will retry`);
         }
         const byPosition = new Map(slice.map(({ payload, message }) => [`${payload.batch.partition}@${message.offset}`, message]));
-        for (const { item, error } of rejections) {
-          const verdict = error.getError() as DeadLetterVerdict;
-          const { partition, offset } = item.context;
-          await this.deadLetter(topic, partition, byPosition.get(`${partition}@${offset}`)!, { kind: 'rejected', message: verdict.reason, issues: verdict.issues });
-        }
+        await this.deadLetter(
+          topic,
+          rejections.map(({ item, error }) => {
+            const verdict = error.getError() as DeadLetterVerdict;
+            const { partition, offset } = item.context;
+            return { partition, message: byPosition.get(`${partition}@${offset}`)!, error: { kind: 'rejected', message: verdict.reason, issues: verdict.issues } };
+          }),
+        );
         this.options.metrics.messagesConsumed.inc({ topic, outcome: 'processed' }, events.length - rejections.length);
       }
       const last = new Map<EachBatchPayload, string>();
@@ -336,37 +355,61 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
         this.options.metrics.messagesConsumed.inc({ topic, outcome: 'retried' });
         throw new Error(`handler for ${topic} failed at partition ${partition} offset ${message.offset}; will retry`);
       }
-      await this.deadLetter(topic, partition, message, { kind: 'rejected', message: error.reason, issues: error.issues });
+      await this.deadLetter(topic, [{ partition, message, error: { kind: 'rejected', message: error.reason, issues: error.issues } }]);
     }
   }
 
   /** The message parsed with its topic's schema, or undefined once it has been dead-lettered. */
   private async decodeOrDeadLetter(topic: TopicName, partition: number, message: KafkaMessage): Promise<unknown> {
-    const schema = TOPIC_SCHEMAS[topic];
-    const decoded = schema ? decodeMessage(schema, message.value) : undefined;
-    if (decoded?.ok) return decoded.event;
-    const error = decoded?.error ?? { kind: 'invalid_event' as const, message: `no schema for topic ${topic}`, issues: [] };
-    await this.deadLetter(topic, partition, message, error);
+    const result = this.decode(topic, message);
+    if (result.ok) return result.event;
+    await this.deadLetter(topic, [{ partition, message, error: result.error }]);
     return undefined;
   }
 
-  private async deadLetter(topic: TopicName, partition: number, message: KafkaMessage, error: DecodeFailure): Promise<void> {
-    const record: DeadLetterRecord = {
-      sourceTopic: topic,
-      partition,
-      offset: message.offset,
-      keyBase64: message.key ? message.key.toString('base64') : null,
-      valueBase64: message.value ? message.value.toString('base64') : null,
-      headers: Object.fromEntries(
-        Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v)]),
-      ),
-      error,
-      consumerGroup: this.options.groupId,
-      deadLetteredAt: new Date().toISOString(),
-    };
-    await this.options.publisher.publish([{ topic: deadLetterTopic(topic), key: message.key?.toString('utf8') ?? null, value: record }]);
-    this.options.metrics.messagesConsumed.inc({ topic, outcome: 'dead_lettered' });
-    this.options.metrics.deadLetters.inc({ topic, kind: error.kind });
-    this.log.warn(`dead-lettered ${topic}[${partition}]@${message.offset}: ${error.message}`);
+  private decode(topic: TopicName, message: KafkaMessage): { ok: true; event: unknown } | { ok: false; error: DecodeFailure } {
+    const schema = TOPIC_SCHEMAS[topic];
+    const decoded = schema ? decodeMessage(schema, message.value) : undefined;
+    if (decoded?.ok) return { ok: true, event: decoded.event };
+    return { ok: false, error: decoded?.error ?? { kind: 'invalid_event' as const, message: `no schema for topic ${topic}`, issues: [] } };
+  }
+
+  /**
+   * Writes `letters` (of one topic) to its dead-letter topic in one request, each with its
+   * original bytes and reason. Each is logged on a line of its own up to LETTERS_LOGGED_EACH; a
+   * longer run is logged on one line with its count and first reasons (the dead-letter topic
+   * and the metrics hold every one): a backlog of late answers can refuse thousands a minute.
+   */
+  private async deadLetter(topic: TopicName, letters: readonly Letter[]): Promise<void> {
+    if (letters.length === 0) return;
+    const deadLetteredAt = new Date().toISOString();
+    const records = letters.map(({ partition, message, error }) => {
+      const record: DeadLetterRecord = {
+        sourceTopic: topic,
+        partition,
+        offset: message.offset,
+        keyBase64: message.key ? message.key.toString('base64') : null,
+        valueBase64: message.value ? message.value.toString('base64') : null,
+        headers: Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v)]),
+        ),
+        error,
+        consumerGroup: this.options.groupId,
+        deadLetteredAt,
+      };
+      return { topic: deadLetterTopic(topic), key: message.key?.toString('utf8') ?? null, value: record };
+    });
+    await this.options.publisher.publish(records);
+    for (const { error } of letters) {
+      this.options.metrics.messagesConsumed.inc({ topic, outcome: 'dead_lettered' });
+      this.options.metrics.deadLetters.inc({ topic, kind: error.kind });
+    }
+    const at = ({ partition, message }: Letter) => `${topic}[${partition}]@${message.offset}`;
+    if (letters.length <= LETTERS_LOGGED_EACH) {
+      for (const letter of letters) this.log.warn(`dead-lettered ${at(letter)}: ${letter.error.message}`);
+    } else {
+      const first = letters.slice(0, LETTERS_LOGGED_EACH).map((l) => `${at(l)}: ${l.error.message}`);
+      this.log.warn(`dead-lettered ${letters.length} messages of ${topic} (each with its reason in ${deadLetterTopic(topic)}), the first ${first.join('; ')}`);
+    }
   }
 }
