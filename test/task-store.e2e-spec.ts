@@ -140,6 +140,67 @@ describe('TaskStore against PostgreSQL', () => {
     expect(await recent.offerees(pg.dataSource.manager, ['q-busy'], 2)).toEqual(await workersOf(store.recentOffersMany(pg.dataSource.manager, ['q-busy'], 2)));
     expect(loads.length).toBe(5);
   });
+  it('closes in one statement the answered offers that are open, unexpired and the named worker\'s for the named task, returns every one found as it was, and waits for a transaction holding one', async () => {
+    const at = (seconds: number) => new Date(base + seconds * 1000);
+    const open = (offerId: string, workerId: string, taskId: string, expiresAt: Date, state = 'open') =>
+      pg.writer.query(
+        `INSERT INTO dispatcher.offers (offer_id, task_id, queue, replica, attempt, worker_id, decision_id, state, expires_at, created_at)
+         VALUES ($1, $2, 'q-answers', 1, 1, $3, $1, $4, $5, $6)`,
+        [offerId, taskId, workerId, state, expiresAt, at(0)],
+      );
+    await open('a-ok', 'w-1', 't-a1', at(60));
+    await open('a-late', 'w-2', 't-a2', at(30));
+    await open('a-done', 'w-3', 't-a3', at(60), 'declined');
+    await open('a-other', 'w-4', 't-a4', at(60));
+    await open('a-held', 'w-5', 't-a5', at(60));
+    await open('a-held2', 'w-6', 't-a6', at(60));
+    // Another transaction holds two of them: one it closes, one it leaves open.
+    const other = new Client({ connectionString: pg.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`UPDATE dispatcher.offers SET state = 'expired' WHERE offer_id = 'a-held'`);
+      await other.query(`SELECT 1 FROM dispatcher.offers WHERE offer_id = 'a-held2' FOR UPDATE`);
+      let settled = false;
+      const closing = store
+        .closeAnsweredOffers(
+          pg.dataSource.manager,
+          [
+            { offerId: 'a-ok', workerId: 'w-1', taskId: 't-a1' },
+            { offerId: 'a-late', workerId: 'w-2', taskId: 't-a2' },
+            { offerId: 'a-done', workerId: 'w-3', taskId: 't-a3' },
+            { offerId: 'a-other', workerId: 'w-9', taskId: 't-a4' },
+            { offerId: 'a-held', workerId: 'w-5', taskId: 't-a5' },
+            { offerId: 'a-held2', workerId: 'w-6', taskId: 't-a6' },
+            { offerId: 'a-missing', workerId: 'w-7', taskId: 't-a7' },
+          ],
+          'accepted',
+          at(45),
+        )
+        .finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(settled).toBe(false);
+      await other.query('COMMIT');
+      const { found, closed } = await closing;
+      expect([...closed].sort()).toEqual(['a-held2', 'a-ok']);
+      expect(Object.fromEntries([...found].map(([id, o]) => [id, `${o.workerId} ${o.taskId} ${o.state} ${o.expiresAt.toISOString()}`]))).toEqual({
+        'a-ok': `w-1 t-a1 open ${at(60).toISOString()}`,
+        'a-late': `w-2 t-a2 open ${at(30).toISOString()}`,
+        'a-done': `w-3 t-a3 declined ${at(60).toISOString()}`,
+        'a-other': `w-4 t-a4 open ${at(60).toISOString()}`,
+        'a-held': `w-5 t-a5 expired ${at(60).toISOString()}`,
+        'a-held2': `w-6 t-a6 open ${at(60).toISOString()}`,
+      });
+      const { rows } = await pg.writer.query(`SELECT offer_id, state, closed_at IS NOT NULL AS closed FROM dispatcher.offers WHERE queue = 'q-answers' ORDER BY offer_id`);
+      expect(rows.map((r) => `${r.offer_id} ${r.state} ${r.closed}`)).toEqual([
+        'a-done declined false', 'a-held expired false', 'a-held2 accepted true', 'a-late open false', 'a-ok accepted true', 'a-other open false',
+      ]);
+      expect(await store.closeAnsweredOffers(pg.dataSource.manager, [], 'declined', at(45))).toEqual({ found: new Map(), closed: new Set() });
+    } finally {
+      await other.end();
+    }
+  });
+
   it('stores a run of TaskPosted events with the records and events of the tasks it stored, in one statement', async () => {
     const none: RecordRows = { decisions: [], offers: [], replicas: [] };
     const a = aTaskPosted({ taskId: 'cl-1', replicas: 2 });

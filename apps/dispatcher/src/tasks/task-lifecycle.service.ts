@@ -269,25 +269,32 @@ export class TaskLifecycle {
   }
 
   /**
-   * Closes the offers these answers name, in a statement each way for the lot: locked, each
-   * checked open and made to that worker for that task (refused otherwise, as alone, and taken
-   * off the events handled), then closed as `state`. A second answer to one offer among them
-   * finds it closed.
+   * Closes the offers these answers name, in one statement for the lot (TaskStore.closeAnsweredOffers):
+   * each answer whose offer is open, unexpired and was made to that worker for that task closes
+   * it as `state`; the others are refused (see RefusedAnswer), as they would be alone, and taken
+   * off the events handled. Answers that name an offer named earlier in the lot go in a
+   * statement after, so a second answer to one offer finds it as the first left it.
    */
   private async closeAnswered(m: UnitScope['m'], answers: readonly (OfferAccepted | OfferDeclined)[], state: 'accepted' | 'declined', now: Date): Promise<{ closed: OpenOffer[]; refused: RefusedAnswer[] }> {
-    const offers = await this.store.lockOffers(m, answers.map((e) => e.data.offerId));
     const closed: OpenOffer[] = [];
     const refused: RefusedAnswer[] = [];
-    for (const event of answers) {
-      const offer = openOffer(offers.get(event.data.offerId), event.data, now);
-      if (offer instanceof DeadLetterError) {
-        refused.push({ event, error: offer });
-        continue;
+    for (let start = 0; start < answers.length; ) {
+      const named = new Set<string>();
+      let end = start;
+      while (end < answers.length && !named.has(answers[end].data.offerId)) named.add(answers[end++].data.offerId);
+      const run = answers.slice(start, end);
+      start = end;
+      const { found, closed: ids } = await this.store.closeAnsweredOffers(m, run.map((e) => e.data), state, now);
+      for (const event of run) {
+        const before = found.get(event.data.offerId);
+        if (before && ids.has(event.data.offerId)) {
+          closed.push({ offerId: before.offerId, taskId: before.taskId, replica: before.replica, attempt: before.attempt, workerId: before.workerId, expiresAt: before.expiresAt });
+          continue;
+        }
+        const offer = openOffer(before, event.data, now);
+        refused.push({ event, error: offer instanceof DeadLetterError ? offer : new DeadLetterError(`offer ${event.data.offerId} is no longer open`) });
       }
-      offers.set(offer.offerId, { ...offer, state });
-      closed.push(offer);
     }
-    await this.store.closeOffers(m, closed.map((o) => o.offerId), state);
     await unclaimEvents(m, SCHEMA, refused.map((r) => r.event.eventId));
     return { closed, refused };
   }

@@ -53,6 +53,23 @@ export interface ReplicaForAttempt {
 }
 
 export type ReplicaState = 'waiting' | 'offered' | 'assigned' | 'cancelled' | 'unassignable';
+/**
+ * The named offers ($1, with the worker $2 and task $3 each answer names) locked in id order,
+ * and those open, unexpired at $4 and made to that worker for that task closed as $5; every
+ * locked row comes back as it was, with whether it was closed. The lock comes first in the same
+ * statement (the update reads the locked rows), so concurrent units lock offers in one order as
+ * before, and an offer another transaction closed meanwhile is seen closed once its lock is had.
+ */
+export const CLOSE_ANSWERED_SQL = `WITH locked AS (
+    SELECT offer_id, task_id, replica, attempt, worker_id, expires_at, state FROM dispatcher.offers
+    WHERE offer_id = ANY($1::text[]) ORDER BY offer_id FOR UPDATE),
+  closed AS (
+    UPDATE dispatcher.offers o SET state = $5, closed_at = clock_timestamp()
+    FROM locked l JOIN unnest($1::text[], $2::text[], $3::text[]) AS n(offer_id, worker_id, task_id) ON n.offer_id = l.offer_id
+    WHERE o.offer_id = l.offer_id AND l.worker_id = n.worker_id AND l.task_id = n.task_id AND l.state = 'open' AND l.expires_at > $4::timestamptz
+    RETURNING o.offer_id)
+  SELECT l.*, c.offer_id IS NOT NULL AS closed FROM locked l LEFT JOIN closed c USING (offer_id)`;
+
 export type OfferClosing = 'accepted' | 'declined' | 'expired' | 'withdrawn';
 
 /** One offer of a queue's window: who had it, and when it was made (microseconds since 1970). */
@@ -260,12 +277,26 @@ export class TaskStore {
     }));
   }
 
-  /** Several offers, locked in id order; those not found are absent from the map. */
-  async lockOffers(m: EntityManager, offerIds: readonly string[]): Promise<Map<string, OpenOffer & { state: string }>> {
-    if (offerIds.length === 0) return new Map();
-    const rows: { offer_id: string; task_id: string; replica: number; attempt: number; worker_id: string; expires_at: Date; state: string }[] =
-      await sqlRows(m, `SELECT * FROM dispatcher.offers WHERE offer_id = ANY($1::text[]) ORDER BY offer_id FOR UPDATE`, [offerIds]);
-    return new Map(rows.map((r) => [r.offer_id, { offerId: r.offer_id, taskId: r.task_id, replica: r.replica, attempt: r.attempt, workerId: r.worker_id, expiresAt: r.expires_at, state: r.state }]));
+  /**
+   * Closes as `state`, in one statement, those of the named offers that are open, not expired at
+   * `now`, and were made to the named worker for the named task; each offer may be named once.
+   * The offers are locked in id order first, as a read and lock of their own would. Returns every
+   * named offer found, as it was before (the reason an answer is refused is read from it), and
+   * the ids of those it closed.
+   */
+  async closeAnsweredOffers(
+    m: EntityManager,
+    named: readonly { offerId: string; workerId: string; taskId: string }[],
+    state: OfferClosing,
+    now: Date,
+  ): Promise<{ found: Map<string, OpenOffer & { state: string }>; closed: Set<string> }> {
+    if (named.length === 0) return { found: new Map(), closed: new Set() };
+    const rows: { offer_id: string; task_id: string; replica: number; attempt: number; worker_id: string; expires_at: Date; state: string; closed: boolean }[] =
+      await sqlRows(m, CLOSE_ANSWERED_SQL, [named.map((n) => n.offerId), named.map((n) => n.workerId), named.map((n) => n.taskId), now.toISOString(), state]);
+    return {
+      found: new Map(rows.map((r) => [r.offer_id, { offerId: r.offer_id, taskId: r.task_id, replica: r.replica, attempt: r.attempt, workerId: r.worker_id, expiresAt: r.expires_at, state: r.state }])),
+      closed: new Set(rows.filter((r) => r.closed).map((r) => r.offer_id)),
+    };
   }
 
   async closeOffers(m: EntityManager, offerIds: readonly string[], state: OfferClosing): Promise<void> {
