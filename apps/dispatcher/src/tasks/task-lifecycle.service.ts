@@ -183,15 +183,13 @@ export class TaskLifecycle {
    * next candidate, and frees the worker's slot. A decline of an offer that is not open (or not
    * this worker's) is refused (see RefusedAnswer), as it would be alone. Returns the workers
    * whose slots were freed, so the waiting tasks they could do are dispatched again, and the refused.
-   * With `last` (the caller writes and reads nothing more in its unit) the new attempts' writes go
-   * with the unit's outbox insert, one round trip fewer.
    */
-  async offersDeclinedIn(scope: UnitScope, events: readonly OfferDeclined[], now: Date, { last = false } = {}): Promise<{ freed: string[]; refused: RefusedAnswer[] }> {
+  async offersDeclinedIn(scope: UnitScope, events: readonly OfferDeclined[], now: Date): Promise<{ freed: string[]; refused: RefusedAnswer[] }> {
     const claimed = await claimEvents(scope.m, SCHEMA, events);
     const { closed: declined, refused } = await this.closeAnswered(scope.m, events.filter((e) => claimed.delete(e.eventId.toLowerCase())), 'declined', now);
     for (const o of declined) scope.claims.releaseAfterCommit(o.workerId);
     if (declined.length > 0) scope.afterCommit(() => this.metrics.offersClosed('declined', declined.length));
-    await this.attemptMany(scope, declined, now, { last });
+    await this.attemptMany(scope, declined, now);
     return { freed: declined.map((o) => o.workerId), refused };
   }
 

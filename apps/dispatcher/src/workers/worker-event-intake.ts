@@ -70,8 +70,7 @@ export class WorkerEventIntake {
     const inRun = new Set<string>();
     /** Each event's item, so a refused answer is rejected as the item it came in. */
     const itemOf = new Map(chunk.map((item) => [item.event, item]));
-    /** `last`: nothing follows in the unit, so the declines' new attempts write with its outbox insert. */
-    const flush = async (last = false) => {
+    const flush = async () => {
       if (presence.length > 0) {
         const { unknown, mayTakeWork } = await this.registry.presenceIn(scope.m, presence.map((b) => b.event));
         const refused = new Set<WorkerEvent>(unknown);
@@ -80,7 +79,7 @@ export class WorkerEventIntake {
       }
       const outcomes = [];
       if (answers.length > 0) outcomes.push(await this.lifecycle.answersIn(scope, answers, now));
-      if (declines.length > 0) outcomes.push(await this.lifecycle.offersDeclinedIn(scope, declines, now, { last }));
+      if (declines.length > 0) outcomes.push(await this.lifecycle.offersDeclinedIn(scope, declines, now));
       for (const { freed, refused } of outcomes) {
         for (const id of freed) applied.mayTakeWork.add(id);
         for (const { event, error } of refused) applied.rejections.push({ item: itemOf.get(event)!, error });
@@ -114,7 +113,7 @@ export class WorkerEventIntake {
       }
     }
     // Refused in run order (presence before answers); applyInUnits puts them back in the order they came.
-    await flush(true);
+    await flush();
     return applied;
   }
 
