@@ -140,6 +140,7 @@ describe('TaskStore against PostgreSQL', () => {
     expect(await recent.offerees(pg.dataSource.manager, ['q-busy'], 2)).toEqual(await workersOf(store.recentOffersMany(pg.dataSource.manager, ['q-busy'], 2)));
     expect(loads.length).toBe(5);
   });
+
   it('closes in one statement the answered offers that are open, unexpired and the named worker\'s for the named task, returns every one found as it was, and waits for a transaction holding one', async () => {
     const at = (seconds: number) => new Date(base + seconds * 1000);
     const open = (offerId: string, workerId: string, taskId: string, expiresAt: Date, state = 'open') =>

@@ -288,7 +288,7 @@ export class TaskLifecycle {
       for (const event of run) {
         const before = found.get(event.data.offerId);
         if (before && ids.has(event.data.offerId)) {
-          closed.push({ offerId: before.offerId, taskId: before.taskId, replica: before.replica, attempt: before.attempt, workerId: before.workerId, expiresAt: before.expiresAt });
+          closed.push(before);
           continue;
         }
         const offer = openOffer(before, event.data, now);

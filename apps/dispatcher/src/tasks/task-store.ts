@@ -53,6 +53,7 @@ export interface ReplicaForAttempt {
 }
 
 export type ReplicaState = 'waiting' | 'offered' | 'assigned' | 'cancelled' | 'unassignable';
+
 /**
  * The named offers ($1, with the worker $2 and task $3 each answer names) locked in id order,
  * and those open, unexpired at $4 and made to that worker for that task closed as $5; every

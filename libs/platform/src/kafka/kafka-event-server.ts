@@ -6,7 +6,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import type { PlatformMetrics } from '../http/platform-metrics';
 import { inTurn, pauseIfDue } from './cpu-turns';
 import { isDeadLetterVerdict, type DeadLetterError, type DeadLetterVerdict } from './dead-letter-error';
-import { decodeMessage, type DecodeFailure } from './decode-message';
+import { decodeMessage, type DecodeFailure, type Decoded } from './decode-message';
 import type { EventPublisher } from './event-publisher';
 import { OffsetCommits } from './offset-commits';
 
@@ -367,11 +367,9 @@ export class KafkaEventServer extends Server implements CustomTransportStrategy 
     return undefined;
   }
 
-  private decode(topic: TopicName, message: KafkaMessage): { ok: true; event: unknown } | { ok: false; error: DecodeFailure } {
+  private decode(topic: TopicName, message: KafkaMessage): Decoded<unknown> {
     const schema = TOPIC_SCHEMAS[topic];
-    const decoded = schema ? decodeMessage(schema, message.value) : undefined;
-    if (decoded?.ok) return { ok: true, event: decoded.event };
-    return { ok: false, error: decoded?.error ?? { kind: 'invalid_event' as const, message: `no schema for topic ${topic}`, issues: [] } };
+    return schema ? decodeMessage(schema, message.value) : { ok: false, error: { kind: 'invalid_event', message: `no schema for topic ${topic}`, issues: [] } };
   }
 
   /**
