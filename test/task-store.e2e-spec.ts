@@ -202,6 +202,49 @@ describe('TaskStore against PostgreSQL', () => {
     }
   });
 
+  it('finds the replicas left between two offers, and locks one for a new attempt only while it is still at the offer it was found at', async () => {
+    const tasks = [aTaskPosted({ taskId: 'bo-1', replicas: 2 }), aTaskPosted({ taskId: 'bo-2' }), aTaskPosted({ taskId: 'bo-3' })];
+    const offered = (taskId: string, replica: number): RecordRows => ({
+      decisions: [{ decisionId: `d-${taskId}-${replica}`, taskId, replica, attempt: 1, decidedAt: '2026-12-01T10:00:00.000Z', record: {} }],
+      offers: [{ offerId: `o-${taskId}-${replica}`, taskId, queue: 'labelling', replica, attempt: 1, workerId: 'w-1', decisionId: `d-${taskId}-${replica}`, expiresAt: '2099-01-01T00:00:00.000Z' }],
+      replicas: [{ taskId, replica, state: 'offered', attempts: 1, workerId: 'w-1' }],
+    });
+    const planned = [offered('bo-1', 1), offered('bo-1', 2), offered('bo-2', 1)];
+    await store.postTasks(pg.dataSource.manager, tasks, { decisions: planned.flatMap((p) => p.decisions), offers: planned.flatMap((p) => p.offers), replicas: planned.flatMap((p) => p.replicas) }, []);
+    const between = async (limit = 100) => (await store.replicasBetweenOffers(pg.dataSource.manager, limit)).filter((r) => r.taskId.startsWith('bo-'));
+    // Every replica offered, or waiting (bo-3): none between two offers.
+    expect(await between()).toEqual([]);
+    // Two offers declined, and not yet offered again; bo-1's second replica is still out on offer.
+    await pg.writer.query(`UPDATE dispatcher.offers SET state = 'declined', closed_at = now() WHERE offer_id IN ('o-bo-1-1', 'o-bo-2-1')`);
+    const found = await between();
+    expect(found.map((r) => `${r.taskId}/${r.replica}@${r.offeredAt}`).sort()).toEqual(['bo-1/1@1', 'bo-2/1@1']);
+    expect((await store.replicasBetweenOffers(pg.dataSource.manager, 1))).toHaveLength(1);
+
+    // Another transaction attempts bo-2 again (attempt 2) while holding its row; the lock waits for it, then leaves bo-2 out.
+    const other = new Client({ connectionString: pg.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`UPDATE dispatcher.task_replicas SET attempts = 2 WHERE task_id = 'bo-2'`);
+      let settled = false;
+      const locking = pg.dataSource
+        .transaction((m) => store.lockForAttempts(m, [...found, { taskId: 'bo-1', replica: 2, offeredAt: 1 }, { taskId: 'bo-3', replica: 1, offeredAt: 0 }]))
+        .finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(settled).toBe(false);
+      await other.query('COMMIT');
+      const locked = await locking;
+      // bo-1/2 is offered at attempt 1 too (its offer open): the caller names only replicas it found between offers.
+      expect(locked.map((r) => `${r.taskId}/${r.replica} ${r.state} ${r.attempts} ${r.offersMade}`)).toEqual(['bo-1/1 offered 1 1', 'bo-1/2 offered 1 1']);
+    } finally {
+      await other.end();
+    }
+    // Without offeredAt every named replica is locked, whatever its state.
+    const all = await pg.dataSource.transaction((m) => store.lockForAttempts(m, [{ taskId: 'bo-2', replica: 1 }, { taskId: 'bo-3', replica: 1 }]));
+    expect(all.map((r) => `${r.taskId}/${r.replica} ${r.state} ${r.attempts}`)).toEqual(['bo-2/1 offered 2', 'bo-3/1 waiting 0']);
+    expect(await store.lockForAttempts(pg.dataSource.manager, [])).toEqual([]);
+  });
+
   it('stores a run of TaskPosted events with the records and events of the tasks it stored, in one statement', async () => {
     const none: RecordRows = { decisions: [], offers: [], replicas: [] };
     const a = aTaskPosted({ taskId: 'cl-1', replicas: 2 });

@@ -1,11 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { TaskLifecycle } from '../tasks/task-lifecycle.service';
+import { BETWEEN_OFFERS_SWEEP_SECONDS, TaskLifecycle } from '../tasks/task-lifecycle.service';
 
 /**
  * Expires offers on time even when no other message arrives: sleeps until the earliest open
  * offer's expiry (at most `maxSleepMs`, so offers made by other instances are seen too), and
  * opens a unit of work only when an offer is due. Once a second it also gives up on tasks that
- * have waited longer than the policy allows.
+ * have waited longer than the policy allows, and every BETWEEN_OFFERS_SWEEP_SECONDS it offers
+ * again the replicas whose offers were declined and not yet offered again by the process that
+ * applied the declines (stopped, or its unit failed; see TaskLifecycle.reattemptBetweenOffers).
  */
 @Injectable()
 export class OfferExpiry implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -14,6 +16,7 @@ export class OfferExpiry implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly log = new Logger(OfferExpiry.name);
   private readonly maxSleepMs = 250;
   private lastWaitCheck = 0;
+  private lastBetweenOffersCheck = 0;
 
   constructor(@Inject(TaskLifecycle) private readonly lifecycle: TaskLifecycle) {}
 
@@ -40,6 +43,11 @@ export class OfferExpiry implements OnApplicationBootstrap, OnApplicationShutdow
       if (Date.now() - this.lastWaitCheck > 1_000) {
         this.lastWaitCheck = Date.now();
         await this.lifecycle.expireOverdueWaiting();
+      }
+      if (Date.now() - this.lastBetweenOffersCheck > BETWEEN_OFFERS_SWEEP_SECONDS * 1_000) {
+        this.lastBetweenOffersCheck = Date.now();
+        const found = await this.lifecycle.reattemptBetweenOffers();
+        if (found > 0) this.log.log(`attempted again ${found} declined replicas left without an offer`);
       }
       if (expired > 0) delay = 0;
       else if (next) delay = Math.max(0, Math.min(this.maxSleepMs, next.getTime() - Date.now()));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { TOPICS, type OfferAccepted, type OfferDeclined, type TaskAbandoned, type TaskCancelled, type TaskEvent, type TaskPosted, type TaskSubmitted } from '@clearwork/contracts';
 import { claimEvent, claimEvents, DeadLetterError, handledEvents, unclaimEvents, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
@@ -7,10 +7,17 @@ import { SCHEMA } from '../config';
 import { DispatchPlanner, type PlannedAttempt } from '../dispatch/dispatch-planner';
 import { DispatchUnits, type UnitScope } from '../dispatch/dispatch-unit';
 import { DispatcherMetrics } from '../dispatcher-metrics';
+import { ReattemptQueue, type BetweenOffers } from './reattempt-queue';
 import { TaskStore, type OpenOffer, type RecordRows } from './task-store';
+
+/** How often replicas left between two offers are looked for (see TaskLifecycle.reattemptBetweenOffers). */
+export const BETWEEN_OFFERS_SWEEP_SECONDS = 5;
 
 /** Waiting replicas attempted again in one unit at most, so a burst of freed workers cannot make a unit long. */
 const MAX_REDISPATCH_PER_UNIT = 50;
+
+/** Declined replicas attempted again in one unit at most (see ReattemptQueue). */
+const MAX_REATTEMPTS_PER_UNIT = 50;
 
 /** Tasks posted in one unit at most: a longer run is split, so each transaction stays short. */
 const MAX_POSTED_PER_UNIT = 200;
@@ -36,8 +43,13 @@ const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventI
  * share one.
  */
 @Injectable()
-export class TaskLifecycle {
+export class TaskLifecycle implements BeforeApplicationShutdown {
   private readonly log = new Logger(TaskLifecycle.name);
+  private readonly reattempts = new ReattemptQueue(
+    (replicas) => this.reattempt(replicas),
+    (error, count) => this.log.warn(`${count} declined replicas not yet offered again (${error.message}); the next sweep, within ${BETWEEN_OFFERS_SWEEP_SECONDS} s, attempts them`),
+    MAX_REATTEMPTS_PER_UNIT,
+  );
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -179,18 +191,42 @@ export class TaskLifecycle {
   }
 
   /**
-   * Declined offers, in the caller's unit, a statement per table for the lot: each goes to the
-   * next candidate, and frees the worker's slot. A decline of an offer that is not open (or not
-   * this worker's) is refused (see RefusedAnswer), as it would be alone. Returns the workers
-   * whose slots were freed, so the waiting tasks they could do are dispatched again, and the refused.
+   * Declined offers, in the caller's unit, a statement per table for the lot: each frees the
+   * worker's slot, and once the unit commits its replica goes to the next candidate in a unit of
+   * its own (see ReattemptQueue), so the caller's unit ranks nothing. Until then the replica is
+   * `offered` with no open offer; should this process stop first, the sweep attempts it
+   * (`reattemptBetweenOffers`). A decline of an offer that is not open (or not this worker's) is
+   * refused (see RefusedAnswer), as it would be alone. Returns the workers whose slots were freed,
+   * so the waiting tasks they could do are dispatched again, and the refused.
    */
   async offersDeclinedIn(scope: UnitScope, events: readonly OfferDeclined[], now: Date): Promise<{ freed: string[]; refused: RefusedAnswer[] }> {
     const claimed = await claimEvents(scope.m, SCHEMA, events);
     const { closed: declined, refused } = await this.closeAnswered(scope.m, events.filter((e) => claimed.delete(e.eventId.toLowerCase())), 'declined', now);
     for (const o of declined) scope.claims.releaseAfterCommit(o.workerId);
-    if (declined.length > 0) scope.afterCommit(() => this.metrics.offersClosed('declined', declined.length));
-    await this.attemptMany(scope, declined, now);
+    if (declined.length > 0) {
+      scope.afterCommit(() => {
+        this.metrics.offersClosed('declined', declined.length);
+        this.reattempts.add(declined.map((o) => ({ taskId: o.taskId, replica: o.replica, offeredAt: o.attempt })));
+      });
+    }
     return { freed: declined.map((o) => o.workerId), refused };
+  }
+
+  /**
+   * Attempts again, in one unit, replicas that are `offered` with no open offer: their offers
+   * were declined and this process stopped (or its unit failed) before offering them again. Left
+   * to the queue are those it holds. Runs every BETWEEN_OFFERS_SWEEP_SECONDS (see OfferExpiry);
+   * costs one read of the replicas out on offer. Returns how many it found.
+   */
+  async reattemptBetweenOffers(limit = 100): Promise<number> {
+    const found = (await this.store.replicasBetweenOffers(this.dataSource.manager, limit)).filter((r) => !this.reattempts.has(r));
+    if (found.length > 0) await this.reattempt(found);
+    return found.length;
+  }
+
+  /** Finishes the declined replicas' attempts already queued, so a stop leaves none to the sweep. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.reattempts.idle();
   }
 
   /**
@@ -231,6 +267,11 @@ export class TaskLifecycle {
     });
     await this.redispatchWaitingForMany([...freed], now);
     return expired;
+  }
+
+  /** Replicas between two offers attempted again in one unit; each only if still at the attempt given (see TaskStore.lockForAttempts). */
+  private async reattempt(replicas: readonly BetweenOffers[]): Promise<void> {
+    await this.unit((scope) => this.attemptMany(scope, replicas, new Date(), { last: true }));
   }
 
   /** Gives up on replicas that have waited longer than the policy allows; returns how many. Costs one indexed read when nothing waits. */
@@ -302,10 +343,10 @@ export class TaskLifecycle {
   /**
    * The next attempts for these replicas, together (see DispatchPlanner.planMany, which gives up
    * those the policy allows no more): a replica that no longer needs one (cancelled, assigned,
-   * given up) is left alone. Reads and writes a few statements for the lot; with `last` (the
+   * given up), or given with `offeredAt` and no longer at that offer, is left alone. Reads and writes a few statements for the lot; with `last` (the
    * caller does nothing more in its unit) the writes go with the unit's outbox insert.
    */
-  private async attemptMany(scope: UnitScope, replicas: readonly { taskId: string; replica: number }[], now: Date, { last = false } = {}): Promise<void> {
+  private async attemptMany(scope: UnitScope, replicas: readonly { taskId: string; replica: number; offeredAt?: number }[], now: Date, { last = false } = {}): Promise<void> {
     const unique = new Map(replicas.map((r) => [`${r.taskId}\t${r.replica}`, r]));
     // Locked in (task, replica) order; attempted in the order given (priority first, say).
     const position = new Map([...unique.keys()].map((key, i) => [key, i]));

@@ -259,18 +259,22 @@ export class TaskStore {
    * What a next attempt needs of each replica, in one statement: its state and attempts (the row
    * locked for the rest of the transaction, in (task, replica) order so two units cannot lock
    * each other's rows crosswise), the task, and how many offers the replica has had. Replicas
-   * that do not exist are absent.
+   * that do not exist are absent, and so is one given with `offeredAt` unless it is still
+   * `offered` at that attempt once locked (a replica between two offers, see
+   * `replicasBetweenOffers`: one attempted again meanwhile, cancelled or assigned is left out).
    */
-  async lockForAttempts(m: EntityManager, replicas: readonly { taskId: string; replica: number }[]): Promise<ReplicaForAttempt[]> {
+  async lockForAttempts(m: EntityManager, replicas: readonly { taskId: string; replica: number; offeredAt?: number }[]): Promise<ReplicaForAttempt[]> {
     if (replicas.length === 0) return [];
+    // The condition on r is checked again on the row's newest version when the lock had to wait for it.
     const rows = await sqlRows<{ task_id: string; replica: number; state: ReplicaState; attempts: number; spec: TaskPostedData; posted_at: Date; offers_made: string }>(m,
       `SELECT r.task_id, r.replica, r.state, r.attempts, t.spec, t.posted_at,
          (SELECT count(*) FROM dispatcher.offers o WHERE o.task_id = r.task_id AND o.replica = r.replica) AS offers_made
-       FROM unnest($1::text[], $2::int[]) AS u(task_id, replica)
+       FROM unnest($1::text[], $2::int[], $3::int[]) AS u(task_id, replica, offered_at)
        JOIN dispatcher.task_replicas r ON r.task_id = u.task_id AND r.replica = u.replica
        JOIN dispatcher.tasks t ON t.task_id = r.task_id
+       WHERE u.offered_at IS NULL OR (r.state = 'offered' AND r.attempts = u.offered_at)
        ORDER BY r.task_id, r.replica FOR UPDATE OF r`,
-      [replicas.map((r) => r.taskId), replicas.map((r) => r.replica)],
+      [replicas.map((r) => r.taskId), replicas.map((r) => r.replica), replicas.map((r) => r.offeredAt ?? null)],
     );
     return rows.map((r) => ({
       taskId: r.task_id, replica: r.replica, state: r.state, attempts: r.attempts,
@@ -380,6 +384,23 @@ export class TaskStore {
       [limit],
     );
     return rows.map((r) => ({ taskId: r.task_id, replica: r.replica }));
+  }
+
+  /**
+   * Replicas out on offer with no open offer, at most `limit`, highest priority then oldest, with
+   * the attempt their last offer was: those whose offer was declined and which have not yet been
+   * attempted again (see TaskLifecycle.offersDeclinedIn). Not locked: `lockForAttempts` with
+   * `offeredAt` locks them and leaves out any attempted meanwhile.
+   */
+  async replicasBetweenOffers(m: EntityManager, limit: number): Promise<{ taskId: string; replica: number; offeredAt: number }[]> {
+    const rows = await sqlRows<{ task_id: string; replica: number; attempts: number }>(m,
+      `SELECT r.task_id, r.replica, r.attempts FROM dispatcher.task_replicas r
+       WHERE r.state = 'offered'
+         AND NOT EXISTS (SELECT 1 FROM dispatcher.offers o WHERE o.task_id = r.task_id AND o.replica = r.replica AND o.state = 'open')
+       ORDER BY r.priority DESC, r.posted_at, r.task_id, r.replica LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({ taskId: r.task_id, replica: r.replica, offeredAt: r.attempts }));
   }
 
   /** Whether any replica waits at all (the partial index answers without reading the table). */

@@ -38,8 +38,8 @@ export class WorkerEventIntake {
     return applyInUnits(
       batch,
       MAX_EVENTS_PER_UNIT,
-      // Only a decline or an abandonment makes a new attempt (and ranks candidates) in the unit.
-      (chunk) => this.lifecycle.unit((scope) => this.applyAll(scope, chunk, new Date()), { index: chunk.some(({ event }) => event.type === 'OfferDeclined' || event.type === 'TaskAbandoned') }),
+      // Only an abandonment makes a new attempt (and ranks candidates) in the unit; declines' attempts follow in units of their own.
+      (chunk) => this.lifecycle.unit((scope) => this.applyAll(scope, chunk, new Date()), { index: chunk.some(({ event }) => event.type === 'TaskAbandoned') }),
       async (outcomes) => {
         const workers = new Set<string>();
         for (const o of outcomes) for (const id of o.mayTakeWork) workers.add(id);
@@ -51,7 +51,8 @@ export class WorkerEventIntake {
   /**
    * Applies events in the caller's unit, gathered into three runs applied together: presence
    * (registrations, online, offline, heartbeats), answers (acceptances and submissions) and
-   * declines, each a few statements for the lot. The kinds touch different rows (the registry;
+   * declines, each a few statements for the lot (a declined replica is offered again after the
+   * unit commits, see TaskLifecycle.offersDeclinedIn). The kinds touch different rows (the registry;
    * offers and assignments) and a freed slot counts only once the unit commits, so applying a
    * run of each kind after the other leaves what applying the events in order would. The runs
    * are applied and begun again where that could differ: a registration after the same worker's
