@@ -245,6 +245,42 @@ describe('TaskStore against PostgreSQL', () => {
     expect(await store.lockForAttempts(pg.dataSource.manager, [])).toEqual([]);
   });
 
+  it('makes assignments of accepted offers and ends open ones in one statement, leaving alone an end it cannot see made', async () => {
+    const offered = (taskId: string): RecordRows => ({
+      decisions: [],
+      offers: [{ offerId: `o-${taskId}`, taskId, queue: 'labelling', replica: 1, attempt: 1, workerId: `w-${taskId}`, decisionId: `d-${taskId}`, expiresAt: '2099-01-01T00:00:00.000Z' }],
+      replicas: [{ taskId, replica: 1, state: 'offered', attempts: 1, workerId: `w-${taskId}` }],
+    });
+    const ids = ['af-1', 'af-2', 'af-3', 'af-4'];
+    const planned = ids.map(offered);
+    await store.postTasks(pg.dataSource.manager, ids.map((taskId) => aTaskPosted({ taskId })), { decisions: [], offers: planned.flatMap((p) => p.offers), replicas: planned.flatMap((p) => p.replicas) }, []);
+    const open = (taskId: string) => ({ offerId: `o-${taskId}`, taskId, replica: 1, attempt: 1, workerId: `w-${taskId}`, expiresAt: new Date('2099-01-01T00:00:00Z') });
+    // af-3 assigned before and still open, af-4 assigned and finished before.
+    await store.assign(pg.dataSource.manager, [open('af-3'), open('af-4')]);
+    await store.finishAssignments(pg.dataSource.manager, [{ taskId: 'af-4', workerId: 'w-af-4' }], 'abandoned');
+
+    const finished = await store.assignAndFinish(pg.dataSource.manager, [open('af-1'), open('af-2')], [
+      { taskId: 'af-3', workerId: 'w-af-3' }, // open: ends
+      { taskId: 'af-4', workerId: 'w-af-4' }, // ended before: left
+      { taskId: 'af-3', workerId: 'w-other' }, // not that worker's
+      { taskId: 'af-2', workerId: 'w-af-2' }, // made by this very statement: not seen
+    ], 'submitted');
+    expect([...finished]).toEqual([['af-3\tw-af-3', 1]]);
+    const rows = await pg.writer.query(
+      `SELECT a.task_id, a.worker_id, a.outcome, a.finished_at IS NOT NULL AS finished, r.state, r.worker_id AS replica_worker
+       FROM dispatcher.assignments a JOIN dispatcher.task_replicas r USING (task_id, replica) WHERE a.task_id LIKE 'af-%' ORDER BY a.task_id`);
+    expect(rows.rows.map((r) => `${r.task_id} ${r.worker_id} ${r.outcome} ${r.finished} ${r.state} ${r.replica_worker}`)).toEqual([
+      'af-1 w-af-1 null false assigned w-af-1',
+      'af-2 w-af-2 null false assigned w-af-2',
+      'af-3 w-af-3 submitted true assigned w-af-3',
+      'af-4 w-af-4 abandoned true assigned w-af-4',
+    ]);
+    // Either list empty: the one statement it needs.
+    expect(await store.assignAndFinish(pg.dataSource.manager, [], [{ taskId: 'af-2', workerId: 'w-af-2' }], 'submitted')).toEqual(new Map([['af-2\tw-af-2', 1]]));
+    expect(await store.assignAndFinish(pg.dataSource.manager, [], [], 'submitted')).toEqual(new Map());
+    await expect(store.assignAndFinish(pg.dataSource.manager, [open('af-1')], [], 'submitted')).rejects.toThrow(/duplicate key/);
+  });
+
   it('stores a run of TaskPosted events with the records and events of the tasks it stored, in one statement', async () => {
     const none: RecordRows = { decisions: [], offers: [], replicas: [] };
     const a = aTaskPosted({ taskId: 'cl-1', replicas: 2 });

@@ -167,9 +167,10 @@ export class TaskLifecycle implements BeforeApplicationShutdown {
   }
 
   /**
-   * Acceptances and submissions, in the caller's unit, with a statement or two per table for the
-   * lot: each accepted offer becomes an assignment, each submitted assignment ends and frees the
-   * worker's slot. The caller keeps a submission out of a run that accepts the same task for the
+   * Acceptances and submissions, in the caller's unit, in three statements for the lot (their
+   * claims; the offers closed; the assignments made and ended), a fourth when the lot accepts and
+   * submits the same assignment: each accepted offer becomes an
+   * assignment, each submitted assignment ends and frees the worker's slot. The caller keeps a submission out of a run that accepts the same task for the
    * same worker later, so each is judged as it came. An acceptance of an offer that is not open
    * (or not this worker's) is refused (see RefusedAnswer), as it would be alone. Returns the
    * workers whose slots were freed, and the refused.
@@ -178,13 +179,17 @@ export class TaskLifecycle implements BeforeApplicationShutdown {
     const claimed = await claimEvents(m, SCHEMA, events);
     const fresh = events.filter((e) => claimed.delete(e.eventId.toLowerCase()));
     const { closed: accepted, refused } = await this.closeAnswered(m, fresh.filter((e): e is OfferAccepted => e.type === 'OfferAccepted'), 'accepted', now);
-    await this.store.assign(m, accepted);
     emit(accepted.map((o) => ({
       topic: TOPICS.offers, key: o.taskId, value: envelope('TaskAssigned', { taskId: o.taskId, workerId: o.workerId, offerId: o.offerId, replica: o.replica }, now),
     })));
     const ends = new Map<string, { taskId: string; workerId: string }>();
     for (const e of fresh) if (e.type === 'TaskSubmitted') ends.set(`${e.data.taskId}\t${e.data.workerId}`, e.data);
-    const finished = await this.store.finishAssignments(m, [...ends.values()], 'submitted');
+    // Assignments made and ended in one statement, except those accepted and submitted in this run: ended in a second, once made.
+    const acceptedNow = new Set(accepted.map((o) => `${o.taskId}\t${o.workerId}`));
+    const endNow = [...ends].filter(([key]) => !acceptedNow.has(key)).map(([, end]) => end);
+    const endAfter = [...ends].filter(([key]) => acceptedNow.has(key)).map(([, end]) => end);
+    const finished = await this.store.assignAndFinish(m, accepted, endNow, 'submitted');
+    for (const [key, replica] of await this.store.finishAssignments(m, endAfter, 'submitted')) finished.set(key, replica);
     const freed = [...finished.keys()].map((key) => ends.get(key)!.workerId);
     for (const workerId of freed) claims.releaseAfterCommit(workerId);
     return { freed, refused };

@@ -348,6 +348,27 @@ export class TaskStore {
   }
 
   /**
+   * `assign` and `finishAssignments` in one statement: the accepted offers become assignments
+   * and the named (task, worker) pairs' open assignments end. The end cannot see an assignment
+   * the same statement makes, so no pair may be one of the accepted offers' (the caller ends
+   * those after). Returns what `finishAssignments` returns.
+   */
+  async assignAndFinish(m: EntityManager, offers: readonly OpenOffer[], ends: readonly { taskId: string; workerId: string }[], outcome: 'submitted' | 'abandoned'): Promise<Map<string, number>> {
+    if (offers.length === 0) return this.finishAssignments(m, ends, outcome);
+    if (ends.length === 0) {
+      await this.assign(m, offers);
+      return new Map();
+    }
+    const { sql, param } = insertRowsStatement('dispatcher.assignments', ['task_id', 'replica', 'worker_id', 'offer_id'], offers.map((o) => [o.taskId, o.replica, o.workerId, o.offerId]), 1);
+    const replicas = offers.map((o): ReplicaChange => ({ taskId: o.taskId, replica: o.replica, state: 'assigned', workerId: o.workerId }));
+    const rows = await sqlRows<{ task_id: string; worker_id: string; replica: number }>(m,
+      `WITH a AS (${sql}), r AS (${setReplicasSql(2)}), ${FINISH_AFTER_ASSIGN_SQL}`,
+      [param, ...replicaParams(replicas), ends.map((e) => e.taskId), ends.map((e) => e.workerId), outcome],
+    );
+    return new Map(rows.map((r) => [`${r.task_id}\t${r.worker_id}`, r.replica]));
+  }
+
+  /**
    * `finishAssignment` for several (task, worker) pairs in one statement, each pair at most once;
    * returns the replica of each pair that held an open assignment, keyed `taskId\tworkerId`.
    */
@@ -535,6 +556,14 @@ export function recordClauses(w: RecordRows): WriteClauses {
 }
 
 /** The replica-state update, its six array parameters numbered from `first`. */
+/** The end of `assignAndFinish`: the open assignments of the pairs $8 (tasks) and $9 (workers) ended as $10; returns each ended one. */
+const FINISH_AFTER_ASSIGN_SQL = `f AS (
+    UPDATE dispatcher.assignments x SET finished_at = clock_timestamp(), outcome = $10
+    FROM unnest($8::text[], $9::text[]) AS u(task_id, worker_id)
+    WHERE x.task_id = u.task_id AND x.worker_id = u.worker_id AND x.finished_at IS NULL
+    RETURNING x.task_id, x.worker_id, x.replica)
+  SELECT task_id, worker_id, replica FROM f`;
+
 function setReplicasSql(first: number): string {
   const p = (i: number) => `$${first + i}`;
   return `UPDATE dispatcher.task_replicas r SET state = u.state, attempts = COALESCE(u.attempts, r.attempts),
