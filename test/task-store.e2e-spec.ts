@@ -141,7 +141,7 @@ describe('TaskStore against PostgreSQL', () => {
     expect(loads.length).toBe(5);
   });
 
-  it('closes in one statement the answered offers that are open, unexpired and the named worker\'s for the named task, returns every one found as it was, and waits for a transaction holding one', async () => {
+  it('closes in one statement the answered offers that are open, unexpired and the named worker\'s for the named task, claims those answers and the other events given, passes over events handled before, and waits for a transaction holding an offer', async () => {
     const at = (seconds: number) => new Date(base + seconds * 1000);
     const open = (offerId: string, workerId: string, taskId: string, expiresAt: Date, state = 'open') =>
       pg.writer.query(
@@ -155,6 +155,10 @@ describe('TaskStore against PostgreSQL', () => {
     await open('a-other', 'w-4', 't-a4', at(60));
     await open('a-held', 'w-5', 't-a5', at(60));
     await open('a-held2', 'w-6', 't-a6', at(60));
+    await open('a-prior', 'w-8', 't-a8', at(60)); // open, but its answer was handled before
+    const ev = (n: number) => `00000000-0000-4000-8000-0000000a00${String(n).padStart(2, '0')}`;
+    await pg.writer.query(`INSERT INTO dispatcher.processed_events (event_id, type) VALUES ($1, 'OfferAccepted'), ($2, 'TaskSubmitted')`, [ev(8), ev(21)]);
+    const answer = (n: number, offerId: string, workerId: string, taskId: string) => ({ offerId, workerId, taskId, eventId: ev(n).toUpperCase(), type: 'OfferAccepted' });
     // Another transaction holds two of them: one it closes, one it leaves open.
     const other = new Client({ connectionString: pg.url });
     await other.connect();
@@ -167,23 +171,30 @@ describe('TaskStore against PostgreSQL', () => {
         .closeAnsweredOffers(
           pg.dataSource.manager,
           [
-            { offerId: 'a-ok', workerId: 'w-1', taskId: 't-a1' },
-            { offerId: 'a-late', workerId: 'w-2', taskId: 't-a2' },
-            { offerId: 'a-done', workerId: 'w-3', taskId: 't-a3' },
-            { offerId: 'a-other', workerId: 'w-9', taskId: 't-a4' },
-            { offerId: 'a-held', workerId: 'w-5', taskId: 't-a5' },
-            { offerId: 'a-held2', workerId: 'w-6', taskId: 't-a6' },
-            { offerId: 'a-missing', workerId: 'w-7', taskId: 't-a7' },
+            answer(1, 'a-ok', 'w-1', 't-a1'),
+            answer(2, 'a-late', 'w-2', 't-a2'),
+            answer(3, 'a-done', 'w-3', 't-a3'),
+            answer(4, 'a-other', 'w-9', 't-a4'),
+            answer(5, 'a-held', 'w-5', 't-a5'),
+            answer(6, 'a-held2', 'w-6', 't-a6'),
+            answer(7, 'a-missing', 'w-7', 't-a7'),
+            answer(8, 'a-prior', 'w-8', 't-a8'),
           ],
           'accepted',
           at(45),
+          // Submissions claimed with them: a new one (given twice), and one handled before.
+          [{ eventId: ev(20), type: 'TaskSubmitted' }, { eventId: ev(20), type: 'TaskSubmitted' }, { eventId: ev(21), type: 'TaskSubmitted' }],
         )
         .finally(() => (settled = true));
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(settled).toBe(false);
       await other.query('COMMIT');
-      const { found, closed } = await closing;
+      const { found, closed, prior, claimed } = await closing;
       expect([...closed].sort()).toEqual(['a-held2', 'a-ok']);
+      expect([...prior].sort()).toEqual([ev(8), ev(21)]);
+      expect([...claimed].sort()).toEqual([ev(1), ev(6), ev(20)]);
+      const handled = await pg.writer.query(`SELECT event_id::text, type FROM dispatcher.processed_events WHERE event_id::text LIKE '00000000-0000-4000-8000-0000000a%' ORDER BY 1`);
+      expect(handled.rows.map((r) => `${r.event_id.slice(-2)} ${r.type}`)).toEqual(['01 OfferAccepted', '06 OfferAccepted', '08 OfferAccepted', '20 TaskSubmitted', '21 TaskSubmitted']);
       expect(Object.fromEntries([...found].map(([id, o]) => [id, `${o.workerId} ${o.taskId} ${o.state} ${o.expiresAt.toISOString()}`]))).toEqual({
         'a-ok': `w-1 t-a1 open ${at(60).toISOString()}`,
         'a-late': `w-2 t-a2 open ${at(30).toISOString()}`,
@@ -191,12 +202,19 @@ describe('TaskStore against PostgreSQL', () => {
         'a-other': `w-4 t-a4 open ${at(60).toISOString()}`,
         'a-held': `w-5 t-a5 expired ${at(60).toISOString()}`,
         'a-held2': `w-6 t-a6 open ${at(60).toISOString()}`,
+        'a-prior': `w-8 t-a8 open ${at(60).toISOString()}`,
       });
       const { rows } = await pg.writer.query(`SELECT offer_id, state, closed_at IS NOT NULL AS closed FROM dispatcher.offers WHERE queue = 'q-answers' ORDER BY offer_id`);
       expect(rows.map((r) => `${r.offer_id} ${r.state} ${r.closed}`)).toEqual([
-        'a-done declined false', 'a-held expired false', 'a-held2 accepted true', 'a-late open false', 'a-ok accepted true', 'a-other open false',
+        'a-done declined false', 'a-held expired false', 'a-held2 accepted true', 'a-late open false', 'a-ok accepted true', 'a-other open false', 'a-prior open false',
       ]);
-      expect(await store.closeAnsweredOffers(pg.dataSource.manager, [], 'declined', at(45))).toEqual({ found: new Map(), closed: new Set() });
+      const none = { found: new Map(), closed: new Set(), prior: new Set(), claimed: new Set() };
+      expect(await store.closeAnsweredOffers(pg.dataSource.manager, [], 'declined', at(45))).toEqual(none);
+      // Other events alone: claimed where new.
+      expect(await store.closeAnsweredOffers(pg.dataSource.manager, [], 'declined', at(45), [{ eventId: ev(20), type: 'TaskSubmitted' }, { eventId: ev(22), type: 'TaskSubmitted' }]))
+        .toEqual({ ...none, prior: new Set([ev(20)]), claimed: new Set([ev(22)]) });
+      await expect(store.closeAnsweredOffers(pg.dataSource.manager, [answer(30, 'a-late', 'w-2', 't-a2'), { ...answer(31, 'a-other', 'w-4', 't-a4'), type: 'OfferDeclined' }], 'declined', at(45)))
+        .rejects.toThrow('answers of one kind at a time');
     } finally {
       await other.end();
     }

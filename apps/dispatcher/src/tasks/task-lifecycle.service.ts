@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { TOPICS, type OfferAccepted, type OfferDeclined, type TaskAbandoned, type TaskCancelled, type TaskEvent, type TaskPosted, type TaskSubmitted } from '@clearwork/contracts';
-import { claimEvent, claimEvents, DeadLetterError, handledEvents, unclaimEvents, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
+import { claimEvent, claimEvents, DeadLetterError, handledEvents, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 import { SCHEMA } from '../config';
 import { DispatchPlanner, type PlannedAttempt } from '../dispatch/dispatch-planner';
@@ -167,23 +167,23 @@ export class TaskLifecycle implements BeforeApplicationShutdown {
   }
 
   /**
-   * Acceptances and submissions, in the caller's unit, in three statements for the lot (their
-   * claims; the offers closed; the assignments made and ended), a fourth when the lot accepts and
-   * submits the same assignment: each accepted offer becomes an
-   * assignment, each submitted assignment ends and frees the worker's slot. The caller keeps a submission out of a run that accepts the same task for the
-   * same worker later, so each is judged as it came. An acceptance of an offer that is not open
-   * (or not this worker's) is refused (see RefusedAnswer), as it would be alone. Returns the
-   * workers whose slots were freed, and the refused.
+   * Acceptances and submissions, in the caller's unit, in two statements for the lot (the
+   * offers closed and the events claimed; the assignments made and ended), a third when the lot
+   * accepts and submits the same assignment: each accepted offer becomes an assignment, each
+   * submitted assignment ends and frees the worker's slot. The caller keeps a submission out of
+   * a run that accepts the same task for the same worker later, so each is judged as it came. An
+   * acceptance of an offer that is not open (or not this worker's) is refused (see
+   * RefusedAnswer), as it would be alone. Returns the workers whose slots were freed, and the
+   * refused.
    */
   async answersIn({ m, emit, claims }: UnitScope, events: readonly (OfferAccepted | TaskSubmitted)[], now: Date): Promise<{ freed: string[]; refused: RefusedAnswer[] }> {
-    const claimed = await claimEvents(m, SCHEMA, events);
-    const fresh = events.filter((e) => claimed.delete(e.eventId.toLowerCase()));
-    const { closed: accepted, refused } = await this.closeAnswered(m, fresh.filter((e): e is OfferAccepted => e.type === 'OfferAccepted'), 'accepted', now);
+    const submissions = events.filter((e): e is TaskSubmitted => e.type === 'TaskSubmitted');
+    const { closed: accepted, refused, claimed } = await this.closeAnswered(m, events.filter((e): e is OfferAccepted => e.type === 'OfferAccepted'), 'accepted', now, submissions);
     emit(accepted.map((o) => ({
       topic: TOPICS.offers, key: o.taskId, value: envelope('TaskAssigned', { taskId: o.taskId, workerId: o.workerId, offerId: o.offerId, replica: o.replica }, now),
     })));
     const ends = new Map<string, { taskId: string; workerId: string }>();
-    for (const e of fresh) if (e.type === 'TaskSubmitted') ends.set(`${e.data.taskId}\t${e.data.workerId}`, e.data);
+    for (const e of submissions) if (claimed.has(e.eventId.toLowerCase())) ends.set(`${e.data.taskId}\t${e.data.workerId}`, e.data);
     // Assignments made and ended in one statement, except those accepted and submitted in this run: ended in a second, once made.
     const acceptedNow = new Set(accepted.map((o) => `${o.taskId}\t${o.workerId}`));
     const endNow = [...ends].filter(([key]) => !acceptedNow.has(key)).map(([, end]) => end);
@@ -205,8 +205,7 @@ export class TaskLifecycle implements BeforeApplicationShutdown {
    * so the waiting tasks they could do are dispatched again, and the refused.
    */
   async offersDeclinedIn(scope: UnitScope, events: readonly OfferDeclined[], now: Date): Promise<{ freed: string[]; refused: RefusedAnswer[] }> {
-    const claimed = await claimEvents(scope.m, SCHEMA, events);
-    const { closed: declined, refused } = await this.closeAnswered(scope.m, events.filter((e) => claimed.delete(e.eventId.toLowerCase())), 'declined', now);
+    const { closed: declined, refused } = await this.closeAnswered(scope.m, events, 'declined', now);
     for (const o of declined) scope.claims.releaseAfterCommit(o.workerId);
     if (declined.length > 0) {
       scope.afterCommit(() => {
@@ -315,25 +314,38 @@ export class TaskLifecycle implements BeforeApplicationShutdown {
   }
 
   /**
-   * Closes the offers these answers name, in one statement for the lot (TaskStore.closeAnsweredOffers):
-   * each answer whose offer is open, unexpired and was made to that worker for that task closes
-   * it as `state`; the others are refused (see RefusedAnswer), as they would be alone, and taken
-   * off the events handled. Answers that name an offer named earlier in the lot go in a
-   * statement after, so a second answer to one offer finds it as the first left it.
+   * Closes the offers these answers name and claims the answers' events, in one statement for
+   * the lot (TaskStore.closeAnsweredOffers), `others` (submissions) claimed with them: an answer
+   * handled before is passed over; each other answer whose offer is open, unexpired and was made
+   * to that worker for that task closes it as `state` and is claimed; the rest are refused (see
+   * RefusedAnswer), as they would be alone, and not claimed. Answers that name an offer named
+   * earlier in the lot go in a statement after, so a second answer to one offer finds it as the
+   * first left it. Returns the offers closed, the refused, and which of `others` were claimed
+   * (lower case); without answers, `others` are claimed alone.
    */
-  private async closeAnswered(m: UnitScope['m'], answers: readonly (OfferAccepted | OfferDeclined)[], state: 'accepted' | 'declined', now: Date): Promise<{ closed: OpenOffer[]; refused: RefusedAnswer[] }> {
+  private async closeAnswered(
+    m: UnitScope['m'],
+    answers: readonly (OfferAccepted | OfferDeclined)[],
+    state: 'accepted' | 'declined',
+    now: Date,
+    others: readonly TaskSubmitted[] = [],
+  ): Promise<{ closed: OpenOffer[]; refused: RefusedAnswer[]; claimed: Set<string> }> {
     const closed: OpenOffer[] = [];
-    const refused: RefusedAnswer[] = [];
+    let refused: RefusedAnswer[] = [];
+    if (answers.length === 0) return { closed, refused, claimed: await claimEvents(m, SCHEMA, others) };
+    let claimed = new Set<string>();
     for (let start = 0; start < answers.length; ) {
       const named = new Set<string>();
       let end = start;
       while (end < answers.length && !named.has(answers[end].data.offerId)) named.add(answers[end++].data.offerId);
       const run = answers.slice(start, end);
+      const result = await this.store.closeAnsweredOffers(m, run.map((e) => ({ ...e.data, eventId: e.eventId, type: e.type })), state, now, start === 0 ? others : []);
+      if (start === 0) claimed = result.claimed;
       start = end;
-      const { found, closed: ids } = await this.store.closeAnsweredOffers(m, run.map((e) => e.data), state, now);
       for (const event of run) {
-        const before = found.get(event.data.offerId);
-        if (before && ids.has(event.data.offerId)) {
+        if (result.prior.has(event.eventId.toLowerCase())) continue;
+        const before = result.found.get(event.data.offerId);
+        if (before && result.closed.has(event.data.offerId)) {
           closed.push(before);
           continue;
         }
@@ -341,8 +353,13 @@ export class TaskLifecycle implements BeforeApplicationShutdown {
         refused.push({ event, error: offer instanceof DeadLetterError ? offer : new DeadLetterError(`offer ${event.data.offerId} is no longer open`) });
       }
     }
-    await unclaimEvents(m, SCHEMA, refused.map((r) => r.event.eventId));
-    return { closed, refused };
+    if (refused.length > 0) {
+      // Rare: another instance handled the same event meanwhile (its claim committed after this
+      // statement began, its close seen once the lock was had): passed over, not refused.
+      const handled = await handledEvents(m, SCHEMA, refused.map((r) => r.event.eventId));
+      refused = refused.filter((r) => !handled.has(r.event.eventId.toLowerCase()));
+    }
+    return { closed, refused, claimed };
   }
 
   /**

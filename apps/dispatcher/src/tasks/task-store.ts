@@ -55,21 +55,48 @@ export interface ReplicaForAttempt {
 export type ReplicaState = 'waiting' | 'offered' | 'assigned' | 'cancelled' | 'unassignable';
 
 /**
- * The named offers ($1, with the worker $2 and task $3 each answer names) locked in id order,
- * and those open, unexpired at $4 and made to that worker for that task closed as $5; every
- * locked row comes back as it was, with whether it was closed. The lock comes first in the same
- * statement (the update reads the locked rows), so concurrent units lock offers in one order as
- * before, and an offer another transaction closed meanwhile is seen closed once its lock is had.
+ * Answers to offers claimed and their offers closed, in one statement. The named offers ($1,
+ * with the worker $2, task $3 and event $6 of each answer) are locked in id order, and those open,
+ * unexpired at $4 and made to that worker for that task are closed as $5, unless the answer's
+ * event was handled before; the events of the answers that closed an offer are claimed as $7,
+ * and so are the events $8 (of types $9) not handled before (submissions, claimed with them).
+ * Rows: each locked offer as it was, with whether it was closed (`offer`); each event handled
+ * before (`prior`); each event claimed (`claimed`). The lock comes first in the same statement
+ * (the update reads the locked rows), so concurrent units lock offers in one order, and an offer
+ * another transaction closed meanwhile is seen closed once its lock is had.
  */
-export const CLOSE_ANSWERED_SQL = `WITH locked AS (
+export const CLOSE_ANSWERED_SQL = `WITH prior AS (
+    SELECT event_id FROM dispatcher.processed_events WHERE event_id = ANY($6::uuid[]) OR event_id = ANY($8::uuid[])),
+  locked AS (
     SELECT offer_id, task_id, replica, attempt, worker_id, expires_at, state FROM dispatcher.offers
     WHERE offer_id = ANY($1::text[]) ORDER BY offer_id FOR UPDATE),
   closed AS (
     UPDATE dispatcher.offers o SET state = $5, closed_at = clock_timestamp()
-    FROM locked l JOIN unnest($1::text[], $2::text[], $3::text[]) AS n(offer_id, worker_id, task_id) ON n.offer_id = l.offer_id
+    FROM locked l JOIN unnest($1::text[], $2::text[], $3::text[], $6::uuid[]) AS n(offer_id, worker_id, task_id, event_id) ON n.offer_id = l.offer_id
     WHERE o.offer_id = l.offer_id AND l.worker_id = n.worker_id AND l.task_id = n.task_id AND l.state = 'open' AND l.expires_at > $4::timestamptz
-    RETURNING o.offer_id)
-  SELECT l.*, c.offer_id IS NOT NULL AS closed FROM locked l LEFT JOIN closed c USING (offer_id)`;
+      AND n.event_id NOT IN (SELECT event_id FROM prior)
+    RETURNING o.offer_id, n.event_id),
+  claimed AS (
+    INSERT INTO dispatcher.processed_events (event_id, type)
+    SELECT event_id, $7 FROM closed
+    UNION ALL SELECT e, t FROM unnest($8::uuid[], $9::text[]) AS x(e, t) WHERE e NOT IN (SELECT event_id FROM prior)
+    ON CONFLICT DO NOTHING RETURNING event_id)
+  SELECT 'offer' AS kind, l.offer_id AS id, l.task_id, l.replica, l.attempt, l.worker_id, l.expires_at, l.state, c.offer_id IS NOT NULL AS closed
+    FROM locked l LEFT JOIN closed c USING (offer_id)
+  UNION ALL SELECT 'prior', event_id::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM prior
+  UNION ALL SELECT 'claimed', event_id::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM claimed`;
+
+/** What `closeAnsweredOffers` found, closed and claimed; event ids in lower case. */
+export interface ClosedAnswers {
+  /** Each named offer found, as it was before. */
+  readonly found: Map<string, OpenOffer & { state: string }>;
+  /** The offers closed. */
+  readonly closed: Set<string>;
+  /** Events handled before: neither their offers closed nor they claimed. */
+  readonly prior: Set<string>;
+  /** Events claimed: those of the answers that closed an offer, and the others given that were not handled before. */
+  readonly claimed: Set<string>;
+}
 
 export type OfferClosing = 'accepted' | 'declined' | 'expired' | 'withdrawn';
 
@@ -284,24 +311,39 @@ export class TaskStore {
 
   /**
    * Closes as `state`, in one statement, those of the named offers that are open, not expired at
-   * `now`, and were made to the named worker for the named task; each offer may be named once.
-   * The offers are locked in id order first, as a read and lock of their own would. Returns every
-   * named offer found, as it was before (the reason an answer is refused is read from it), and
-   * the ids of those it closed.
+   * `now`, and were made to the named worker for the named task, and claims the answers' events
+   * that closed one; each offer may be named once. An answer whose event was handled before
+   * closes nothing. `others` (events of other kinds) are claimed in the same statement where not
+   * handled before. The offers are locked in id order first, as a read and lock of their own
+   * would. Returns every named offer found, as it was before (the reason an answer is refused is
+   * read from it), the ids of those it closed, and the events handled before and claimed (see
+   * CLOSE_ANSWERED_SQL).
    */
   async closeAnsweredOffers(
     m: EntityManager,
-    named: readonly { offerId: string; workerId: string; taskId: string }[],
+    named: readonly { offerId: string; workerId: string; taskId: string; eventId: string; type: string }[],
     state: OfferClosing,
     now: Date,
-  ): Promise<{ found: Map<string, OpenOffer & { state: string }>; closed: Set<string> }> {
-    if (named.length === 0) return { found: new Map(), closed: new Set() };
-    const rows: { offer_id: string; task_id: string; replica: number; attempt: number; worker_id: string; expires_at: Date; state: string; closed: boolean }[] =
-      await sqlRows(m, CLOSE_ANSWERED_SQL, [named.map((n) => n.offerId), named.map((n) => n.workerId), named.map((n) => n.taskId), now.toISOString(), state]);
-    return {
-      found: new Map(rows.map((r) => [r.offer_id, { offerId: r.offer_id, taskId: r.task_id, replica: r.replica, attempt: r.attempt, workerId: r.worker_id, expiresAt: r.expires_at, state: r.state }])),
-      closed: new Set(rows.filter((r) => r.closed).map((r) => r.offer_id)),
-    };
+    others: readonly { eventId: string; type: string }[] = [],
+  ): Promise<ClosedAnswers> {
+    const answers: ClosedAnswers = { found: new Map(), closed: new Set(), prior: new Set(), claimed: new Set() };
+    if (named.length === 0 && others.length === 0) return answers;
+    const types = new Set(named.map((n) => n.type));
+    if (types.size > 1) throw new Error(`answers of one kind at a time, not ${[...types].join(' and ')}`);
+    const rows: { kind: string; id: string; task_id: string; replica: number; attempt: number; worker_id: string; expires_at: Date; state: string; closed: boolean }[] =
+      await sqlRows(m, CLOSE_ANSWERED_SQL, [
+        named.map((n) => n.offerId), named.map((n) => n.workerId), named.map((n) => n.taskId), now.toISOString(), state,
+        named.map((n) => n.eventId), named[0]?.type ?? 'none', others.map((o) => o.eventId), others.map((o) => o.type),
+      ]);
+    for (const r of rows) {
+      if (r.kind === 'prior') answers.prior.add(r.id);
+      else if (r.kind === 'claimed') answers.claimed.add(r.id);
+      else {
+        answers.found.set(r.id, { offerId: r.id, taskId: r.task_id, replica: r.replica, attempt: r.attempt, workerId: r.worker_id, expiresAt: r.expires_at, state: r.state });
+        if (r.closed) answers.closed.add(r.id);
+      }
+    }
+    return answers;
   }
 
   async closeOffers(m: EntityManager, offerIds: readonly string[], state: OfferClosing): Promise<void> {
