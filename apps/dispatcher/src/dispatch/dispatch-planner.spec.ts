@@ -31,6 +31,7 @@ async function setUp(workers: readonly IndexedWorker[], race: (redis: MemoryRedi
   const redis = new MemoryRedis();
   await redis.set(LEDGER_SENTINEL, NOW.toISOString());
   const decisions: NewDecision[] = [];
+  const touchReads: string[][] = [];
   let raced = false;
   const store = {
     recentOffersMany: async (_m: unknown, queues: readonly string[]) => {
@@ -38,7 +39,10 @@ async function setUp(workers: readonly IndexedWorker[], race: (redis: MemoryRedi
       raced = true;
       return new Map(queues.map((q) => [q, recentOfferees.map((workerId, i) => ({ offerId: `o-${i}`, workerId, atMicros: 1_000 - i }))]));
     },
-    workersTouchingMany: async (_m: unknown, ids: readonly string[]) => new Map(ids.map((id) => [id, { onTask: new Set<string>(), declined: new Set<string>() }])),
+    workersTouchingMany: async (_m: unknown, ids: readonly string[]) => {
+      touchReads.push([...ids]);
+      return new Map(ids.map((id) => [id, { onTask: new Set<string>(), declined: new Set<string>() }]));
+    },
     writeRecords: async (_m: unknown, w: { decisions: readonly NewDecision[] }) => void decisions.push(...w.decisions),
   } as unknown as TaskStore;
   const index = {
@@ -49,7 +53,7 @@ async function setUp(workers: readonly IndexedWorker[], race: (redis: MemoryRedi
   const policies = { current: async () => policy } as unknown as DispatchPolicy;
   const ledger = new CapacityLedger(redis as unknown as Redis);
   const planner = new DispatchPlanner(index, store, redis as unknown as Redis, ledger, policies);
-  return { redis, planner, claims: new SlotClaims(ledger), decisions, m: {} as EntityManager };
+  return { redis, planner, claims: new SlotClaims(ledger), decisions, touchReads, m: {} as EntityManager };
 }
 
 const attempts: (ReplicaAttempt & { postedAt: string })[] = [1, 2, 3, 4].map((n) => ({
@@ -112,6 +116,19 @@ describe('DispatchPlanner.planMany', () => {
       expect(record.topK.length).toBeGreaterThan(2);
       expect(replayDecision(record, DEFAULT_POLICY.weights).differences).toEqual([]);
     }
+  });
+
+  it('takes who touched a task from its attempts when they bring it, and reads it only for the others', async () => {
+    const unit = await setUp(workers, async () => undefined);
+    const [first, second] = attempts;
+    // task-1's best worker declined it, its second holds it (another replica): the third gets it.
+    const touching = { onTask: new Set(['w-b']), declined: new Set(['w-a']) };
+    await unit.planner.planMany(unit, [{ ...first, attempt: 2, touching }, { ...second, attempt: 2 }]);
+    expect(unit.touchReads).toEqual([['task-2']]);
+    const [one, two] = unit.decisions.map((d) => d.record as DecisionRecordedData);
+    expect(one.selectedWorkerId).toBe('w-c');
+    expect(one.filteredOut).toMatchObject({ declined_before: 1, already_on_task: 1 });
+    expect(two.selectedWorkerId).toBe('w-a');
   });
 
   it('lowers a worker over the queue-share cap below the others, told which members hold a share', async () => {

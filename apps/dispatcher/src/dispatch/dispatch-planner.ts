@@ -4,7 +4,7 @@ import { contentHash } from '@clearwork/audit-core';
 import { baseOrder, decisionDraw, rankCandidates, standingRules, summariseFiltering, type BaseOrder, type Candidate, type Ranking, type RuleRequirements, type StandingRules } from '@clearwork/matching-core';
 import type { OutboxEvent } from '@clearwork/platform';
 import type { EntityManager } from 'typeorm';
-import { recordClauses, type NewDecision, type NewOffer, type RecordRows, type ReplicaChange, type TaskStore } from '../tasks/task-store';
+import { recordClauses, type NewDecision, type NewOffer, type RecordRows, type ReplicaChange, type TaskStore, type Touching } from '../tasks/task-store';
 import { skillKey, type CandidateIndex } from '../workers/candidate-index';
 import type Redis from 'ioredis';
 import type { ActivePolicy, DispatchPolicy } from '../policies/dispatch-policy';
@@ -27,6 +27,8 @@ export interface PlannedAttempt extends ReplicaAttempt {
   readonly postedAt: string;
   /** Offers made for this replica before (0 for a task posted in this unit). */
   readonly offersMade?: number;
+  /** Who touched the task, read in this unit (with the replica's lock); when absent, the view reads it. */
+  readonly touching?: Touching;
 }
 
 /** What one replica's attempt saw: the policy, the candidates and their ranking. */
@@ -134,13 +136,17 @@ export class DispatchPlanner {
     return view;
   }
 
-  /** Loads into `view` what `attempts` need and it lacks; who touched a task already seen is read again. */
-  private async prepare(m: EntityManager, view: DispatchView, attempts: readonly ReplicaAttempt[], fresh: ReadonlySet<string>): Promise<void> {
+  /** Loads into `view` what `attempts` need and it lacks; who touched a task already seen is read again, unless the attempts bring it. */
+  private async prepare(m: EntityManager, view: DispatchView, attempts: readonly (ReplicaAttempt & Pick<PlannedAttempt, 'touching'>)[], fresh: ReadonlySet<string>): Promise<void> {
     const skillSets = attempts.map((a) => a.task.requiredSkills).filter((skills) => !view.hasPool(skills));
     if (skillSets.length > 0) view.addPools(await this.standing.pools(skillSets, view.now, view.policy.document.presence.heartbeatTtlSeconds));
     const queues = [...new Set(attempts.map((a) => a.task.queue))].filter((q) => !view.hasQueue(q));
     for (const [queue, recent] of await this.recent.offerees(m, queues, view.window)) view.addQueue(queue, recent);
-    const touched = [...new Set(attempts.map((a) => a.task.taskId))].filter((id) => !fresh.has(id));
+    // Who touched a task comes with its attempts when the caller read it with their locks (TaskLifecycle.attemptMany).
+    const given = new Map<string, Touching>();
+    for (const a of attempts) if (a.touching) given.set(a.task.taskId, a.touching);
+    for (const [taskId, t] of given) view.setTouching(taskId, t);
+    const touched = [...new Set(attempts.map((a) => a.task.taskId))].filter((id) => !fresh.has(id) && !given.has(id));
     for (const [taskId, t] of await this.store.workersTouchingMany(m, touched)) view.setTouching(taskId, t);
     for (const id of fresh) view.setTouching(id, { onTask: new Set(), declined: new Set() });
   }

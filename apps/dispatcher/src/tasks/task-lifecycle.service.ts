@@ -376,7 +376,7 @@ export class TaskLifecycle implements BeforeApplicationShutdown {
     const rows = (await this.store.lockForAttempts(scope.m, [...unique.values()])).sort((a, b) => at(a) - at(b));
     const attempts: PlannedAttempt[] = rows
       .filter(({ state }) => state !== 'cancelled' && state !== 'assigned' && state !== 'unassignable')
-      .map(({ replica, attempts: made, task, offersMade }) => ({ task: task.spec, replica, attempt: made + 1, now, postedAt: task.postedAt, offersMade }));
+      .map(({ replica, attempts: made, task, offersMade, touching }) => ({ task: task.spec, replica, attempt: made + 1, now, postedAt: task.postedAt, offersMade, touching }));
     scope.emit(await this.planner.planMany(scope, attempts, last ? { writeAtCommit: scope.writeAtCommit } : {}));
   }
 }

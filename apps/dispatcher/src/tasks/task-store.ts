@@ -42,7 +42,13 @@ export interface ReplicaChange {
   readonly workerId?: string | null;
 }
 
-/** A replica about to be attempted again, with its task and the offers it has had (see `lockForAttempts`). */
+/** The workers who hold a task (an open or accepted offer) or refused it (declined, or let expire), so they are not offered it (again). */
+export interface Touching {
+  readonly onTask: Set<string>;
+  readonly declined: Set<string>;
+}
+
+/** A replica about to be attempted again, with its task, the offers it has had and who touched its task (see `lockForAttempts`). */
 export interface ReplicaForAttempt {
   readonly taskId: string;
   readonly replica: number;
@@ -50,6 +56,13 @@ export interface ReplicaForAttempt {
   readonly attempts: number;
   readonly task: StoredTask;
   readonly offersMade: number;
+  readonly touching: Touching;
+}
+
+/** Adds an offer of the task, by its worker and state, to who touched it. */
+function touch(t: Touching, workerId: string, state: string): void {
+  if (state === 'open' || state === 'accepted') t.onTask.add(workerId);
+  if (state === 'declined' || state === 'expired') t.declined.add(workerId);
 }
 
 export type ReplicaState = 'waiting' | 'offered' | 'assigned' | 'cancelled' | 'unassignable';
@@ -246,18 +259,14 @@ export class TaskStore {
   }
 
   /** For each task, the workers who hold it or refused it, so they are not offered it (again). */
-  async workersTouchingMany(m: EntityManager, taskIds: readonly string[]): Promise<Map<string, { onTask: Set<string>; declined: Set<string> }>> {
-    const touching = new Map(taskIds.map((id) => [id, { onTask: new Set<string>(), declined: new Set<string>() }]));
+  async workersTouchingMany(m: EntityManager, taskIds: readonly string[]): Promise<Map<string, Touching>> {
+    const touching = new Map(taskIds.map((id): [string, Touching] => [id, { onTask: new Set(), declined: new Set() }]));
     if (taskIds.length === 0) return touching;
     const rows = await sqlRows<{ task_id: string; worker_id: string; state: string }>(m,
       `SELECT task_id, worker_id, state FROM dispatcher.offers WHERE task_id = ANY($1::text[])`,
       [taskIds],
     );
-    for (const r of rows) {
-      const t = touching.get(r.task_id)!;
-      if (r.state === 'open' || r.state === 'accepted') t.onTask.add(r.worker_id);
-      if (r.state === 'declined' || r.state === 'expired') t.declined.add(r.worker_id);
-    }
+    for (const r of rows) touch(touching.get(r.task_id)!, r.worker_id, r.state);
     return touching;
   }
 
@@ -285,7 +294,8 @@ export class TaskStore {
   /**
    * What a next attempt needs of each replica, in one statement: its state and attempts (the row
    * locked for the rest of the transaction, in (task, replica) order so two units cannot lock
-   * each other's rows crosswise), the task, and how many offers the replica has had. Replicas
+   * each other's rows crosswise), the task, how many offers the replica has had, and who touched
+   * the task (as `workersTouchingMany`, read with the lock instead of in a statement after). Replicas
    * that do not exist are absent, and so is one given with `offeredAt` unless it is still
    * `offered` at that attempt once locked (a replica between two offers, see
    * `replicasBetweenOffers`: one attempted again meanwhile, cancelled or assigned is left out).
@@ -293,9 +303,9 @@ export class TaskStore {
   async lockForAttempts(m: EntityManager, replicas: readonly { taskId: string; replica: number; offeredAt?: number }[]): Promise<ReplicaForAttempt[]> {
     if (replicas.length === 0) return [];
     // The condition on r is checked again on the row's newest version when the lock had to wait for it.
-    const rows = await sqlRows<{ task_id: string; replica: number; state: ReplicaState; attempts: number; spec: TaskPostedData; posted_at: Date; offers_made: string }>(m,
+    const rows = await sqlRows<{ task_id: string; replica: number; state: ReplicaState; attempts: number; spec: TaskPostedData; posted_at: Date; offers: [string, string, number][] }>(m,
       `SELECT r.task_id, r.replica, r.state, r.attempts, t.spec, t.posted_at,
-         (SELECT count(*) FROM dispatcher.offers o WHERE o.task_id = r.task_id AND o.replica = r.replica) AS offers_made
+         (SELECT coalesce(json_agg(json_build_array(o.worker_id, o.state, o.replica)), '[]') FROM dispatcher.offers o WHERE o.task_id = r.task_id) AS offers
        FROM unnest($1::text[], $2::int[], $3::int[]) AS u(task_id, replica, offered_at)
        JOIN dispatcher.task_replicas r ON r.task_id = u.task_id AND r.replica = u.replica
        JOIN dispatcher.tasks t ON t.task_id = r.task_id
@@ -303,10 +313,15 @@ export class TaskStore {
        ORDER BY r.task_id, r.replica FOR UPDATE OF r`,
       [replicas.map((r) => r.taskId), replicas.map((r) => r.replica), replicas.map((r) => r.offeredAt ?? null)],
     );
-    return rows.map((r) => ({
-      taskId: r.task_id, replica: r.replica, state: r.state, attempts: r.attempts,
-      task: { taskId: r.task_id, spec: r.spec, postedAt: r.posted_at.toISOString() }, offersMade: Number(r.offers_made),
-    }));
+    return rows.map((r) => {
+      const touching: Touching = { onTask: new Set(), declined: new Set() };
+      for (const [workerId, state] of r.offers) touch(touching, workerId, state);
+      return {
+        taskId: r.task_id, replica: r.replica, state: r.state, attempts: r.attempts,
+        task: { taskId: r.task_id, spec: r.spec, postedAt: r.posted_at.toISOString() },
+        offersMade: r.offers.filter(([, , replica]) => replica === r.replica).length, touching,
+      };
+    });
   }
 
   /**
