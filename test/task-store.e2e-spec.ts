@@ -254,12 +254,14 @@ describe('TaskStore against PostgreSQL', () => {
       const locked = await locking;
       // bo-1/2 is offered at attempt 1 too (its offer open): the caller names only replicas it found between offers.
       expect(locked.map((r) => `${r.taskId}/${r.replica} ${r.state} ${r.attempts} ${r.offersMade}`)).toEqual(['bo-1/1 offered 1 1', 'bo-1/2 offered 1 1']);
+      // Who touched the task comes with the lock: bo-1's two offers, one declined, one open, both w-1's.
+      expect(locked.map((r) => [[...r.touching.onTask], [...r.touching.declined]])).toEqual([[['w-1'], ['w-1']], [['w-1'], ['w-1']]]);
     } finally {
       await other.end();
     }
     // Without offeredAt every named replica is locked, whatever its state.
     const all = await pg.dataSource.transaction((m) => store.lockForAttempts(m, [{ taskId: 'bo-2', replica: 1 }, { taskId: 'bo-3', replica: 1 }]));
-    expect(all.map((r) => `${r.taskId}/${r.replica} ${r.state} ${r.attempts}`)).toEqual(['bo-2/1 offered 2', 'bo-3/1 waiting 0']);
+    expect(all.map((r) => `${r.taskId}/${r.replica} ${r.state} ${r.attempts} ${r.offersMade} ${r.touching.declined.size}`)).toEqual(['bo-2/1 offered 2 1 1', 'bo-3/1 waiting 0 0 0']);
     expect(await store.lockForAttempts(pg.dataSource.manager, [])).toEqual([]);
   });
 
