@@ -334,6 +334,8 @@ export class TaskLifecycle implements BeforeApplicationShutdown {
     let refused: RefusedAnswer[] = [];
     if (answers.length === 0) return { closed, refused, claimed: await claimEvents(m, SCHEMA, others) };
     let claimed = new Set<string>();
+    /** The state each offer was found in, of those this lot did not close. */
+    const closedAs = new Map<string, string>();
     for (let start = 0; start < answers.length; ) {
       const named = new Set<string>();
       let end = start;
@@ -341,6 +343,7 @@ export class TaskLifecycle implements BeforeApplicationShutdown {
       const run = answers.slice(start, end);
       const result = await this.store.closeAnsweredOffers(m, run.map((e) => ({ ...e.data, eventId: e.eventId, type: e.type })), state, now, start === 0 ? others : []);
       if (start === 0) claimed = result.claimed;
+      for (const [offerId, offer] of result.found) if (!result.closed.has(offerId)) closedAs.set(offerId, offer.state);
       start = end;
       for (const event of run) {
         if (result.prior.has(event.eventId.toLowerCase())) continue;
@@ -353,10 +356,13 @@ export class TaskLifecycle implements BeforeApplicationShutdown {
         refused.push({ event, error: offer instanceof DeadLetterError ? offer : new DeadLetterError(`offer ${event.data.offerId} is no longer open`) });
       }
     }
-    if (refused.length > 0) {
-      // Rare: another instance handled the same event meanwhile (its claim committed after this
-      // statement began, its close seen once the lock was had): passed over, not refused.
-      const handled = await handledEvents(m, SCHEMA, refused.map((r) => r.event.eventId));
+    // Rare: another instance handled the same event meanwhile (its claim committed after this
+    // statement began, its close seen once the lock was had): passed over, not refused. Only an
+    // offer found closed as this answer would close it can be that; late answers to expired
+    // offers, the common refusal under load, cost no read.
+    const maybeHandled = refused.filter((r) => closedAs.get(r.event.data.offerId) === state);
+    if (maybeHandled.length > 0) {
+      const handled = await handledEvents(m, SCHEMA, maybeHandled.map((r) => r.event.eventId));
       refused = refused.filter((r) => !handled.has(r.event.eventId.toLowerCase()));
     }
     return { closed, refused, claimed };

@@ -399,9 +399,8 @@ export class TaskStore {
    */
   async assign(m: EntityManager, offers: readonly OpenOffer[]): Promise<void> {
     if (offers.length === 0) return;
-    const { sql, param } = insertRowsStatement('dispatcher.assignments', ['task_id', 'replica', 'worker_id', 'offer_id'], offers.map((o) => [o.taskId, o.replica, o.workerId, o.offerId]), 1);
-    const replicas = offers.map((o): ReplicaChange => ({ taskId: o.taskId, replica: o.replica, state: 'assigned', workerId: o.workerId }));
-    await sqlRows(m, `WITH a AS (${sql}) ${setReplicasSql(2)}`, [param, ...replicaParams(replicas)]);
+    const { insert, params } = assignParts(offers);
+    await sqlRows(m, `WITH a AS (${insert}) ${setReplicasSql(2)}`, params);
   }
 
   /**
@@ -416,11 +415,10 @@ export class TaskStore {
       await this.assign(m, offers);
       return new Map();
     }
-    const { sql, param } = insertRowsStatement('dispatcher.assignments', ['task_id', 'replica', 'worker_id', 'offer_id'], offers.map((o) => [o.taskId, o.replica, o.workerId, o.offerId]), 1);
-    const replicas = offers.map((o): ReplicaChange => ({ taskId: o.taskId, replica: o.replica, state: 'assigned', workerId: o.workerId }));
+    const { insert, params } = assignParts(offers);
     const rows = await sqlRows<{ task_id: string; worker_id: string; replica: number }>(m,
-      `WITH a AS (${sql}), r AS (${setReplicasSql(2)}), ${FINISH_AFTER_ASSIGN_SQL}`,
-      [param, ...replicaParams(replicas), ends.map((e) => e.taskId), ends.map((e) => e.workerId), outcome],
+      `WITH a AS (${insert}), r AS (${setReplicasSql(2)}), ${FINISH_AFTER_ASSIGN_SQL}`,
+      [...params, ends.map((e) => e.taskId), ends.map((e) => e.workerId), outcome],
     );
     return new Map(rows.map((r) => [`${r.task_id}\t${r.worker_id}`, r.replica]));
   }
@@ -613,6 +611,13 @@ export function recordClauses(w: RecordRows): WriteClauses {
 }
 
 /** The replica-state update, its six array parameters numbered from `first`. */
+/** What `assign` writes: the assignments' insert ($1) and, for `setReplicasSql(2)`, the replicas set assigned ($2 to $7). */
+function assignParts(offers: readonly OpenOffer[]): { insert: string; params: unknown[] } {
+  const { sql, param } = insertRowsStatement('dispatcher.assignments', ['task_id', 'replica', 'worker_id', 'offer_id'], offers.map((o) => [o.taskId, o.replica, o.workerId, o.offerId]), 1);
+  const replicas = offers.map((o): ReplicaChange => ({ taskId: o.taskId, replica: o.replica, state: 'assigned', workerId: o.workerId }));
+  return { insert: sql, params: [param, ...replicaParams(replicas)] };
+}
+
 /** The end of `assignAndFinish`: the open assignments of the pairs $8 (tasks) and $9 (workers) ended as $10; returns each ended one. */
 const FINISH_AFTER_ASSIGN_SQL = `f AS (
     UPDATE dispatcher.assignments x SET finished_at = clock_timestamp(), outcome = $10
