@@ -54,7 +54,8 @@ export class WorkerEventIntake {
    * declines, each a few statements for the lot (a declined replica is offered again after the
    * unit commits, see TaskLifecycle.offersDeclinedIn). The kinds touch different rows (the registry;
    * offers and assignments) and a freed slot counts only once the unit commits, so applying a
-   * run of each kind after the other leaves what applying the events in order would. The runs
+   * run of each kind after the other leaves what applying the events in order would; presence
+   * goes last, so the workers' rows it locks are held for the shortest time. The runs
    * are applied and begun again where that could differ: a registration after the same worker's
    * presence events, an acceptance after a submission of the same task by the same worker, a
    * second answer to one offer, and before any other event (profile, suspension, abandonment),
@@ -72,18 +73,19 @@ export class WorkerEventIntake {
     /** Each event's item, so a refused answer is rejected as the item it came in. */
     const itemOf = new Map(chunk.map((item) => [item.event, item]));
     const flush = async () => {
-      if (presence.length > 0) {
-        const { unknown, mayTakeWork } = await this.registry.presenceIn(scope.m, presence.map((b) => b.event));
-        const refused = new Set<WorkerEvent>(unknown);
-        for (const item of presence) if (refused.has(item.event)) applied.rejections.push({ item, error: notRegistered(item.event.data.workerId) });
-        for (const id of mayTakeWork) applied.mayTakeWork.add(id);
-      }
       const outcomes = [];
       if (answers.length > 0) outcomes.push(await this.lifecycle.answersIn(scope, answers, now));
       if (declines.length > 0) outcomes.push(await this.lifecycle.offersDeclinedIn(scope, declines, now));
       for (const { freed, refused } of outcomes) {
         for (const id of freed) applied.mayTakeWork.add(id);
         for (const { event, error } of refused) applied.rejections.push({ item: itemOf.get(event)!, error });
+      }
+      // Presence last: it locks workers' rows, which the scores' updates wait for until the unit commits.
+      if (presence.length > 0) {
+        const { unknown, mayTakeWork } = await this.registry.presenceIn(scope.m, presence.map((b) => b.event));
+        const refused = new Set<WorkerEvent>(unknown);
+        for (const item of presence) if (refused.has(item.event)) applied.rejections.push({ item, error: notRegistered(item.event.data.workerId) });
+        for (const id of mayTakeWork) applied.mayTakeWork.add(id);
       }
       presence = [];
       answers = [];
@@ -113,7 +115,7 @@ export class WorkerEventIntake {
         if (freed) applied.mayTakeWork.add(freed);
       }
     }
-    // Refused in run order (presence before answers); applyInUnits puts them back in the order they came.
+    // Refused in run order (answers before presence); applyInUnits puts them back in the order they came.
     await flush();
     return applied;
   }

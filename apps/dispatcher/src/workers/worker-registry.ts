@@ -9,15 +9,28 @@ export interface ProfilePatch {
   capacity?: number;
 }
 
+/**
+ * A `WITH` clause `l`: the rows of the workers whose ids are in `$1`, locked in worker id order.
+ * Statements that change many workers' rows take their locks through it, so two of them never
+ * wait for each other crosswise: heartbeats' presence (held until the worker events' unit
+ * commits) and the scores' update, each locking in the order its join happened to visit the rows,
+ * deadlocked now and then under load; PostgreSQL broke each after a second by failing the worker
+ * events' unit, which was then consumed again. The lock is taken by the sorted rows' `FOR
+ * UPDATE` (above the sort), and the update only changes rows it returns.
+ */
+export const LOCK_IN_ORDER = `l AS (SELECT worker_id FROM dispatcher.workers WHERE worker_id = ANY($1::text[]) ORDER BY worker_id FOR UPDATE)`;
+
+const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** The dispatcher's view of workers in PostgreSQL, shared by every dispatcher instance. */
 export class WorkerRegistry {
-  /** Registrations in one statement; a worker given twice keeps the later profile. */
+  /** Registrations in one statement, existing rows taken in worker id order (see LOCK_IN_ORDER); a worker given twice keeps the later profile. */
   async registerMany(m: EntityManager, regs: readonly ({ workerId: string } & Required<ProfilePatch>)[]): Promise<void> {
-    const latest = [...new Map(regs.map((r) => [r.workerId, r])).values()];
+    const latest = [...new Map(regs.map((r) => [r.workerId, r])).values()].sort((a, b) => byId(a.workerId, b.workerId));
     if (latest.length === 0) return;
     await sqlRows(m,
       `INSERT INTO dispatcher.workers (worker_id, skills, languages, qualifications, capacity)
-       SELECT worker_id, skills, languages, qualifications, capacity FROM json_populate_recordset(NULL::dispatcher.workers, $1::json)
+       SELECT worker_id, skills, languages, qualifications, capacity FROM json_populate_recordset(NULL::dispatcher.workers, $1::json) WITH ORDINALITY AS r ORDER BY r.ordinality
        ON CONFLICT (worker_id) DO UPDATE SET skills = EXCLUDED.skills, languages = EXCLUDED.languages,
          qualifications = EXCLUDED.qualifications, capacity = EXCLUDED.capacity, updated_at = now()`,
       [JSON.stringify(latest.map((r) => ({ worker_id: r.workerId, skills: r.skills, languages: r.languages, qualifications: r.qualifications, capacity: r.capacity })))],
@@ -40,7 +53,8 @@ export class WorkerRegistry {
    * presence of its last event and is seen at the latest of its times. A worker whose last event
    * is a heartbeat comes online only if it is newer than anything seen of them, so a heartbeat
    * applied twice, or arriving after a later WorkerWentOffline, changes nothing; heartbeats are
-   * therefore not claimed (see WorkerRegistryUpdates.presenceIn). Returns the workers that are known.
+   * therefore not claimed (see WorkerRegistryUpdates.presenceIn). The rows are locked in worker
+   * id order (see LOCK_IN_ORDER). Returns the workers that are known.
    */
   async presenceMany(m: EntityManager, events: readonly { workerId: string; online: boolean; at: string; heartbeat?: boolean }[]): Promise<Set<string>> {
     const latest = new Map<string, { online: boolean; at: string; heartbeat: boolean }>();
@@ -51,11 +65,12 @@ export class WorkerRegistry {
     if (latest.size === 0) return new Set();
     const ids = [...latest.keys()];
     const rows = await sqlRows<{ worker_id: string }>(m,
-      `UPDATE dispatcher.workers w
+      `WITH ${LOCK_IN_ORDER}
+       UPDATE dispatcher.workers w
          SET online = CASE WHEN u.heartbeat AND w.last_seen_at >= u.at THEN w.online ELSE u.online END,
              last_seen_at = GREATEST(w.last_seen_at, u.at), updated_at = now()
-       FROM unnest($1::text[], $2::boolean[], $3::timestamptz[], $4::boolean[]) AS u(worker_id, online, at, heartbeat)
-       WHERE w.worker_id = u.worker_id RETURNING w.worker_id`,
+       FROM l JOIN unnest($1::text[], $2::boolean[], $3::timestamptz[], $4::boolean[]) AS u(worker_id, online, at, heartbeat) ON u.worker_id = l.worker_id
+       WHERE w.worker_id = l.worker_id RETURNING w.worker_id`,
       [ids, ids.map((id) => latest.get(id)!.online), ids.map((id) => latest.get(id)!.at), ids.map((id) => latest.get(id)!.heartbeat)],
     );
     return new Set(rows.map((r) => r.worker_id));
@@ -69,14 +84,16 @@ export class WorkerRegistry {
     return rows.length > 0;
   }
 
-  /** Workers' latest scores, in one statement; a worker given twice keeps the later. */
+  /** Workers' latest scores, in one statement, the rows locked in worker id order (see LOCK_IN_ORDER); a worker given twice keeps the later. */
   async setScoresMany(m: EntityManager, updates: readonly { workerId: string; scores: Record<string, number>; policyVersion: number }[]): Promise<void> {
     const latest = new Map(updates.map((u) => [u.workerId, u]));
     if (latest.size === 0) return;
     const rows = [...latest.values()];
     await sqlRows(m,
-      `UPDATE dispatcher.workers w SET scores = u.scores, score_policy_version = u.version, updated_at = now()
-       FROM unnest($1::text[], $2::jsonb[], $3::int[]) AS u(worker_id, scores, version) WHERE w.worker_id = u.worker_id`,
+      `WITH ${LOCK_IN_ORDER}
+       UPDATE dispatcher.workers w SET scores = u.scores, score_policy_version = u.version, updated_at = now()
+       FROM l JOIN unnest($1::text[], $2::jsonb[], $3::int[]) AS u(worker_id, scores, version) ON u.worker_id = l.worker_id
+       WHERE w.worker_id = l.worker_id`,
       [rows.map((r) => r.workerId), rows.map((r) => JSON.stringify(r.scores)), rows.map((r) => r.policyVersion)],
     );
   }

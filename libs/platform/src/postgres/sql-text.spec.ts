@@ -29,6 +29,7 @@ const REVIEWED: Record<string, string> = {
   "branches.join(' UNION ALL ')": 'branches are constant texts with $n placeholders',
   MICROS: 'a constant expression over a column',
   NOT_OWN: 'a constant condition',
+  LOCK_IN_ORDER: 'a constant WITH clause locking rows by the $1 placeholder',
   n: 'the number of a placeholder (insertRowsStatement takes a number)',
   PAGE: 'a numeric constant',
   "lock ? ' FOR UPDATE' : ''": 'a fixed clause',
