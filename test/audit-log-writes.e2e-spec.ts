@@ -112,7 +112,8 @@ describe('audit log writes against a real PostgreSQL', () => {
     const byTask = (taskId: string) => rows.filter((r) => r.task_id === taskId).map((r) => r.worker_id);
     expect(byTask('task-good')).toEqual(['w-1', 'w-2', 'w-3']);
     expect(byTask('task-twice')).toEqual(['w-4', 'w-5']);
-    expect(byTask('task-reused')).toEqual(['w-6']);
+    // Keyed by the decision's entry, not its id: a decision id reused by another entry keeps that entry's candidates, all of them.
+    expect(byTask('task-reused')).toEqual(['w-1', 'w-6']);
     expect(byTask('task-after')).toEqual(['w-7']);
     const logged = await sqlRows<{ n: string }>(dataSource.manager, `SELECT count(*) AS n FROM audit.entries WHERE type = 'DecisionRecorded'`);
     expect(Number(logged[0].n)).toBe(4);

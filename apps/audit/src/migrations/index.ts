@@ -1,5 +1,6 @@
 import { Initial1732300000000 } from './1732300000000-initial';
 import { MerkleLog1732400000000 } from './1732400000000-merkle-log';
+import { CandidatesByPosition1732500000000 } from './1732500000000-candidates-by-position';
 
 /** The audit schema's migrations, in order. */
-export const AUDIT_MIGRATIONS = [Initial1732300000000, MerkleLog1732400000000];
+export const AUDIT_MIGRATIONS = [Initial1732300000000, MerkleLog1732400000000, CandidatesByPosition1732500000000];
