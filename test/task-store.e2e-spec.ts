@@ -344,6 +344,22 @@ describe('TaskStore against PostgreSQL', () => {
     expect(await store.postTasks(pg.dataSource.manager, [], none, [])).toEqual({ prior: new Set(), claimed: new Set(), inserted: new Set(), outboxIds: [] });
   });
 
+  it("takes a decision's record from its DecisionRecorded event when the event is in the run, sending it once", async () => {
+    const decision = (taskId: string) => ({ decisionId: `d-${taskId}`, taskId, replica: 1, attempt: 1, decidedAt: '2026-12-01T10:00:00.000Z', record: { decisionId: `d-${taskId}`, from: 'row' } });
+    const planned: RecordRows = { decisions: [decision('rd-1'), decision('rd-2')], offers: [], replicas: [] };
+    // Only rd-2's event is in the run; its data differs from the row's record here, to show which one is stored.
+    const recorded = { topic: 'gig.decisions.v1', key: 'rd-2', value: { eventId: '00000000-0000-4000-8000-000000000201', type: 'DecisionRecorded', occurredAt: '2026-12-01T10:00:00.000Z', data: { decisionId: 'd-rd-2', from: 'event' } } };
+    const posted = await store.postTasks(pg.dataSource.manager, [aTaskPosted({ taskId: 'rd-1' }), aTaskPosted({ taskId: 'rd-2' })], planned, [recorded]);
+    expect(posted.inserted).toEqual(new Set(['rd-1', 'rd-2']));
+    const records = await pg.writer.query(`SELECT decision_id, record FROM dispatcher.decisions WHERE task_id LIKE 'rd-%' ORDER BY decision_id`);
+    expect(records.rows).toEqual([
+      { decision_id: 'd-rd-1', record: { decisionId: 'd-rd-1', from: 'row' } },
+      { decision_id: 'd-rd-2', record: { decisionId: 'd-rd-2', from: 'event' } },
+    ]);
+    const stored = await pg.writer.query(`SELECT value FROM dispatcher.outbox WHERE key = 'rd-2'`);
+    expect(stored.rows).toEqual([{ value: recorded.value }]);
+  });
+
   it("writes a unit's records in its outbox insert, or alone when it has no events, and not at all when it rolls back", async () => {
     await store.postTasks(pg.dataSource.manager, [aTaskPosted({ taskId: 'rec-1', replicas: 2 }), aTaskPosted({ taskId: 'rec-2' })], { decisions: [], offers: [], replicas: [] }, []);
     const rows = (taskId: string, replica: number, offered: boolean): RecordRows => ({
