@@ -34,5 +34,6 @@ export * from './http/openapi-page';
 export * from './http/docs.controller';
 export * from './postgres/insert-rows';
 export * from './postgres/copy-rows';
+export * from './postgres/compression';
 export * from './embedded/adapters';
 export * from './embedded/in-process-kafka';

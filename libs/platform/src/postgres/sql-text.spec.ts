@@ -35,6 +35,7 @@ const REVIEWED: Record<string, string> = {
   "lock ? ' FOR UPDATE' : ''": 'a fixed clause',
   'sqlName(schema)': 'checked to be a plain identifier',
   'sqlName(table)': 'checked to be a plain identifier',
+  'sqlName(column)': 'checked to be a plain identifier',
   "columns.map(sqlName).join(', ')": 'each checked to be a plain identifier',
   table: 'a constant table name: migrations iterate a fixed list; insertRows checks it with sqlName',
   t: 'a constant table name: down migrations iterate a fixed list',
