@@ -5,7 +5,7 @@ import { batchHandler, type BatchedEvent, type BatchRejection } from '@clearwork
 import { WorkerEventIntake } from '../workers/worker-event-intake';
 
 /** Events per handler call: a call is one unit of work, short enough that the consumer heartbeats between calls well inside its session. */
-const EVENTS_PER_CALL = 200;
+const EVENTS_PER_CALL = 500;
 
 /** `gig.worker-events.v1`: registry changes and answers to offers, a fetched batch at a time. */
 @Controller()

@@ -6,7 +6,7 @@ import { TaskLifecycle } from '../tasks/task-lifecycle.service';
 import { isPresenceEvent, WorkerRegistryUpdates, type PresenceEvent } from './worker-events.service';
 
 /** Events in one unit at most: a longer batch is split, so each transaction stays short. */
-const MAX_EVENTS_PER_UNIT = 200;
+const MAX_EVENTS_PER_UNIT = 500;
 
 interface Applied extends UnitOutcome {
   readonly rejections: BatchRejection[];
