@@ -3,11 +3,11 @@ import { WorkerRegistry } from '../apps/dispatcher/src/workers/worker-registry';
 import { dispatcherDatabase } from './support/scratch-database';
 
 /**
- * The registry's statements that change many workers' rows at once take their locks in worker id
- * order, whatever order they are given the workers in: heartbeats' presence (held until the worker
- * events' unit commits) and the scores' update otherwise deadlocked each other now and then under
- * load. Against a real PostgreSQL: a row held by another transaction makes the statement wait,
- * and what it has locked by then shows which rows it took first.
+ * Heartbeats' presence (held until the worker events' unit commits) and the scores' update
+ * deadlocked each other now and then under load. Presence takes its locks in worker id order,
+ * whatever order it is given the workers in; the scores' update never holds one worker's row
+ * while it waits for another's. Against a real PostgreSQL: a row held by another transaction makes
+ * the statement wait, and what it holds by then shows how it takes its locks.
  */
 describe('WorkerRegistry against PostgreSQL', () => {
   const pg = dispatcherDatabase('cw_registry');
@@ -42,16 +42,37 @@ describe('WorkerRegistry against PostgreSQL', () => {
     }
   }
 
-  it('updates scores taking the rows in worker id order', async () => {
-    const { locked } = await lockedWhileWaiting(() =>
-      registry.setScoresMany(pg.dataSource.manager, given.map((workerId, i) => ({ workerId, scores: { composite: i / 10 }, policyVersion: 2 }))),
-    );
-    // Waiting on w-c, it holds the rows before it in id order and none after.
-    expect(locked).toEqual(['w-a', 'w-b']);
+  it('updates scores without holding any worker while it waits for one, so a unit locking workers twice cannot deadlock with it', async () => {
+    // A worker events' unit that locks w-d (presence), then, in a second statement, w-a (a registration's split run, say).
+    const unit = new Client({ connectionString: pg.url });
+    await unit.connect();
+    try {
+      await unit.query('BEGIN');
+      await unit.query(`SELECT 1 FROM dispatcher.workers WHERE worker_id = 'w-d' FOR UPDATE`);
+      const scoring = registry.setScoresMany(pg.dataSource.manager, given.map((workerId, i) => ({ workerId, scores: { composite: i / 10 }, policyVersion: 2 })));
+      scoring.catch(() => undefined);
+      await waitForLockWait(pg.writer);
+      // Waiting for w-d, the scores' update holds no other row: the unit gets w-a at once. (Ordered
+      // locking alone held w-a, w-b and w-c here, and this lock closed a deadlock.)
+      const free = await pg.writer.query<{ worker_id: string }>(
+        `SELECT worker_id FROM dispatcher.workers WHERE worker_id = ANY($1::text[]) ORDER BY worker_id FOR UPDATE SKIP LOCKED`,
+        [ids],
+      );
+      expect(free.rows.map((r) => r.worker_id)).toEqual(ids.filter((id) => id !== 'w-d'));
+      await unit.query(`SET lock_timeout = '2s'`);
+      await unit.query(`SELECT 1 FROM dispatcher.workers WHERE worker_id = 'w-a' FOR UPDATE`);
+      await unit.query('COMMIT');
+      await scoring;
+    } finally {
+      await unit.end();
+    }
     const rows = await pg.writer.query<{ worker_id: string; composite: number; version: number }>(
       `SELECT worker_id, (scores->>'composite')::float AS composite, score_policy_version AS version FROM dispatcher.workers ORDER BY worker_id`,
     );
     expect(rows.rows).toEqual(ids.map((id) => ({ worker_id: id, composite: given.indexOf(id) / 10, version: 2 })));
+    // Scores of a worker not registered change nothing, and cost no statement of their own.
+    await registry.setScoresMany(pg.dataSource.manager, [{ workerId: 'w-unknown', scores: { composite: 1 }, policyVersion: 3 }]);
+    expect((await pg.writer.query(`SELECT count(*)::int AS n FROM dispatcher.workers WHERE score_policy_version = 3`)).rows).toEqual([{ n: 0 }]);
   });
 
   it('applies presence taking the rows in worker id order, and answers which workers are known', async () => {

@@ -10,15 +10,23 @@ export interface ProfilePatch {
 }
 
 /**
- * A `WITH` clause `l`: the rows of the workers whose ids are in `$1`, locked in worker id order.
- * Statements that change many workers' rows take their locks through it, so two of them never
- * wait for each other crosswise: heartbeats' presence (held until the worker events' unit
- * commits) and the scores' update, each locking in the order its join happened to visit the rows,
- * deadlocked now and then under load; PostgreSQL broke each after a second by failing the worker
- * events' unit, which was then consumed again. The lock is taken by the sorted rows' `FOR
- * UPDATE` (above the sort), and the update only changes rows it returns.
+ * A `WITH` clause `l`: the rows of the workers whose ids are in `$1`, locked in worker id order
+ * (the lock is taken by the sorted rows' `FOR UPDATE`, above the sort, and the update joining it
+ * changes only rows it returned). Heartbeats' presence takes its locks through it, held until
+ * the worker events' unit commits. It and the scores' update, each locking in the order its join
+ * happened to visit the rows, deadlocked now and then under load; PostgreSQL broke each after a
+ * second by failing one side, whose batch was then consumed again.
  */
 export const LOCK_IN_ORDER = `l AS (SELECT worker_id FROM dispatcher.workers WHERE worker_id = ANY($1::text[]) ORDER BY worker_id FOR UPDATE)`;
+
+/**
+ * As LOCK_IN_ORDER, passing over rows another transaction holds: a statement locking through it
+ * never waits, so it cannot take part in a deadlock. The scores' update uses it (see
+ * `setScoresMany`): ordered locking alone still let it hold some rows while it waited for
+ * another, and a worker events' unit that locks workers' rows in two statements (registrations
+ * and presence, or presence on both sides of a run's split) could then wait for one of those.
+ */
+export const LOCK_IN_ORDER_SKIPPING = `l AS (SELECT worker_id FROM dispatcher.workers WHERE worker_id = ANY($1::text[]) ORDER BY worker_id FOR UPDATE SKIP LOCKED)`;
 
 const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -84,17 +92,34 @@ export class WorkerRegistry {
     return rows.length > 0;
   }
 
-  /** Workers' latest scores, in one statement, the rows locked in worker id order (see LOCK_IN_ORDER); a worker given twice keeps the later. */
+  /**
+   * Workers' latest scores (a worker given twice keeps the later), without ever holding one
+   * worker's row while waiting for another's, so it cannot deadlock with a worker events' unit:
+   * one statement for every row no other transaction holds (LOCK_IN_ORDER_SKIPPING), then one
+   * statement for each row that was held (a unit applying that worker's heartbeat, say, until
+   * it commits), which waits holding nothing else. Unknown workers' scores change nothing.
+   */
   async setScoresMany(m: EntityManager, updates: readonly { workerId: string; scores: Record<string, number>; policyVersion: number }[]): Promise<void> {
     const latest = new Map(updates.map((u) => [u.workerId, u]));
     if (latest.size === 0) return;
     const rows = [...latest.values()];
-    await sqlRows(m,
-      `WITH ${LOCK_IN_ORDER}
-       UPDATE dispatcher.workers w SET scores = u.scores, score_policy_version = u.version, updated_at = now()
-       FROM l JOIN unnest($1::text[], $2::jsonb[], $3::int[]) AS u(worker_id, scores, version) ON u.worker_id = l.worker_id
-       WHERE w.worker_id = l.worker_id`,
+    const set = await sqlRows<{ worker_id: string }>(m,
+      `WITH ${LOCK_IN_ORDER_SKIPPING},
+         k AS (SELECT worker_id FROM dispatcher.workers WHERE worker_id = ANY($1::text[])),
+         done AS (
+           UPDATE dispatcher.workers w SET scores = u.scores, score_policy_version = u.version, updated_at = now()
+           FROM l JOIN unnest($1::text[], $2::jsonb[], $3::int[]) AS u(worker_id, scores, version) ON u.worker_id = l.worker_id
+           WHERE w.worker_id = l.worker_id RETURNING w.worker_id)
+       SELECT worker_id FROM k WHERE worker_id NOT IN (SELECT worker_id FROM done)`,
       [rows.map((r) => r.workerId), rows.map((r) => JSON.stringify(r.scores)), rows.map((r) => r.policyVersion)],
     );
+    const held = new Set(set.map((r) => r.worker_id));
+    for (const r of rows) {
+      if (!held.has(r.workerId)) continue;
+      await sqlRows(m,
+        `UPDATE dispatcher.workers SET scores = $2, score_policy_version = $3, updated_at = now() WHERE worker_id = $1`,
+        [r.workerId, JSON.stringify(r.scores), r.policyVersion],
+      );
+    }
   }
 }

@@ -30,6 +30,7 @@ const REVIEWED: Record<string, string> = {
   MICROS: 'a constant expression over a column',
   NOT_OWN: 'a constant condition',
   LOCK_IN_ORDER: 'a constant WITH clause locking rows by the $1 placeholder',
+  LOCK_IN_ORDER_SKIPPING: 'a constant WITH clause locking rows by the $1 placeholder',
   n: 'the number of a placeholder (insertRowsStatement takes a number)',
   PAGE: 'a numeric constant',
   "lock ? ' FOR UPDATE' : ''": 'a fixed clause',
