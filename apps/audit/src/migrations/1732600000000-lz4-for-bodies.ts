@@ -1,4 +1,4 @@
-import { compressWithLz4 } from '@clearwork/platform';
+import { setCompression } from '@clearwork/platform';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
@@ -12,10 +12,10 @@ export class Lz4ForBodies1732600000000 implements MigrationInterface {
   name = 'Lz4ForBodies1732600000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await compressWithLz4(q, ['audit.entries.body']);
+    await setCompression(q, ['audit.entries.body'], 'lz4');
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await compressWithLz4(q, ['audit.entries.body'], 'default');
+    await setCompression(q, ['audit.entries.body'], 'default');
   }
 }

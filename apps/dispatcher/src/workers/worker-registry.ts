@@ -9,15 +9,17 @@ export interface ProfilePatch {
   capacity?: number;
 }
 
+/** The rows of the workers whose ids are in `$1`, locked in worker id order (the `FOR UPDATE` sits above the sort). */
+const WORKERS_IN_ORDER = 'SELECT worker_id FROM dispatcher.workers WHERE worker_id = ANY($1::text[]) ORDER BY worker_id FOR UPDATE';
+
 /**
- * A `WITH` clause `l`: the rows of the workers whose ids are in `$1`, locked in worker id order
- * (the lock is taken by the sorted rows' `FOR UPDATE`, above the sort, and the update joining it
- * changes only rows it returned). Heartbeats' presence takes its locks through it, held until
- * the worker events' unit commits. It and the scores' update, each locking in the order its join
- * happened to visit the rows, deadlocked now and then under load; PostgreSQL broke each after a
- * second by failing one side, whose batch was then consumed again.
+ * A `WITH` clause `l` locking WORKERS_IN_ORDER; the update joining it changes only rows it
+ * returned. Heartbeats' presence takes its locks through it, held until the worker events' unit
+ * commits. It and the scores' update, each locking in the order its join happened to visit the
+ * rows, deadlocked now and then under load; PostgreSQL broke each after a second by failing one
+ * side, whose batch was then consumed again.
  */
-export const LOCK_IN_ORDER = `l AS (SELECT worker_id FROM dispatcher.workers WHERE worker_id = ANY($1::text[]) ORDER BY worker_id FOR UPDATE)`;
+const LOCK_IN_ORDER = `l AS (${WORKERS_IN_ORDER})`;
 
 /**
  * As LOCK_IN_ORDER, passing over rows another transaction holds: a statement locking through it
@@ -26,19 +28,17 @@ export const LOCK_IN_ORDER = `l AS (SELECT worker_id FROM dispatcher.workers WHE
  * another, and a worker events' unit that locks workers' rows in two statements (registrations
  * and presence, or presence on both sides of a run's split) could then wait for one of those.
  */
-export const LOCK_IN_ORDER_SKIPPING = `l AS (SELECT worker_id FROM dispatcher.workers WHERE worker_id = ANY($1::text[]) ORDER BY worker_id FOR UPDATE SKIP LOCKED)`;
-
-const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const LOCK_IN_ORDER_SKIPPING = `l AS (${WORKERS_IN_ORDER} SKIP LOCKED)`;
 
 /** The dispatcher's view of workers in PostgreSQL, shared by every dispatcher instance. */
 export class WorkerRegistry {
-  /** Registrations in one statement, existing rows taken in worker id order (see LOCK_IN_ORDER); a worker given twice keeps the later profile. */
+  /** Registrations in one statement; a worker given twice keeps the later profile. */
   async registerMany(m: EntityManager, regs: readonly ({ workerId: string } & Required<ProfilePatch>)[]): Promise<void> {
-    const latest = [...new Map(regs.map((r) => [r.workerId, r])).values()].sort((a, b) => byId(a.workerId, b.workerId));
+    const latest = [...new Map(regs.map((r) => [r.workerId, r])).values()];
     if (latest.length === 0) return;
     await sqlRows(m,
       `INSERT INTO dispatcher.workers (worker_id, skills, languages, qualifications, capacity)
-       SELECT worker_id, skills, languages, qualifications, capacity FROM json_populate_recordset(NULL::dispatcher.workers, $1::json) WITH ORDINALITY AS r ORDER BY r.ordinality
+       SELECT worker_id, skills, languages, qualifications, capacity FROM json_populate_recordset(NULL::dispatcher.workers, $1::json)
        ON CONFLICT (worker_id) DO UPDATE SET skills = EXCLUDED.skills, languages = EXCLUDED.languages,
          qualifications = EXCLUDED.qualifications, capacity = EXCLUDED.capacity, updated_at = now()`,
       [JSON.stringify(latest.map((r) => ({ worker_id: r.workerId, skills: r.skills, languages: r.languages, qualifications: r.qualifications, capacity: r.capacity })))],

@@ -9,17 +9,15 @@ export async function lz4Available(q: Pick<QueryRunner, 'query'>): Promise<boole
 
 /**
  * Sets how `columns` (`schema.table.column`, constant names) compress the values they store out
- * of line: lz4 where this PostgreSQL has it, and nothing changed where it does not (they keep
- * pglz). Only values written afterwards are affected. Returns whether it was set.
+ * of line: `lz4` where this PostgreSQL has it (where it does not, nothing changes and they keep
+ * pglz), or back to the server's `default`. Only values written afterwards are affected.
  */
-export async function compressWithLz4(q: Pick<QueryRunner, 'query'>, columns: readonly string[], method: 'lz4' | 'default' = 'lz4'): Promise<boolean> {
-  if (method === 'lz4' && !(await lz4Available(q))) return false;
+export async function setCompression(q: Pick<QueryRunner, 'query'>, columns: readonly string[], method: 'lz4' | 'default'): Promise<void> {
+  if (method === 'lz4' && !(await lz4Available(q))) return;
   for (const qualified of columns) {
     const [schema, table, column, ...rest] = qualified.split('.');
     if (column === undefined || rest.length > 0) throw new Error(`not a schema.table.column name: ${qualified}`);
-    await q.query(method === 'lz4'
-      ? `ALTER TABLE ${sqlName(schema)}.${sqlName(table)} ALTER COLUMN ${sqlName(column)} SET COMPRESSION lz4`
-      : `ALTER TABLE ${sqlName(schema)}.${sqlName(table)} ALTER COLUMN ${sqlName(column)} SET COMPRESSION default`);
+    const target = `${sqlName(schema)}.${sqlName(table)} ALTER COLUMN ${sqlName(column)}`;
+    await q.query(method === 'lz4' ? `ALTER TABLE ${target} SET COMPRESSION lz4` : `ALTER TABLE ${target} SET COMPRESSION default`);
   }
-  return true;
 }

@@ -37,6 +37,7 @@ const REVIEWED: Record<string, string> = {
   'sqlName(schema)': 'checked to be a plain identifier',
   'sqlName(table)': 'checked to be a plain identifier',
   'sqlName(column)': 'checked to be a plain identifier',
+  target: 'a column named by sqlName-checked parts (setCompression)',
   "columns.map(sqlName).join(', ')": 'each checked to be a plain identifier',
   table: 'a constant table name: migrations iterate a fixed list; insertRows checks it with sqlName',
   t: 'a constant table name: down migrations iterate a fixed list',
