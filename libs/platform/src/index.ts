@@ -35,5 +35,6 @@ export * from './http/docs.controller';
 export * from './postgres/insert-rows';
 export * from './postgres/copy-rows';
 export * from './postgres/compression';
+export * from './ids/time-ordered-id';
 export * from './embedded/adapters';
 export * from './embedded/in-process-kafka';

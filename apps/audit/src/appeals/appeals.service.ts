@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { sqlRows } from '@clearwork/platform';
+import { sqlRows, timeOrderedId } from '@clearwork/platform';
 import { DataSource, type EntityManager } from 'typeorm';
 import { LogAppender } from '../log/log-appender';
 import { entryFor } from '../log/log-entry';
@@ -40,7 +39,7 @@ export class AppealsService {
   async file(workerId: string, decisionId: string, statement: string, now = new Date()): Promise<Appeal> {
     const [decision] = await this.reader.find({ decisionId, types: ['DecisionRecorded'] }, 1);
     if (!decision) throw new NotFoundException(`no decision ${decisionId} is recorded`);
-    const appealId = randomUUID();
+    const appealId = timeOrderedId();
     const data = { appealId, decisionId, taskId: decision.taskId!, workerId, statement };
     await this.step('AppealFiled', data, now, async (m) => {
       const open = await sqlRows(m, `SELECT 1 FROM audit.appeals WHERE worker_id = $1 AND decision_id = $2 AND status <> 'resolved'`, [workerId, decisionId]);
@@ -101,7 +100,7 @@ export class AppealsService {
   }
 
   private async step(type: string, data: Record<string, unknown>, now: Date, apply: (m: EntityManager) => Promise<void>): Promise<void> {
-    const entry = entryFor(APPEALS_SOURCE, { eventId: randomUUID(), type, occurredAt: now.toISOString(), data });
+    const entry = entryFor(APPEALS_SOURCE, { eventId: timeOrderedId(), type, occurredAt: now.toISOString(), data });
     await this.appender.append([entry], apply, { alone: true });
   }
 

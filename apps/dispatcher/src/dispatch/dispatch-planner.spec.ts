@@ -1,5 +1,5 @@
 import type { DecisionRecordedData } from '@clearwork/contracts';
-import { MemoryRedis } from '@clearwork/platform';
+import { MemoryRedis, timeOfId } from '@clearwork/platform';
 import { replayDecision } from '@clearwork/matching-core';
 import { DEFAULT_POLICY } from '@clearwork/scoring-core';
 import { aTaskPosted } from '@clearwork/testing';
@@ -115,6 +115,22 @@ describe('DispatchPlanner.planMany', () => {
       expect(record.tieBreak).toBe('fmix32-keys');
       expect(record.topK.length).toBeGreaterThan(2);
       expect(replayDecision(record, DEFAULT_POLICY.weights).differences).toEqual([]);
+    }
+  });
+
+  it('gives decisions, offers and events ids that sort by the time they were made (UUID version 7)', async () => {
+    const unit = await setUp(workers, async () => undefined);
+    const before = Date.now();
+    const events = await unit.planner.planMany(unit, attempts, { fresh: true });
+    const values = events.map((e) => e.value as unknown as { eventId: string; type: string; data: { offerId?: string } });
+    const offers = values.flatMap((v) => (v.type === 'OfferMade' ? [v.data.offerId!] : []));
+    const ids = [...unit.decisions.map((d) => d.decisionId), ...offers, ...values.map((v) => v.eventId)];
+    expect(offers).toHaveLength(4);
+    expect(ids).toHaveLength(4 + 4 + events.length);
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(timeOfId(id)).toBeGreaterThanOrEqual(before);
+      expect(timeOfId(id)).toBeLessThanOrEqual(Date.now());
     }
   });
 

@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { TOPICS, type DecisionRecordedData, type RankedCandidate, type TaskPostedData } from '@clearwork/contracts';
 import { contentHash } from '@clearwork/audit-core';
 import { baseOrder, decisionDraw, rankCandidates, standingRules, summariseFiltering, type BaseOrder, type Candidate, type Ranking, type RuleRequirements, type StandingRules } from '@clearwork/matching-core';
-import type { OutboxEvent } from '@clearwork/platform';
+import { timeOrderedId, type OutboxEvent } from '@clearwork/platform';
 import type { EntityManager } from 'typeorm';
 import { recordClauses, type NewDecision, type NewOffer, type RecordRows, type ReplicaChange, type TaskStore, type Touching } from '../tasks/task-store';
 import { skillKey, type CandidateIndex } from '../workers/candidate-index';
@@ -66,7 +66,7 @@ const WINDOW_DIGESTS = new WeakMap<readonly string[], string>();
 /** Candidates ranked beyond those recorded, for when the best have just been taken elsewhere. */
 const RANKED_SPARE = 32;
 
-const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventId: randomUUID(), type, occurredAt: now.toISOString(), data });
+const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventId: timeOrderedId(), type, occurredAt: now.toISOString(), data });
 
 /**
  * One dispatch attempt for one replica: find candidates through the index, filter and rank them
@@ -272,7 +272,7 @@ export class DispatchPlanner {
     const { selected, lostRaces, batch } = outcome;
     const filteredOut = { ...ranking.filteredOut };
     if (lostRaces > 0) filteredOut.at_capacity = (filteredOut.at_capacity ?? 0) + lostRaces;
-    const decisionId = randomUUID();
+    const decisionId = timeOrderedId();
     const summary = summariseFiltering(ranking.poolSize, filteredOut);
     const decision: DecisionRecordedData = {
       decisionId,
@@ -307,7 +307,7 @@ export class DispatchPlanner {
 
     const ttl = task.offerTtlSeconds ?? doc.dispatch.offerTtlSeconds;
     const offer = {
-      offerId: randomUUID(),
+      offerId: timeOrderedId(),
       taskId: task.taskId,
       queue: task.queue,
       replica,

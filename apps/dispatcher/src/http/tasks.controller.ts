@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
 import { Id, TaskPostedData, TOPICS, Uuid, type TaskPosted } from '@clearwork/contracts';
-import { EventPublisher, parseRequest, Roles } from '@clearwork/platform';
+import { EventPublisher, parseRequest, Roles, timeOrderedId } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 import { TaskStore, type ReplicaState } from '../tasks/task-store';
 
@@ -21,7 +20,7 @@ export class TasksController {
   @HttpCode(202)
   @Roles('platform')
   async post(@Body() body: unknown) {
-    const { eventId = randomUUID(), ...data } = parseRequest(PostTaskBody, body, 'task');
+    const { eventId = timeOrderedId(), ...data } = parseRequest(PostTaskBody, body, 'task');
     const event: TaskPosted = { eventId, type: 'TaskPosted', occurredAt: new Date().toISOString(), data };
     await this.publisher.publishEvent(TOPICS.tasks, data.taskId, event);
     return { taskId: data.taskId, eventId, status: 'accepted', links: { self: `/v1/tasks/${encodeURIComponent(data.taskId)}` } };

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { TOPICS, type OfferAccepted, type OfferDeclined, type TaskAbandoned, type TaskCancelled, type TaskEvent, type TaskPosted, type TaskSubmitted } from '@clearwork/contracts';
-import { claimEvent, claimEvents, DeadLetterError, handledEvents, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
+import { claimEvent, claimEvents, DeadLetterError, handledEvents, timeOrderedId, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 import { SCHEMA } from '../config';
 import { DispatchPlanner, type PlannedAttempt } from '../dispatch/dispatch-planner';
@@ -34,7 +33,7 @@ export interface RefusedAnswer {
   readonly error: DeadLetterError;
 }
 
-const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventId: randomUUID(), type, occurredAt: now.toISOString(), data });
+const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventId: timeOrderedId(), type, occurredAt: now.toISOString(), data });
 
 /**
  * The life of a task: posted, offered, accepted or declined or expired, offered again,

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { TOPICS, type PolicyPublished } from '@clearwork/contracts';
-import { enqueue, OutboxRelay, parseRequest } from '@clearwork/platform';
+import { enqueue, OutboxRelay, parseRequest, timeOrderedId } from '@clearwork/platform';
 import { nextPolicy, PolicyChangeRequest, PolicyDocumentSchema, policyHash } from '@clearwork/scoring-core';
 import { DataSource } from 'typeorm';
 import { SCHEMA } from '../config';
@@ -39,7 +38,7 @@ export class PolicyPublisher implements OnApplicationShutdown {
       const policy = { version: document.version, contentHash, rationale: request.rationale, publishedBy, document };
       await this.store.insert(m, policy);
       const event: PolicyPublished = {
-        eventId: randomUUID(),
+        eventId: timeOrderedId(),
         type: 'PolicyPublished',
         occurredAt: now.toISOString(),
         data: { version: document.version, contentHash, publishedAt: now.toISOString(), rationale: request.rationale, document: { ...document } },

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TOPICS, type CachedScore, type OfferEvent, type WorkerEvent, type WorkerScored } from '@clearwork/contracts';
-import { applyInUnits, claimEvents, DeadLetterError, enqueue, OutboxRelay, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
+import { applyInUnits, claimEvents, DeadLetterError, enqueue, OutboxRelay, timeOrderedId, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
 import {
   changesOf, evolve, isOnline, movesOnlyLastSeen, NEW_WORKER, observationsOf, scoreOf,
   type PolicyDocument, type Scores, type ScoringEvent, type WorkerScoreState,
@@ -273,7 +272,7 @@ function historyOf(workerId: string, e: ScoringEvent, policyVersion: number, cha
 function scoredEvent(workerId: string, policyVersion: number, s: Scores, causeEventId: string | undefined, now: Date): OutboxEvent {
   const component = (c: keyof Scores['components']) => ({ value: s.components[c].value, uncertainty: s.components[c].uncertainty, evidence: s.components[c].evidence });
   const event: WorkerScored = {
-    eventId: randomUUID(),
+    eventId: timeOrderedId(),
     type: 'WorkerScored',
     occurredAt: now.toISOString(),
     data: {
