@@ -118,4 +118,21 @@ describe('audit log writes against a real PostgreSQL', () => {
     const logged = await sqlRows<{ n: string }>(dataSource.manager, `SELECT count(*) AS n FROM audit.entries WHERE type = 'DecisionRecorded'`);
     expect(Number(logged[0].n)).toBe(4);
   });
+
+  it('writes each candidate to one B-tree, which reads a worker’s candidacies newest first; a period is read through a BRIN index', async () => {
+    const m = dataSource.manager;
+    const indexes = await sqlRows<{ indexdef: string }>(m, `SELECT indexdef FROM pg_indexes WHERE schemaname = 'audit' AND tablename = 'candidates' ORDER BY indexname`);
+    expect(indexes.map((i) => i.indexdef.replace(/^.* USING /, ''))).toEqual(['brin (decided_at)', 'btree (worker_id, decided_at, seq)']);
+    // The shapes of the worker record's and the outcome reports' reads, planned with the scans that suit a table this small ruled out.
+    const plan = (sql: string, params: unknown[], off: string[]) =>
+      dataSource.transaction(async (t) => {
+        for (const scan of off) await t.query(`SET LOCAL enable_${scan} = off`);
+        return ((await t.query(`EXPLAIN (COSTS OFF) ${sql}`, params)) as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
+      });
+    const record = await plan(`SELECT decision_id, task_id, decided_at, rank, selected, seq FROM audit.candidates WHERE worker_id = $1 ORDER BY decided_at DESC LIMIT $2`, ['w-1', 50], ['seqscan', 'bitmapscan']);
+    expect(record).toContain('Index Scan Backward using candidates_pkey');
+    expect(record).not.toContain('Sort');
+    const period = await plan(`SELECT worker_id, count(*) AS n FROM audit.candidates WHERE decided_at >= $1 AND decided_at < $2 GROUP BY worker_id`, ['2026-12-01', '2026-12-08'], ['seqscan', 'indexscan', 'indexonlyscan']);
+    expect(period).toContain('Bitmap Index Scan on candidates_by_time');
+  });
 });
