@@ -60,8 +60,8 @@ export class LogRecorder {
    * rows are new, and COPY writes them fastest; COPY has no ON CONFLICT, so when one is already
    * there (a redelivered decision, or a malformed one with a worker twice in its top-K) the lot
    * goes again through INSERT … ON CONFLICT DO NOTHING, and nothing blocks. Rows are keyed by the
-   * decision's entry and the worker (see migration CandidatesByPosition1732500000000), so an
-   * entry that reuses another's decision id keeps its own candidates.
+   * worker and the decision's time and entry (see migration CandidatesByWorker1732700000000),
+   * so an entry that reuses another's decision id keeps its own candidates.
    */
   private async recordCandidates(m: EntityManager, decisions: readonly { eventId: string; data: DecisionRecordedData }[], seqs: ReadonlyMap<string, number>): Promise<void> {
     const rows: unknown[][] = [];

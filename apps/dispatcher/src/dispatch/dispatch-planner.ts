@@ -66,7 +66,8 @@ const WINDOW_DIGESTS = new WeakMap<readonly string[], string>();
 /** Candidates ranked beyond those recorded, for when the best have just been taken elsewhere. */
 const RANKED_SPARE = 32;
 
-const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventId: timeOrderedId(), type, occurredAt: now.toISOString(), data });
+/** An event the dispatcher publishes, with a new time-ordered id, dated `now`. */
+export const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventId: timeOrderedId(), type, occurredAt: now.toISOString(), data });
 
 /**
  * One dispatch attempt for one replica: find candidates through the index, filter and rank them

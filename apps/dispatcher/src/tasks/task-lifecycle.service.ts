@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { TOPICS, type OfferAccepted, type OfferDeclined, type TaskAbandoned, type TaskCancelled, type TaskEvent, type TaskPosted, type TaskSubmitted } from '@clearwork/contracts';
-import { claimEvent, claimEvents, DeadLetterError, handledEvents, timeOrderedId, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
+import { claimEvent, claimEvents, DeadLetterError, handledEvents, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 import { SCHEMA } from '../config';
-import { DispatchPlanner, type PlannedAttempt } from '../dispatch/dispatch-planner';
+import { DispatchPlanner, envelope, type PlannedAttempt } from '../dispatch/dispatch-planner';
 import { DispatchUnits, type UnitScope } from '../dispatch/dispatch-unit';
 import { DispatcherMetrics } from '../dispatcher-metrics';
 import { ReattemptQueue, type BetweenOffers } from './reattempt-queue';
@@ -32,8 +32,6 @@ export interface RefusedAnswer {
   readonly event: OfferAccepted | OfferDeclined;
   readonly error: DeadLetterError;
 }
-
-const envelope = <T extends string, D>(type: T, data: D, now: Date) => ({ eventId: timeOrderedId(), type, occurredAt: now.toISOString(), data });
 
 /**
  * The life of a task: posted, offered, accepted or declined or expired, offered again,
