@@ -135,4 +135,38 @@ describe('audit log writes against a real PostgreSQL', () => {
     const period = await plan(`SELECT worker_id, count(*) AS n FROM audit.candidates WHERE decided_at >= $1 AND decided_at < $2 GROUP BY worker_id`, ['2026-12-01', '2026-12-08'], ['seqscan', 'indexscan', 'indexonlyscan']);
     expect(period).toContain('Bitmap Index Scan on candidates_by_time');
   });
+
+  it('indexes an entry by task, worker and decision only where it has that id, and reads by each id through those indexes', async () => {
+    const m = dataSource.manager;
+    const indexes = await sqlRows<{ indexname: string; indexdef: string }>(m, `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'audit' AND tablename = 'entries' AND indexname LIKE 'log_by_%' ORDER BY indexname`);
+    expect(Object.fromEntries(indexes.map((i) => [i.indexname, i.indexdef.replace(/^.* USING /, '')]))).toEqual({
+      log_by_decision: 'btree (decision_id) WHERE (decision_id IS NOT NULL)',
+      log_by_task: 'btree (task_id, seq) WHERE (task_id IS NOT NULL)',
+      log_by_type_time: 'btree (type, occurred_at)',
+      log_by_worker: 'btree (worker_id, seq) WHERE (worker_id IS NOT NULL)',
+    });
+    // Entries without the ids are still logged, and an id's entries are found, through the indexes.
+    const taskId = `t-${randomUUID()}`;
+    const decisionId = randomUUID();
+    await appender.append([
+      entryFor('gig.worker-scores.v1', event('WorkerScored', { workerId: 'w-partial' })),
+      entryFor('gig.decisions.v1', event('DecisionRecorded', { taskId, decisionId, selectedWorkerId: 'w-partial' })),
+    ]);
+    // The reads of the log by id, planned generic (as a named statement's plan may become) with the scans that suit a table this small ruled out.
+    const plan = (sql: string, params: unknown[]) =>
+      dataSource.transaction(async (t) => {
+        for (const setting of ['enable_seqscan = off', 'enable_bitmapscan = off', 'plan_cache_mode = force_generic_plan']) await t.query(`SET LOCAL ${setting}`);
+        await t.query(`PREPARE read_by_id AS ${sql}`);
+        const values = params.map((p) => `'${String(p).replace(/'/g, "''")}'`).join(', ');
+        const lines = ((await t.query(`EXPLAIN (COSTS OFF) EXECUTE read_by_id(${values})`)) as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
+        await t.query('DEALLOCATE read_by_id');
+        return lines;
+      });
+    expect(await plan('SELECT seq FROM audit.entries WHERE task_id = $1 ORDER BY seq LIMIT 10', [taskId])).toContain('using log_by_task');
+    expect(await plan('SELECT seq FROM audit.entries WHERE worker_id = $1 ORDER BY seq DESC LIMIT 10', ['w-partial'])).toContain('using log_by_worker');
+    expect(await plan('SELECT seq FROM audit.entries WHERE decision_id = $1', [decisionId])).toContain('using log_by_decision');
+    const rows = await sqlRows<{ type: string }>(m, `SELECT type FROM audit.entries WHERE worker_id = $1 ORDER BY seq`, ['w-partial']);
+    expect(rows.map((r) => r.type)).toEqual(['WorkerScored', 'DecisionRecorded']);
+    expect(await sqlRows(m, `SELECT seq FROM audit.entries WHERE decision_id = $1`, [decisionId])).toHaveLength(1);
+  });
 });

@@ -3,6 +3,7 @@ import { MerkleLog1732400000000 } from './1732400000000-merkle-log';
 import { CandidatesByPosition1732500000000 } from './1732500000000-candidates-by-position';
 import { Lz4ForBodies1732600000000 } from './1732600000000-lz4-for-bodies';
 import { CandidatesByWorker1732700000000 } from './1732700000000-candidates-by-worker';
+import { EntriesIndexedWhereSet1732800000000 } from './1732800000000-entries-indexed-where-set';
 
 /** The audit schema's migrations, in order. */
-export const AUDIT_MIGRATIONS = [Initial1732300000000, MerkleLog1732400000000, CandidatesByPosition1732500000000, Lz4ForBodies1732600000000, CandidatesByWorker1732700000000];
+export const AUDIT_MIGRATIONS = [Initial1732300000000, MerkleLog1732400000000, CandidatesByPosition1732500000000, Lz4ForBodies1732600000000, CandidatesByWorker1732700000000, EntriesIndexedWhereSet1732800000000];
