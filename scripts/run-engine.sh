@@ -16,7 +16,8 @@ stop() {
 trap stop INT TERM
 
 for service in dispatcher scoring audit; do
-  node "dist/apps/$service/src/main.js" > >(sed -u "s/^/[$service] /") 2>&1 &
+  # 64 MB semi-spaces: see docs/decisions.md ("Services run with 64 MB semi-spaces").
+  node --max-semi-space-size=64 "dist/apps/$service/src/main.js" > >(sed -u "s/^/[$service] /") 2>&1 &
   pids+=($!)
 done
 echo "dispatcher http://127.0.0.1:${DISPATCHER_PORT:-3001}  scoring http://127.0.0.1:${SCORING_PORT:-3002}  audit http://127.0.0.1:${AUDIT_PORT:-3003}"
