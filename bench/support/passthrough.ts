@@ -59,7 +59,8 @@ export class PassthroughProcess {
 
   /** Starts the child (with this process's loader flags, so it runs from source) and waits until its group has joined. */
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [...process.execArgv, __filename, this.deployment, this.groupId], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // Its stdin is a pipe from this process, which closes when this process ends however it ends: the child then stops too.
+    const child = spawn(process.execPath, [...process.execArgv, __filename, this.deployment, this.groupId], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`the passthrough exited with code ${code} before it was ready`)));
@@ -86,6 +87,9 @@ if (require.main === module) {
       const exit = () => void stop().then(() => process.exit(0));
       process.once('SIGTERM', exit);
       process.once('SIGINT', exit);
+      // The benchmark that started it is gone (killed, say, with no chance to stop it): a passthrough left
+      // running would keep answering every task posted, in later runs too.
+      process.stdin.once('end', exit).resume();
     },
     (error: Error) => {
       console.error(`passthrough: ${error.message}`);
