@@ -18,6 +18,7 @@ import { createScratchDatabase, type ScratchDatabase } from './support/audit-ser
 import { parseOptions, reproduceCommand } from './support/cli';
 import { describeEnvironment, printEnvironment, ROOT } from './support/environment';
 import { printTable, progress, thousands, writeJson } from './support/report';
+import { walBytesSince, walPosition } from './support/wal';
 
 const SPEC = {
   script: 'bench/log-indexes.ts',
@@ -82,14 +83,6 @@ interface Round {
   readonly kind: Kind;
   readonly seconds: number;
   readonly walBytes: number;
-}
-
-async function walPosition(db: Client): Promise<string> {
-  return (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn() AS lsn')).rows[0].lsn;
-}
-
-async function walBytesSince(db: Client, lsn: string): Promise<number> {
-  return Number((await db.query<{ bytes: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1) AS bytes', [lsn])).rows[0].bytes);
 }
 
 async function indexSizes(db: Client, table: string): Promise<Record<string, number>> {
