@@ -144,8 +144,8 @@ async function main(): Promise<void> {
     printTable(
       ['task, worker and decision indexes', 'µs per entry', 'WAL bytes per entry', 'their sizes at the end (task, worker, decision)'],
       [
-        ['whole (before): baseline', whole.microsPerRow.toFixed(1), thousands(whole.walBytesPerRow), [0, 1, 2].map((i) => mb(lookupSizes(sizes.whole)[i])).join(', ')],
-        ['partial', partial.microsPerRow.toFixed(1), thousands(partial.walBytesPerRow), [0, 1, 2].map((i) => mb(lookupSizes(sizes.partial)[i])).join(', ')],
+        ['whole (before): baseline', whole.microsPerRow.toFixed(1), thousands(whole.walBytesPerRow), lookupSizes(sizes.whole).map(mb).join(', ')],
+        ['partial', partial.microsPerRow.toFixed(1), thousands(partial.walBytesPerRow), lookupSizes(sizes.partial).map(mb).join(', ')],
       ],
     );
     const ratio = { time: partial.microsPerRow / whole.microsPerRow, wal: partial.walBytesPerRow / whole.walBytesPerRow };
