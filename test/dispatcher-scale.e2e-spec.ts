@@ -81,7 +81,13 @@ describe('two dispatcher instances, one killed mid-stream', () => {
         [`${skill}-t%`],
       );
       const unfinished = rows.filter((r) => r.state !== 'assigned' && r.state !== 'unassignable');
-      if (rows.length < TASKS || unfinished.length > 0) throw new Error(`${rows.length}/${TASKS} tasks stored, ${unfinished.length} not finished`);
+      if (rows.length < TASKS || unfinished.length > 0) {
+        // The states they are in say where to look when this times out (a stranded wait, an offer never answered, a task never taken up).
+        const states = new Map<string, number>();
+        for (const r of unfinished) states.set(r.state, (states.get(r.state) ?? 0) + 1);
+        const byState = [...states].map(([state, n]) => `${n} ${state}`).join(', ');
+        throw new Error(`${rows.length}/${TASKS} tasks stored, ${unfinished.length} not finished${byState ? ` (${byState})` : ''}`);
+      }
       return rows;
     }, { timeoutMs: 120_000, intervalMs: 500, what: 'every task to be assigned or declared unassignable' });
     stop = true;
