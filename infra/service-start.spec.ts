@@ -1,7 +1,8 @@
 /*
  * Every way of starting the services gives node the same flags (docs/decisions.md, "Services run
  * with 64 MB semi-spaces"): the npm scripts, scripts/run-engine.sh, docker-compose.yml, and the
- * test and benchmark harness (SERVICE_NODE_FLAGS), so what is measured is what users run.
+ * test and benchmark harness (SERVICE_NODE_FLAGS, also used by the audit log benchmark's own
+ * start of its service), so what is measured is what users run.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,5 +26,11 @@ describe('service start commands', () => {
 
   it('the test and benchmark harness starts services with the same flag', () => {
     expect(readFileSync(join(ROOT, 'test', 'support', 'engine.ts'), 'utf8')).toContain(`SERVICE_NODE_FLAGS = ['${FLAG}']`);
+  });
+
+  it('the audit log benchmark starts its service with the harness flags', () => {
+    const source = readFileSync(join(ROOT, 'bench', 'support', 'audit-service.ts'), 'utf8');
+    expect(source).toMatch(/spawn\(process\.execPath, \[\.\.\.nodeArgs, main\]/);
+    expect(source).toMatch(/const nodeArgs = \[\.\.\.SERVICE_NODE_FLAGS, /);
   });
 });

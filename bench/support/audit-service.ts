@@ -7,6 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { signToken, type Role } from '../../libs/platform/src/auth/jwt';
 import { ensureTopics } from '../../libs/platform/src/kafka/topic-admin';
+import { SERVICE_NODE_FLAGS } from '../../test/support/engine';
 import { KAFKA_BROKER, PG_ADMIN_URL, REDIS_URL, ROOT } from './environment';
 
 /** A database of its own for one benchmark phase; `drop` removes it even while connections are open. */
@@ -123,8 +124,9 @@ export class AuditServiceProcess {
       JWT_SECRET: this.jwtSecret,
       LOG_LEVEL: 'log',
     };
-    // Extra node flags for the service alone, e.g. BENCH_SERVICE_NODE_ARGS="--prof --logfile=/tmp/audit.v8.log" to profile it.
-    const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    // The flags every start of the service gives node (SERVICE_NODE_FLAGS), then any extra for
+    // this run, e.g. BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+    const nodeArgs = [...SERVICE_NODE_FLAGS, ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     this.child = spawn(process.execPath, [...nodeArgs, main], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.pipe(log);
     this.child.stderr!.pipe(log);
