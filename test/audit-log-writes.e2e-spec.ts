@@ -32,6 +32,25 @@ describe('audit log writes against a real PostgreSQL', () => {
   let appender: LogAppender;
   let recorder: LogRecorder;
 
+  /**
+   * The plan of `sql` (EXPLAIN, costs off), in a transaction of its own with the scans in `off`
+   * ruled out (those that suit a table this small); `generic` plans it as a prepared statement's
+   * generic plan, the one a named statement may come to use.
+   */
+  const planOf = (sql: string, params: unknown[], off: string[], { generic = false } = {}) =>
+    dataSource.transaction(async (t) => {
+      for (const scan of off) await t.query(`SET LOCAL enable_${scan} = off`);
+      const explain = async (statement: string, values: unknown[]) =>
+        ((await t.query(`EXPLAIN (COSTS OFF) ${statement}`, values)) as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
+      if (!generic) return explain(sql, params);
+      await t.query('SET LOCAL plan_cache_mode = force_generic_plan');
+      await t.query(`PREPARE read_by_id AS ${sql}`);
+      const values = params.map((p) => `'${String(p).replace(/'/g, "''")}'`).join(', ');
+      const lines = await explain(`EXECUTE read_by_id(${values})`, []);
+      await t.query('DEALLOCATE read_by_id');
+      return lines;
+    });
+
   beforeAll(async () => {
     await requireRealServers();
     db = await createScratchDatabase(`clearwork_writes_${Date.now()}`);
@@ -123,16 +142,11 @@ describe('audit log writes against a real PostgreSQL', () => {
     const m = dataSource.manager;
     const indexes = await sqlRows<{ indexdef: string }>(m, `SELECT indexdef FROM pg_indexes WHERE schemaname = 'audit' AND tablename = 'candidates' ORDER BY indexname`);
     expect(indexes.map((i) => i.indexdef.replace(/^.* USING /, ''))).toEqual(['brin (decided_at)', 'btree (worker_id, decided_at, seq)']);
-    // The shapes of the worker record's and the outcome reports' reads, planned with the scans that suit a table this small ruled out.
-    const plan = (sql: string, params: unknown[], off: string[]) =>
-      dataSource.transaction(async (t) => {
-        for (const scan of off) await t.query(`SET LOCAL enable_${scan} = off`);
-        return ((await t.query(`EXPLAIN (COSTS OFF) ${sql}`, params)) as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
-      });
-    const record = await plan(`SELECT decision_id, task_id, decided_at, rank, selected, seq FROM audit.candidates WHERE worker_id = $1 ORDER BY decided_at DESC LIMIT $2`, ['w-1', 50], ['seqscan', 'bitmapscan']);
+    // The shapes of the worker record's and the outcome reports' reads.
+    const record = await planOf(`SELECT decision_id, task_id, decided_at, rank, selected, seq FROM audit.candidates WHERE worker_id = $1 ORDER BY decided_at DESC LIMIT $2`, ['w-1', 50], ['seqscan', 'bitmapscan']);
     expect(record).toContain('Index Scan Backward using candidates_pkey');
     expect(record).not.toContain('Sort');
-    const period = await plan(`SELECT worker_id, count(*) AS n FROM audit.candidates WHERE decided_at >= $1 AND decided_at < $2 GROUP BY worker_id`, ['2026-12-01', '2026-12-08'], ['seqscan', 'indexscan', 'indexonlyscan']);
+    const period = await planOf(`SELECT worker_id, count(*) AS n FROM audit.candidates WHERE decided_at >= $1 AND decided_at < $2 GROUP BY worker_id`, ['2026-12-01', '2026-12-08'], ['seqscan', 'indexscan', 'indexonlyscan']);
     expect(period).toContain('Bitmap Index Scan on candidates_by_time');
   });
 
@@ -152,16 +166,8 @@ describe('audit log writes against a real PostgreSQL', () => {
       entryFor('gig.worker-scores.v1', event('WorkerScored', { workerId: 'w-partial' })),
       entryFor('gig.decisions.v1', event('DecisionRecorded', { taskId, decisionId, selectedWorkerId: 'w-partial' })),
     ]);
-    // The reads of the log by id, planned generic (as a named statement's plan may become) with the scans that suit a table this small ruled out.
-    const plan = (sql: string, params: unknown[]) =>
-      dataSource.transaction(async (t) => {
-        for (const setting of ['enable_seqscan = off', 'enable_bitmapscan = off', 'plan_cache_mode = force_generic_plan']) await t.query(`SET LOCAL ${setting}`);
-        await t.query(`PREPARE read_by_id AS ${sql}`);
-        const values = params.map((p) => `'${String(p).replace(/'/g, "''")}'`).join(', ');
-        const lines = ((await t.query(`EXPLAIN (COSTS OFF) EXECUTE read_by_id(${values})`)) as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']).join('\n');
-        await t.query('DEALLOCATE read_by_id');
-        return lines;
-      });
+    // The reads of the log by id, planned generic (as a named statement's plan may become).
+    const plan = (sql: string, params: unknown[]) => planOf(sql, params, ['seqscan', 'bitmapscan'], { generic: true });
     expect(await plan('SELECT seq FROM audit.entries WHERE task_id = $1 ORDER BY seq LIMIT 10', [taskId])).toContain('using log_by_task');
     expect(await plan('SELECT seq FROM audit.entries WHERE worker_id = $1 ORDER BY seq DESC LIMIT 10', ['w-partial'])).toContain('using log_by_worker');
     expect(await plan('SELECT seq FROM audit.entries WHERE decision_id = $1', [decisionId])).toContain('using log_by_decision');
