@@ -1,6 +1,6 @@
 /*
  * The outbox relay against a real PostgreSQL: the eager path publishes each committed
- * transaction's events in commit order and deletes their rows; events
+ * transaction's events in commit order and deletes their rows, never a row polling took; events
  * the publisher refused stay and are published by polling once past the grace period; a stop
  * deletes what was published and publishes what was left. The publisher here is a recorder
  * (the relay's own interface, not Kafka): what is under test is the relay's use of the table.
@@ -34,14 +34,6 @@ describe('outbox relay against a real PostgreSQL', () => {
   const rowsLeft = async () => Number((await sqlRows<{ n: string }>(pg.dataSource.manager, `SELECT count(*) AS n FROM ${SCHEMA}.outbox`))[0].n);
   const events = (n: number) => Array.from({ length: n }, (_, i) => ({ topic: 't', key: `k${i}`, value: { eventId: randomUUID(), n: i } }));
 
-  /*
-   * Each test starts polling after its first eager commit. A relay started first makes a
-   * first poll that takes every row regardless of age (it has not seen the eager path yet); a
-   * unit committing while that poll reads can have its events published by both paths. That
-   * happens once, at a service's start, and consumers drop the repeat by eventId, but it would
-   * make these exact counts depend on timing.
-   */
-
   /** Enqueues in a transaction of its own and hands the committed events to the relay, as a unit does. */
   async function commit(relay: OutboxRelay, batch: ReturnType<typeof events>): Promise<void> {
     const enqueued = await pg.dataSource.transaction((m) => enqueue(m, SCHEMA, batch));
@@ -55,12 +47,29 @@ describe('outbox relay against a real PostgreSQL', () => {
       const first = events(3);
       const second = events(2);
       await commit(relay, first);
-      // Polling starts once the eager path is in use (see the note above `commit`).
       relay.start();
       await commit(relay, second);
       await eventually(() => expect(publisher.sent.map((m) => (m.value as { eventId: string }).eventId)).toEqual([...first, ...second].map((e) => e.value.eventId)));
       await eventually(async () => expect(await rowsLeft()).toBe(0), { timeoutMs: 5_000, what: 'the published rows to be deleted' });
       expect(publisher.sent).toHaveLength(5); // polling never published them a second time
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('publishes once an event that polling took between its commit and the call that hands it to the eager path', async () => {
+    const publisher = new RecordingPublisher();
+    const relay = new OutboxRelay(pg.dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
+    try {
+      // Started before any eager commit, the relay polls rows of any age every 200 ms.
+      relay.start();
+      const batch = events(2);
+      const enqueued = await pg.dataSource.transaction((m) => enqueue(m, SCHEMA, batch));
+      await eventually(() => expect(publisher.sent).toHaveLength(2), { timeoutMs: 5_000, what: 'polling to publish the committed rows' });
+      relay.committed(enqueued); // late, as when the unit's process was busy after its commit
+      await new Promise((r) => setTimeout(r, 500));
+      expect(publisher.sent.map((m) => (m.value as { eventId: string }).eventId)).toEqual(batch.map((e) => e.value.eventId));
+      await eventually(async () => expect(await rowsLeft()).toBe(0), { timeoutMs: 5_000, what: 'the published rows to be deleted' });
     } finally {
       await relay.stop();
     }

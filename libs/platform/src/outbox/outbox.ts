@@ -4,10 +4,20 @@ import type { EventPublisher } from '../kafka/event-publisher';
 import type { PlatformMetrics } from '../http/platform-metrics';
 import { runWriteClauses, sqlName, sqlRows, type WriteClauses } from '../postgres/sql';
 
-/** How old a row must be before polling publishes it while the eager path is in use. */
+/**
+ * How old a row must be before polling publishes it while the eager path is in use, counted from
+ * its insert (the clock's time, not its transaction's start: a long unit's rows are fresh when it
+ * commits, and another instance's polling must not take them from its eager path).
+ */
 const EAGER_GRACE_MS = 3_000;
 /** How often polling looks for stranded rows while the eager path is in use (it takes none younger than the grace anyway). */
 const EAGER_POLL_MS = 1_000;
+/**
+ * How long the relay remembers an id one of its paths took, so the other leaves it alone. The
+ * paths overlap for as long as a unit takes between its commit and `committed` (normally well
+ * under a millisecond) or a poll's read is in flight; this is generous for both.
+ */
+const CLAIM_MEMORY_MS = 10_000;
 
 /** An event waiting in the outbox to be published. */
 export interface OutboxEvent {
@@ -47,8 +57,8 @@ export async function enqueue(manager: EntityManager, schema: string, events: re
   const rows = await sqlRows<{ id: string }>(
     manager,
     `${writes.clauses.length > 0 ? `WITH ${writes.clauses.join(', ')}` : ''}
-     INSERT INTO "${sqlName(schema)}".outbox (topic, key, value)
-     SELECT topic, key, value FROM unnest($${n + 1}::text[], $${n + 2}::text[], $${n + 3}::jsonb[]) WITH ORDINALITY AS e(topic, key, value, n) ORDER BY n
+     INSERT INTO "${sqlName(schema)}".outbox (topic, key, value, created_at)
+     SELECT topic, key, value, clock_timestamp() FROM unnest($${n + 1}::text[], $${n + 2}::text[], $${n + 3}::jsonb[]) WITH ORDINALITY AS e(topic, key, value, n) ORDER BY n
      RETURNING id`,
     [...writes.params, events.map((e) => e.topic), events.map((e) => e.key), events.map((e) => JSON.stringify(e.value))],
   );
@@ -67,6 +77,9 @@ const NO_WRITES: WriteClauses = { clauses: [], params: [] };
  *   are published in id order by one relay at a time per schema (an advisory lock). Once the
  *   eager path is in use, polling takes only rows older than EAGER_GRACE_MS, so it does not
  *   race the eager publisher of this or another instance for fresh rows.
+ * Within one process the two paths never publish the same row: each takes an id only if the
+ * other has not (`claimed`). Without that, a poll reading between a unit's commit and its
+ * `committed` call (a relay's first polls take rows of any age) published its events twice.
  * A crash after the send and before the delete publishes those events again: consumers drop
  * them by eventId. (Deleting published rows later, together, was tried: it saves a statement per
  * unit but widens that window, and a dispatcher killed in it re-published its offers.)
@@ -81,6 +94,8 @@ export class OutboxRelay {
   private readonly ready: EnqueuedEvent[] = [];
   /** Ids the eager path holds (queued or being sent): polling leaves them alone. */
   private readonly held = new Set<string>();
+  /** Ids either path has taken in this process, with when, oldest first: the other path skips them. */
+  private readonly claimed = new Map<string, number>();
   private sending?: Promise<void>;
   private eager = false;
   private lastPoll = 0;
@@ -135,7 +150,11 @@ export class OutboxRelay {
   committed(events: readonly EnqueuedEvent[]): void {
     if (events.length === 0 || this.stopped) return;
     this.eager = true;
+    const now = Date.now();
+    this.forgetClaims(now);
     for (const e of events) {
+      if (this.claimed.has(e.id)) continue; // polling took it between the commit and this call
+      this.claimed.set(e.id, now);
       this.ready.push(e);
       this.held.add(e.id);
     }
@@ -152,10 +171,19 @@ export class OutboxRelay {
         await sqlRows(this.dataSource.manager, `DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [ids]);
       } catch (error) {
         // Left in the table: polling publishes them (again, if the send got through), in id order.
+        for (const id of ids) this.claimed.delete(id);
         this.log.warn(`outbox: ${batch.length} events left to polling: ${(error as Error).message}`);
       } finally {
         for (const id of ids) this.held.delete(id);
       }
+    }
+  }
+
+  /** Forgets claims older than CLAIM_MEMORY_MS (the map is in claim order, so the oldest come first). */
+  private forgetClaims(now: number): void {
+    for (const [id, at] of this.claimed) {
+      if (now - at < CLAIM_MEMORY_MS) return;
+      this.claimed.delete(id);
     }
   }
 
@@ -182,10 +210,21 @@ export class OutboxRelay {
           [this.batchSize, graceMs, [...this.held]],
         );
         if (rows.length === 0) return 0;
-        await this.publisher.publish(rows.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: this.headers })));
-        await sqlRows(manager, `DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
-        for (const r of rows) this.metrics.outboxPublished.inc({ topic: r.topic });
-        return rows.length;
+        // The eager path may have taken some while the read was in flight: those are its to publish and delete.
+        const now = Date.now();
+        this.forgetClaims(now);
+        const mine = rows.filter((r) => !this.claimed.has(r.id));
+        if (mine.length === 0) return 0;
+        for (const r of mine) this.claimed.set(r.id, now);
+        try {
+          await this.publisher.publish(mine.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: this.headers })));
+          await sqlRows(manager, `DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [mine.map((r) => r.id)]);
+        } catch (error) {
+          for (const r of mine) this.claimed.delete(r.id);
+          throw error;
+        }
+        for (const r of mine) this.metrics.outboxPublished.inc({ topic: r.topic });
+        return mine.length;
       });
       if (published < this.batchSize) return;
     }
