@@ -16,6 +16,8 @@ export interface SeenMessage {
 /** Produces test input and records what the engine publishes on the topics it watches. */
 export class KafkaProbe {
   readonly seen: SeenMessage[] = [];
+  /** Positions already recorded: a message the probe's own group is handed again (after a rebalance) is not a second message. */
+  private readonly positions = new Set<string>();
 
   /**
    * @param deployment when set, `events()` keeps only events published by that deployment (its
@@ -37,6 +39,9 @@ export class KafkaProbe {
     await this.consumer.subscribe({ topics: watch, fromBeginning: false });
     await this.consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
+        const position = `${topic}/${partition}/${message.offset}`;
+        if (this.positions.has(position)) return;
+        this.positions.add(position);
         let value: unknown = null;
         try {
           value = message.value ? JSON.parse(message.value.toString('utf8')) : null;
