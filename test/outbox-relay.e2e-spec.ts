@@ -61,11 +61,10 @@ describe('outbox relay against a real PostgreSQL', () => {
     const publisher = new RecordingPublisher();
     const relay = new OutboxRelay(pg.dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
     try {
-      // Started before any eager commit, the relay polls rows of any age every 200 ms.
       relay.start();
       const batch = events(2);
       const enqueued = await pg.dataSource.transaction((m) => enqueue(m, SCHEMA, batch));
-      await eventually(() => expect(publisher.sent).toHaveLength(2), { timeoutMs: 5_000, what: 'polling to publish the committed rows' });
+      await eventually(() => expect(publisher.sent).toHaveLength(2), { timeoutMs: 10_000, what: 'polling to publish the committed rows once past the grace' });
       relay.committed(enqueued); // late, as when the unit's process was busy after its commit
       await new Promise((r) => setTimeout(r, 500));
       expect(publisher.sent.map((m) => (m.value as { eventId: string }).eventId)).toEqual(batch.map((e) => e.value.eventId));
@@ -74,6 +73,31 @@ describe('outbox relay against a real PostgreSQL', () => {
       await relay.stop();
     }
   });
+
+  it("leaves another instance's fresh rows to that instance's eager path, even with no traffic of its own", async () => {
+    const standbyPublisher = new RecordingPublisher();
+    const standby = new OutboxRelay(pg.dataSource, SCHEMA, standbyPublisher, new PlatformMetrics('outbox-test'));
+    // The active instance's publishing is slow, so its rows stay in the table through several polls.
+    const slow = new (class extends RecordingPublisher {
+      override async publish(messages: readonly OutgoingMessage[]): Promise<void> {
+        await new Promise((r) => setTimeout(r, 2_500));
+        await super.publish(messages);
+      }
+    })();
+    const active = new OutboxRelay(pg.dataSource, SCHEMA, slow, new PlatformMetrics('outbox-test'));
+    try {
+      standby.start();
+      await new Promise((r) => setTimeout(r, 300)); // its first poll, which takes rows of any age, is over
+      const batch = events(3);
+      await commit(active, batch);
+      await eventually(() => expect(slow.sent).toHaveLength(3), { timeoutMs: 10_000, what: 'the active instance to publish its rows' });
+      await eventually(async () => expect(await rowsLeft()).toBe(0), { timeoutMs: 5_000, what: 'their rows to be deleted' });
+      expect(standbyPublisher.sent).toEqual([]);
+    } finally {
+      await standby.stop();
+      await active.stop();
+    }
+  }, 30_000);
 
   it('leaves refused events to polling, which publishes them once past the grace period', async () => {
     const publisher = new RecordingPublisher();

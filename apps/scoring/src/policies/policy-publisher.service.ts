@@ -31,7 +31,7 @@ export class PolicyPublisher implements OnApplicationShutdown {
 
   async publish(body: unknown, publishedBy: string, now = new Date()): Promise<PublishedPolicy> {
     const request = parseRequest(PolicyChangeRequest, body, 'policy change');
-    const published = await this.dataSource.transaction(async (m) => {
+    const { policy: published, enqueued } = await this.dataSource.transaction(async (m) => {
       const current = await this.store.current(m, true);
       const document = parseRequest(PolicyDocumentSchema, nextPolicy(current.document, request.changes), 'policy');
       const contentHash = policyHash(document);
@@ -43,10 +43,10 @@ export class PolicyPublisher implements OnApplicationShutdown {
         occurredAt: now.toISOString(),
         data: { version: document.version, contentHash, publishedAt: now.toISOString(), rationale: request.rationale, document: { ...document } },
       };
-      await enqueue(m, SCHEMA, [{ topic: TOPICS.policies, key: String(document.version), value: event }]);
-      return { ...policy, publishedAt: now.toISOString() };
+      const enqueued = await enqueue(m, SCHEMA, [{ topic: TOPICS.policies, key: String(document.version), value: event }]);
+      return { policy: { ...policy, publishedAt: now.toISOString() }, enqueued };
     });
-    this.relay.kick();
+    this.relay.committed(enqueued);
     await this.cache.seen(published.version);
     this.recomputeAll(published);
     return published;
@@ -83,8 +83,7 @@ export class PolicyPublisher implements OnApplicationShutdown {
       const ids = await this.scores.workerIdsAfter(this.dataSource.manager, after, 200, policy.version);
       if (ids.length === 0) break;
       for (const id of ids) {
-        const scores = await this.dataSource.transaction((m) => this.keeper.recompute(m, id, policy, new Date()));
-        await this.keeper.afterCommit(scores);
+        await this.keeper.afterCommit(await this.dataSource.transaction((m) => this.keeper.recompute(m, id, policy, new Date())));
         done++;
       }
       after = ids[ids.length - 1];

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TOPICS, type CachedScore, type OfferEvent, type WorkerEvent, type WorkerScored } from '@clearwork/contracts';
-import { applyInUnits, claimEvents, DeadLetterError, enqueue, OutboxRelay, timeOrderedId, type BatchedEvent, type BatchRejection, type OutboxEvent } from '@clearwork/platform';
+import { applyInUnits, claimEvents, DeadLetterError, enqueue, OutboxRelay, timeOrderedId, type BatchedEvent, type BatchRejection, type EnqueuedEvent, type OutboxEvent } from '@clearwork/platform';
 import {
   changesOf, evolve, isOnline, movesOnlyLastSeen, NEW_WORKER, observationsOf, scoreOf,
   type PolicyDocument, type Scores, type ScoringEvent, type WorkerScoreState,
@@ -17,6 +17,13 @@ const FUTURE_TOLERANCE_MS = 5 * 60_000;
 const DAY_MS = 86_400_000;
 /** Events in one transaction at most: a longer batch is split, so each transaction stays short. */
 const MAX_EVENTS_PER_UNIT = 200;
+
+/** A worker rescored outside the event stream (a policy's recomputation, a lapse of presence): its scores and the events it enqueued. */
+export interface Rescored {
+  readonly scores: readonly CachedScore[];
+  readonly enqueued: readonly EnqueuedEvent[];
+}
+const NOTHING_RESCORED: Rescored = { scores: [], enqueued: [] };
 
 /**
  * Applies worker activity to scores under the current policy: for each event the evidence, the
@@ -121,9 +128,9 @@ export class ScoreKeeper {
   }
 
   /** Rebuilds one worker's state from its evidence under `policy` and republishes the score. */
-  async recompute(m: EntityManager, workerId: string, policy: { version: number; document: PolicyDocument }, now: Date): Promise<CachedScore[]> {
+  async recompute(m: EntityManager, workerId: string, policy: { version: number; document: PolicyDocument }, now: Date): Promise<Rescored> {
     const record = await this.store.lock(m, workerId);
-    if (!record || record.policyVersion >= policy.version) return [];
+    if (!record || record.policyVersion >= policy.version) return NOTHING_RESCORED;
     const state = await this.rebuild(m, record, policy.document);
     const scores = scoreOf(policy.document, state, now.getTime());
     const updated = { ...record, state, scores, policyVersion: policy.version };
@@ -133,30 +140,29 @@ export class ScoreKeeper {
       workerId, eventId: null, eventType: 'PolicyPublished', taskId: null, occurredAt: now.toISOString(),
       policyVersion: policy.version, changes, scores, note: `recomputed under policy v${policy.version}`,
     }]);
-    await enqueue(m, SCHEMA, [scoredEvent(workerId, policy.version, scores, undefined, now)]);
-    return [cached(workerId, policy.version, scores, now)];
+    const enqueued = await enqueue(m, SCHEMA, [scoredEvent(workerId, policy.version, scores, undefined, now)]);
+    return { scores: [cached(workerId, policy.version, scores, now)], enqueued };
   }
 
   /** Records that a worker's heartbeats stopped: offline from now, score republished. */
-  async presenceLapsed(m: EntityManager, workerId: string, now: Date): Promise<CachedScore[]> {
+  async presenceLapsed(m: EntityManager, workerId: string, now: Date): Promise<Rescored> {
     const record = await this.store.lock(m, workerId);
     const policy = await this.policies.current();
-    if (!record || !record.online || isOnline(policy.document, record.state, now.getTime())) return [];
+    if (!record || !record.online || isOnline(policy.document, record.state, now.getTime())) return NOTHING_RESCORED;
     const scores = scoreOf(policy.document, record.state, now.getTime());
     await this.store.save(m, { ...record, online: false, scores });
     await this.store.addHistory(m, [{
       workerId, eventId: null, eventType: 'PresenceLapsed', taskId: null, occurredAt: now.toISOString(), policyVersion: record.policyVersion,
       changes: diffScores(record.scores, scores), scores, note: `no heartbeat for ${policy.document.presence.heartbeatTtlSeconds} s`,
     }]);
-    await enqueue(m, SCHEMA, [scoredEvent(workerId, record.policyVersion, scores, undefined, now)]);
-    return [cached(workerId, record.policyVersion, scores, now)];
+    const enqueued = await enqueue(m, SCHEMA, [scoredEvent(workerId, record.policyVersion, scores, undefined, now)]);
+    return { scores: [cached(workerId, record.policyVersion, scores, now)], enqueued };
   }
 
-  /** Writes scores to Redis after their transaction committed, and wakes the outbox relay. */
-  async afterCommit(scores: readonly CachedScore[]): Promise<void> {
-    if (scores.length === 0) return;
-    this.relay.kick();
-    await this.cache.put(scores);
+  /** Publishes what a rescoring enqueued, and writes its scores to Redis, once its transaction committed. */
+  async afterCommit(done: Rescored): Promise<void> {
+    this.relay.committed(done.enqueued);
+    if (done.scores.length > 0) await this.cache.put(done.scores);
   }
 
   private async register(unit: ScoreUnit, event: Extract<WorkerEvent, { type: 'WorkerRegistered' }>, now: Date): Promise<void> {

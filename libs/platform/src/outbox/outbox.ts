@@ -5,13 +5,13 @@ import type { PlatformMetrics } from '../http/platform-metrics';
 import { runWriteClauses, sqlName, sqlRows, type WriteClauses } from '../postgres/sql';
 
 /**
- * How old a row must be before polling publishes it while the eager path is in use, counted from
- * its insert (the clock's time, not its transaction's start: a long unit's rows are fresh when it
- * commits, and another instance's polling must not take them from its eager path).
+ * How old a row must be before polling publishes it (except in a relay's first poll and its last,
+ * at stop), counted from its insert: the clock's time, not its transaction's start, so a long
+ * unit's rows are fresh when it commits and no instance's polling takes them from its eager path.
  */
-const EAGER_GRACE_MS = 3_000;
-/** How often polling looks for stranded rows while the eager path is in use (it takes none younger than the grace anyway). */
-const EAGER_POLL_MS = 1_000;
+const GRACE_MS = 3_000;
+/** How often polling looks for stranded rows (it takes none younger than the grace anyway). */
+const POLL_MS = 1_000;
 /**
  * How long the relay remembers an id one of its paths took, so the other leaves it alone. The
  * paths overlap for as long as a unit takes between its commit and `committed` (normally well
@@ -74,12 +74,16 @@ const NO_WRITES: WriteClauses = { clauses: [], params: [] };
  * - eager: `committed(events)` right after a transaction commits publishes its events from
  *   memory, in commit order, and then deletes their rows, with no read of the table on the way;
  * - polling: rows the eager path did not take (the process died first, or Kafka refused them)
- *   are published in id order by one relay at a time per schema (an advisory lock). Once the
- *   eager path is in use, polling takes only rows older than EAGER_GRACE_MS, so it does not
- *   race the eager publisher of this or another instance for fresh rows.
+ *   are published in id order by one relay at a time per schema (an advisory lock). It takes
+ *   only rows older than GRACE_MS, so it does not race the eager path of this or another
+ *   instance for fresh rows; the first poll, at start, takes rows of any age (what a previous
+ *   run left, or a migration wrote), and so does the last, at stop.
+ * Every producer hands its committed events to `committed`. Before, some only woke polling, and
+ * polling took fresh rows until the relay's first eager commit: an instance with no traffic (a
+ * standby dispatcher) raced the others' eager paths for every row.
  * Within one process the two paths never publish the same row: each takes an id only if the
  * other has not (`claimed`). Without that, a poll reading between a unit's commit and its
- * `committed` call (a relay's first polls take rows of any age) published its events twice.
+ * `committed` call published its events twice.
  * A crash after the send and before the delete publishes those events again: consumers drop
  * them by eventId. (Deleting published rows later, together, was tried: it saves a statement per
  * unit but widens that window, and a dispatcher killed in it re-published its offers.)
@@ -97,8 +101,8 @@ export class OutboxRelay {
   /** Ids either path has taken in this process, with when, oldest first: the other path skips them. */
   private readonly claimed = new Map<string, number>();
   private sending?: Promise<void>;
-  private eager = false;
-  private lastPoll = 0;
+  /** Whether a poll has finished: until then, polls take rows of any age. */
+  private recovered = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -107,7 +111,6 @@ export class OutboxRelay {
     private readonly metrics: PlatformMetrics,
     /** Headers on every published event naming who published it (service and deployment). */
     private readonly headers: Record<string, string> = {},
-    private readonly pollMs = 200,
     private readonly batchSize = 500,
   ) {
     sqlName(schema);
@@ -115,22 +118,18 @@ export class OutboxRelay {
 
   start(): void {
     this.stopped = false;
-    this.timer = setInterval(() => {
-      if (this.eager && Date.now() - this.lastPoll < EAGER_POLL_MS) return;
-      this.kick();
-    }, this.pollMs);
+    this.timer = setInterval(() => this.kick(), POLL_MS);
     this.kick();
   }
 
-  /** Publish now: called after a transaction that enqueued events commits. */
-  kick(): void {
+  /** Polls now, or again as soon as the poll under way ends. */
+  private kick(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
     this.running = true;
-    this.lastPoll = Date.now();
     void this.drain()
       .catch((error: Error) => this.log.warn(`outbox relay will retry: ${error.message}`))
       .finally(() => {
@@ -149,7 +148,6 @@ export class OutboxRelay {
    */
   committed(events: readonly EnqueuedEvent[]): void {
     if (events.length === 0 || this.stopped) return;
-    this.eager = true;
     const now = Date.now();
     this.forgetClaims(now);
     for (const e of events) {
@@ -201,7 +199,7 @@ export class OutboxRelay {
       const published = await this.dataSource.transaction(async (manager) => {
         const [{ locked }] = await sqlRows<{ locked: boolean }>(manager, 'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`outbox:${this.schema}`]);
         if (!locked) return 0;
-        const graceMs = this.eager && !everything ? EAGER_GRACE_MS : 0;
+        const graceMs = this.recovered && !everything ? GRACE_MS : 0;
         const rows = await sqlRows<{ id: string; topic: string; key: string; value: unknown }>(
           manager,
           `SELECT id, topic, key, value FROM "${this.schema}".outbox
@@ -226,7 +224,8 @@ export class OutboxRelay {
         for (const r of mine) this.metrics.outboxPublished.inc({ topic: r.topic });
         return mine.length;
       });
-      if (published < this.batchSize) return;
+      if (published < this.batchSize) break;
     }
+    this.recovered = true;
   }
 }
