@@ -59,7 +59,7 @@ type Options = ParsedOptions<typeof SPEC.options>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Capacity search, then the latency levels; the target rate is held too when the capacity reaches it. */
-async function measure(sut: SystemUnderTest, options: Options, withTargetLevel: boolean): Promise<Omit<PhaseResult, 'system' | 'posted' | 'unansweredAtEnd' | 'offerEvents' | 'generatorSendErrors'>> {
+async function measure(sut: SystemUnderTest, options: Options, withTargetLevel: boolean): Promise<Omit<PhaseResult, 'system' | 'posted' | 'unansweredAtEnd' | 'offerEvents' | 'repeatedOfferEvents' | 'generatorSendErrors'>> {
   progress(`[${sut.name}] capacity search: steps of ${options['step-seconds']} s up to ${thousands(options['max-rate'])} tasks/s ...`);
   const { capacity, steps } = await searchCapacity(sut, { stepSeconds: options['step-seconds'], maxRate: options['max-rate'], bisections: options.bisect });
   progress(`[${sut.name}] capacity ${thousands(capacity)} tasks/s`);
@@ -83,7 +83,7 @@ async function runPassthrough(kafka: Kafka, admin: Admin, options: Options, onCl
   const result = await measure({ name: 'passthrough', generator, lag }, options, false);
   await generator.stop();
   await passthrough.stop();
-  return { system: 'passthrough', ...result, posted: generator.postedTotal(), unansweredAtEnd: generator.unansweredTotal(), offerEvents: generator.counts, generatorSendErrors: generator.sendErrors };
+  return { system: 'passthrough', ...result, posted: generator.postedTotal(), unansweredAtEnd: generator.unansweredTotal(), offerEvents: generator.counts, repeatedOfferEvents: generator.repeated, generatorSendErrors: generator.sendErrors };
 }
 
 async function main(): Promise<void> {
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     progress('[clearwork] waiting for the last answers, then checking the dispatcher\'s tables and the audit log ...');
     for (let i = 0; i < 60 && generator.unansweredTotal() > 0; i++) await sleep(1_000);
     await lag.drain(120);
-    const clearwork: PhaseResult = { system: 'clearwork', ...measured, posted: generator.postedTotal(), unansweredAtEnd: generator.unansweredTotal(), offerEvents: generator.counts, generatorSendErrors: generator.sendErrors };
+    const clearwork: PhaseResult = { system: 'clearwork', ...measured, posted: generator.postedTotal(), unansweredAtEnd: generator.unansweredTotal(), offerEvents: generator.counts, repeatedOfferEvents: generator.repeated, generatorSendErrors: generator.sendErrors };
     await workers.stop();
     await generator.stop();
     const checks = await checkDispatch(db, simulation.taskIdPrefix);
@@ -146,6 +146,8 @@ async function main(): Promise<void> {
     printLevels(phases);
     console.log(`\nworkforce: ${thousands(options.workers)} workers; offers accepted ${thousands(workers.activity.accepted)}, declined ${thousands(workers.activity.declined)}, ignored ${thousands(workers.activity.ignored)}; heartbeats ${thousands(workers.activity.heartbeats)}; worker events sent ${thousands(workers.activity.eventsSent)}`);
     console.log(`offer events seen: ${Object.entries(clearwork.offerEvents).map(([t, n]) => `${t} ${thousands(n)}`).join(', ')}`);
+    const repeats = Object.entries(clearwork.repeatedOfferEvents);
+    console.log(`offer events published again (an eventId already seen; consumers drop them): ${repeats.length ? repeats.map(([t, n]) => `${t} ${thousands(n)}`).join(', ') : 'none'}`);
     const sendErrors = phases.reduce((n, p) => n + p.generatorSendErrors, 0) + workers.activity.sendErrors;
     if (sendErrors > 0) console.log(`send errors: ${thousands(sendErrors)} (last: ${generator.lastSendError})`);
     console.log('\ndispatcher tables after the run:');

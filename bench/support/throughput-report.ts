@@ -12,6 +12,8 @@ export interface PhaseResult {
   readonly posted: number;
   readonly unansweredAtEnd: number;
   readonly offerEvents: Record<string, number>;
+  /** Offer events published again under an eventId already seen, by type (consumers drop them; counted, not judged). */
+  readonly repeatedOfferEvents: Record<string, number>;
   readonly generatorSendErrors: number;
 }
 

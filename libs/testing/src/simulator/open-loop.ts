@@ -23,6 +23,8 @@ const MAX_SENDS_IN_FLIGHT = 16;
 const MAX_MESSAGES_PER_SEND = 5_000;
 /** How far ahead of the schedule tasks are built and serialised, so a tick only hands them over. */
 const LOOKAHEAD_MS = 100;
+/** How long an event id is remembered at least to tell a repeat (a relay's repeat follows its first send within seconds). */
+const REPEAT_MEMORY_MS = 60_000;
 
 interface Prepared {
   readonly taskId: string;
@@ -83,6 +85,17 @@ interface Pending {
  */
 export class OpenLoopGenerator {
   readonly counts: OfferEventCounts = {};
+  /**
+   * Events published again with an eventId already seen (at-least-once delivery: a relay that
+   * sent and then died before deleting, or two relays racing), counted by type; a message the
+   * generator's own group is handed again (same partition and offset) is not one.
+   */
+  readonly repeated: OfferEventCounts = {};
+  /** Event ids seen lately, in two generations of REPEAT_MEMORY_MS each, so memory stays bounded. */
+  private recentIds = new Set<string>();
+  private olderIds = new Set<string>();
+  private idsSince = 0;
+  private readonly nextOffset = new Map<number, bigint>();
   sendErrors = 0;
   lastSendError = '';
   private producer!: Producer;
@@ -124,6 +137,9 @@ export class OpenLoopGenerator {
     await this.consumer.run({
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
+          const offset = BigInt(m.offset);
+          if (offset < (this.nextOffset.get(batch.partition) ?? 0n)) continue; // handed again to this group
+          this.nextOffset.set(batch.partition, offset + 1n);
           if (!m.value || m.headers?.['clearwork-deployment']?.toString() !== this.deployment) continue;
           this.onEvent(JSON.parse(m.value.toString('utf8')), Number(m.timestamp), performance.now());
         }
@@ -229,7 +245,11 @@ export class OpenLoopGenerator {
     }
   }
 
-  private onEvent(event: { type: string; occurredAt: string; data: OfferSeen }, timestamp: number, now: number): void {
+  private onEvent(event: { eventId: string; type: string; occurredAt: string; data: OfferSeen }, timestamp: number, now: number): void {
+    if (this.seenBefore(event.eventId, now)) {
+      this.repeated[event.type] = (this.repeated[event.type] ?? 0) + 1;
+      return;
+    }
     this.counts[event.type] = (this.counts[event.type] ?? 0) + 1;
     const window = this.window;
     switch (event.type) {
@@ -247,6 +267,17 @@ export class OpenLoopGenerator {
         this.firstAnswer(event.data.taskId, now, true);
         return;
     }
+  }
+
+  private seenBefore(eventId: string, now: number): boolean {
+    if (now - this.idsSince > REPEAT_MEMORY_MS) {
+      this.olderIds = this.recentIds;
+      this.recentIds = new Set();
+      this.idsSince = now;
+    }
+    if (this.recentIds.has(eventId) || this.olderIds.has(eventId)) return true;
+    this.recentIds.add(eventId);
+    return false;
   }
 
   private firstAnswer(taskId: string, now: number, waited: boolean): void {
