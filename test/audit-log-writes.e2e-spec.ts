@@ -127,7 +127,7 @@ describe('audit log writes against a real PostgreSQL', () => {
     const reused = decision('task-reused', ['w-1', 'w-6'], (good.data as { decisionId: string }).decisionId);
     const after = decision('task-after', ['w-7']);
     await recorder.record('gig.decisions.v1', [twice, reused, after]);
-    const rows = await sqlRows<{ task_id: string; worker_id: string; selected: boolean }>(dataSource.manager, `SELECT task_id, worker_id, selected FROM audit.candidates ORDER BY task_id, rank`);
+    const rows = await sqlRows<{ task_id: string; worker_id: string; selected: boolean }>(dataSource.manager, `SELECT e.task_id, c.worker_id, c.selected FROM audit.candidates c JOIN audit.entries e ON e.seq = c.seq ORDER BY e.task_id, c.rank`);
     const byTask = (taskId: string) => rows.filter((r) => r.task_id === taskId).map((r) => r.worker_id);
     expect(byTask('task-good')).toEqual(['w-1', 'w-2', 'w-3']);
     expect(byTask('task-twice')).toEqual(['w-4', 'w-5']);
@@ -138,12 +138,19 @@ describe('audit log writes against a real PostgreSQL', () => {
     expect(Number(logged[0].n)).toBe(4);
   });
 
-  it('writes each candidate to one B-tree, which reads a worker’s candidacies newest first; a period is read through a BRIN index', async () => {
+  it('writes each candidate to one B-tree without the ids its entry holds, reads a worker’s candidacies newest first; a period is read through a BRIN index', async () => {
     const m = dataSource.manager;
+    const columns = await sqlRows<{ column_name: string }>(m, `SELECT column_name FROM information_schema.columns WHERE table_schema = 'audit' AND table_name = 'candidates' ORDER BY ordinal_position`);
+    expect(columns.map((c) => c.column_name)).toEqual(['worker_id', 'rank', 'selected', 'decided_at', 'seq']);
     const indexes = await sqlRows<{ indexdef: string }>(m, `SELECT indexdef FROM pg_indexes WHERE schemaname = 'audit' AND tablename = 'candidates' ORDER BY indexname`);
     expect(indexes.map((i) => i.indexdef.replace(/^.* USING /, ''))).toEqual(['brin (decided_at)', 'btree (worker_id, decided_at, seq)']);
     // The shapes of the worker record's and the outcome reports' reads.
-    const record = await planOf(`SELECT decision_id, task_id, decided_at, rank, selected, seq FROM audit.candidates WHERE worker_id = $1 ORDER BY decided_at DESC LIMIT $2`, ['w-1', 50], ['seqscan', 'bitmapscan']);
+    const record = await planOf(
+      `SELECT e.decision_id, e.task_id, c.decided_at, c.rank, c.selected, c.seq FROM audit.candidates c JOIN audit.entries e ON e.seq = c.seq
+       WHERE c.worker_id = $1 ORDER BY c.decided_at DESC LIMIT $2`,
+      ['w-1', 50],
+      ['seqscan', 'bitmapscan'],
+    );
     expect(record).toContain('Index Scan Backward using candidates_pkey');
     expect(record).not.toContain('Sort');
     const period = await planOf(`SELECT worker_id, count(*) AS n FROM audit.candidates WHERE decided_at >= $1 AND decided_at < $2 GROUP BY worker_id`, ['2026-12-01', '2026-12-08'], ['seqscan', 'indexscan', 'indexonlyscan']);

@@ -36,7 +36,7 @@ export class DecisionsService {
       `SELECT e.seq, e.body FROM audit.entries e
        WHERE e.type = 'DecisionRecorded'
          AND ($1::text IS NULL OR e.task_id = $1)
-         AND ($2::text IS NULL OR e.decision_id IN (SELECT decision_id FROM audit.candidates WHERE worker_id = $2))
+         AND ($2::text IS NULL OR e.seq IN (SELECT seq FROM audit.candidates WHERE worker_id = $2))
          AND ($3::timestamptz IS NULL OR e.occurred_at >= $3)
          AND ($4::timestamptz IS NULL OR e.occurred_at < $4)
        ORDER BY e.seq DESC LIMIT $5`,

@@ -5,7 +5,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { LogAppender } from './log-appender';
 import { entryFor, type LogEntryInput } from './log-entry';
 
-const CANDIDATE_COLUMNS = ['decision_id', 'worker_id', 'task_id', 'rank', 'selected', 'decided_at', 'seq'];
+/** A decision's id and task are its log entry's (`seq`): the rows do not repeat them. */
+const CANDIDATE_COLUMNS = ['worker_id', 'rank', 'selected', 'decided_at', 'seq'];
 
 interface ConsumedEvent {
   readonly eventId: string;
@@ -66,7 +67,7 @@ export class LogRecorder {
   private async recordCandidates(m: EntityManager, decisions: readonly { eventId: string; data: DecisionRecordedData }[], seqs: ReadonlyMap<string, number>): Promise<void> {
     const rows: unknown[][] = [];
     for (const { eventId, data: d } of decisions) {
-      for (const c of d.topK) rows.push([d.decisionId, c.workerId, d.taskId, c.rank, c.workerId === d.selectedWorkerId, d.decidedAt, seqs.get(eventId)!]);
+      for (const c of d.topK) rows.push([c.workerId, c.rank, c.workerId === d.selectedWorkerId, d.decidedAt, seqs.get(eventId)!]);
     }
     try {
       await copyRows(m, 'audit.candidates', CANDIDATE_COLUMNS, rows);

@@ -71,7 +71,8 @@ export class WorkerRecordService {
   async decisions(workerId: string, limit = 200): Promise<DecisionAboutWorker[]> {
     const rows = await sqlRows<{ decision_id: string; task_id: string; decided_at: Date; rank: number; selected: boolean; seq: string }>(
       this.dataSource.manager,
-      `SELECT decision_id, task_id, decided_at, rank, selected, seq FROM audit.candidates WHERE worker_id = $1 ORDER BY decided_at DESC LIMIT $2`,
+      `SELECT e.decision_id, e.task_id, c.decided_at, c.rank, c.selected, c.seq FROM audit.candidates c JOIN audit.entries e ON e.seq = c.seq
+       WHERE c.worker_id = $1 ORDER BY c.decided_at DESC LIMIT $2`,
       [workerId, limit],
     );
     return rows.map((r) => ({ decisionId: r.decision_id, taskId: r.task_id, decidedAt: r.decided_at.toISOString(), rank: r.rank, selected: r.selected, seq: Number(r.seq) }));
