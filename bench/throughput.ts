@@ -58,8 +58,13 @@ type Options = ParsedOptions<typeof SPEC.options>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What a phase's generator counted over the whole phase. */
+function generatorTotals(generator: OpenLoopGenerator) {
+  return { posted: generator.postedTotal(), unansweredAtEnd: generator.unansweredTotal(), offerEvents: generator.counts, repeatedOfferEvents: generator.repeated, generatorSendErrors: generator.sendErrors };
+}
+
 /** Capacity search, then the latency levels; the target rate is held too when the capacity reaches it. */
-async function measure(sut: SystemUnderTest, options: Options, withTargetLevel: boolean): Promise<Omit<PhaseResult, 'system' | 'posted' | 'unansweredAtEnd' | 'offerEvents' | 'repeatedOfferEvents' | 'generatorSendErrors'>> {
+async function measure(sut: SystemUnderTest, options: Options, withTargetLevel: boolean): Promise<Omit<PhaseResult, 'system' | keyof ReturnType<typeof generatorTotals>>> {
   progress(`[${sut.name}] capacity search: steps of ${options['step-seconds']} s up to ${thousands(options['max-rate'])} tasks/s ...`);
   const { capacity, steps } = await searchCapacity(sut, { stepSeconds: options['step-seconds'], maxRate: options['max-rate'], bisections: options.bisect });
   progress(`[${sut.name}] capacity ${thousands(capacity)} tasks/s`);
@@ -83,7 +88,7 @@ async function runPassthrough(kafka: Kafka, admin: Admin, options: Options, onCl
   const result = await measure({ name: 'passthrough', generator, lag }, options, false);
   await generator.stop();
   await passthrough.stop();
-  return { system: 'passthrough', ...result, posted: generator.postedTotal(), unansweredAtEnd: generator.unansweredTotal(), offerEvents: generator.counts, repeatedOfferEvents: generator.repeated, generatorSendErrors: generator.sendErrors };
+  return { system: 'passthrough', ...result, ...generatorTotals(generator) };
 }
 
 async function main(): Promise<void> {
@@ -133,7 +138,7 @@ async function main(): Promise<void> {
     progress('[clearwork] waiting for the last answers, then checking the dispatcher\'s tables and the audit log ...');
     for (let i = 0; i < 60 && generator.unansweredTotal() > 0; i++) await sleep(1_000);
     await lag.drain(120);
-    const clearwork: PhaseResult = { system: 'clearwork', ...measured, posted: generator.postedTotal(), unansweredAtEnd: generator.unansweredTotal(), offerEvents: generator.counts, repeatedOfferEvents: generator.repeated, generatorSendErrors: generator.sendErrors };
+    const clearwork: PhaseResult = { system: 'clearwork', ...measured, ...generatorTotals(generator) };
     await workers.stop();
     await generator.stop();
     const checks = await checkDispatch(db, simulation.taskIdPrefix);

@@ -83,7 +83,7 @@ export class PolicyPublisher implements OnApplicationShutdown {
       const ids = await this.scores.workerIdsAfter(this.dataSource.manager, after, 200, policy.version);
       if (ids.length === 0) break;
       for (const id of ids) {
-        await this.keeper.afterCommit(await this.dataSource.transaction((m) => this.keeper.recompute(m, id, policy, new Date())));
+        await this.keeper.rescore((m) => this.keeper.recompute(m, id, policy, new Date()));
         done++;
       }
       after = ids[ids.length - 1];

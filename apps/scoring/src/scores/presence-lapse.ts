@@ -37,7 +37,7 @@ export class PresenceLapse implements OnApplicationBootstrap, OnApplicationShutd
       const cutoff = new Date(now.getTime() - policy.document.presence.heartbeatTtlSeconds * 1000);
       const ids = await this.store.lapsed(this.dataSource.manager, cutoff, 200);
       for (const id of ids) {
-        await this.keeper.afterCommit(await this.dataSource.transaction((m) => this.keeper.presenceLapsed(m, id, now)));
+        await this.keeper.rescore((m) => this.keeper.presenceLapsed(m, id, now));
       }
       return ids.length;
     } catch (error) {

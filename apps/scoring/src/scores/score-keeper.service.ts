@@ -159,8 +159,12 @@ export class ScoreKeeper {
     return { scores: [cached(workerId, record.policyVersion, scores, now)], enqueued };
   }
 
-  /** Publishes what a rescoring enqueued, and writes its scores to Redis, once its transaction committed. */
-  async afterCommit(done: Rescored): Promise<void> {
+  /**
+   * Runs a rescoring (`recompute`, `presenceLapsed`) in a transaction of its own; once it has
+   * committed, publishes what it enqueued and writes its scores to Redis.
+   */
+  async rescore(work: (m: EntityManager) => Promise<Rescored>): Promise<void> {
+    const done = await this.dataSource.transaction(work);
     this.relay.committed(done.enqueued);
     if (done.scores.length > 0) await this.cache.put(done.scores);
   }

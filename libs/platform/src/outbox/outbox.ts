@@ -96,8 +96,6 @@ export class OutboxRelay {
   private readonly log = new Logger(OutboxRelay.name);
   /** Events committed and not yet published by the eager path, in commit order. */
   private readonly ready: EnqueuedEvent[] = [];
-  /** Ids the eager path holds (queued or being sent): polling leaves them alone. */
-  private readonly held = new Set<string>();
   /** Ids either path has taken in this process, with when, oldest first: the other path skips them. */
   private readonly claimed = new Map<string, number>();
   private sending?: Promise<void>;
@@ -154,7 +152,6 @@ export class OutboxRelay {
       if (this.claimed.has(e.id)) continue; // polling took it between the commit and this call
       this.claimed.set(e.id, now);
       this.ready.push(e);
-      this.held.add(e.id);
     }
     this.sending ??= this.sendReady().finally(() => (this.sending = undefined));
   }
@@ -171,8 +168,6 @@ export class OutboxRelay {
         // Left in the table: polling publishes them (again, if the send got through), in id order.
         for (const id of ids) this.claimed.delete(id);
         this.log.warn(`outbox: ${batch.length} events left to polling: ${(error as Error).message}`);
-      } finally {
-        for (const id of ids) this.held.delete(id);
       }
     }
   }
@@ -203,12 +198,12 @@ export class OutboxRelay {
         const rows = await sqlRows<{ id: string; topic: string; key: string; value: unknown }>(
           manager,
           `SELECT id, topic, key, value FROM "${this.schema}".outbox
-           WHERE ($2 = 0 OR created_at < now() - make_interval(secs => $2 / 1000.0)) AND id <> ALL($3::bigint[])
+           WHERE ($2 = 0 OR created_at < now() - make_interval(secs => $2 / 1000.0))
            ORDER BY id LIMIT $1`,
-          [this.batchSize, graceMs, [...this.held]],
+          [this.batchSize, graceMs],
         );
         if (rows.length === 0) return 0;
-        // The eager path may have taken some while the read was in flight: those are its to publish and delete.
+        // Rows the eager path has taken (queued, being sent, or sent while the read was in flight) are its to publish and delete.
         const now = Date.now();
         this.forgetClaims(now);
         const mine = rows.filter((r) => !this.claimed.has(r.id));
