@@ -13,6 +13,8 @@ describe('WorkerRegistry against PostgreSQL', () => {
   const pg = dispatcherDatabase('cw_registry');
   const registry = new WorkerRegistry();
   const ids = ['w-a', 'w-b', 'w-c', 'w-d', 'w-e'];
+  /** When the scores of the first test were computed; the ordering test's come later. */
+  const T0 = '2026-12-07T10:00:00.000Z';
   /** The order the statements are given the workers in: neither sorted nor reversed. */
   const given = ['w-e', 'w-a', 'w-d', 'w-c', 'w-b'];
 
@@ -49,7 +51,7 @@ describe('WorkerRegistry against PostgreSQL', () => {
     try {
       await unit.query('BEGIN');
       await unit.query(`SELECT 1 FROM dispatcher.workers WHERE worker_id = 'w-d' FOR UPDATE`);
-      const scoring = registry.setScoresMany(pg.dataSource.manager, given.map((workerId, i) => ({ workerId, scores: { composite: i / 10 }, policyVersion: 2 })));
+      const scoring = registry.setScoresMany(pg.dataSource.manager, given.map((workerId, i) => ({ workerId, scores: { composite: i / 10 }, policyVersion: 2, scoredAt: T0 })));
       scoring.catch(() => undefined);
       await waitForLockWait(pg.writer);
       // Waiting for w-d, the scores' update holds no other row: the unit gets w-a at once. (Ordered
@@ -71,8 +73,46 @@ describe('WorkerRegistry against PostgreSQL', () => {
     );
     expect(rows.rows).toEqual(ids.map((id) => ({ worker_id: id, composite: given.indexOf(id) / 10, version: 2 })));
     // Scores of a worker not registered change nothing, and cost no statement of their own.
-    await registry.setScoresMany(pg.dataSource.manager, [{ workerId: 'w-unknown', scores: { composite: 1 }, policyVersion: 3 }]);
+    await registry.setScoresMany(pg.dataSource.manager, [{ workerId: 'w-unknown', scores: { composite: 1 }, policyVersion: 3, scoredAt: T0 }]);
     expect((await pg.writer.query(`SELECT count(*)::int AS n FROM dispatcher.workers WHERE score_policy_version = 3`)).rows).toEqual([{ n: 0 }]);
+  });
+
+  it('keeps the score scored last, whatever order the scores arrive in, on both of its paths', async () => {
+    const at = (s: number) => new Date(Date.parse(T0) + 60_000 + s * 1000).toISOString();
+    const score = (workerId: string, composite: number, s: number, policyVersion = 4) => ({ workerId, scores: { composite }, policyVersion, scoredAt: at(s) });
+    const held = async () =>
+      (await pg.writer.query<{ worker_id: string; composite: number; version: number }>(
+        `SELECT worker_id, (scores->>'composite')::float AS composite, score_policy_version AS version FROM dispatcher.workers WHERE worker_id IN ('w-a', 'w-b') ORDER BY worker_id`,
+      )).rows;
+    // A newer score, then an older one published late (the outbox's polling after a refused send):
+    // the older one changes nothing. One scored at the same moment as the one held replaces it.
+    await registry.setScoresMany(pg.dataSource.manager, [score('w-a', 0.7, 2), score('w-b', 0.6, 2)]);
+    await registry.setScoresMany(pg.dataSource.manager, [score('w-a', 0.1, 1, 3), score('w-b', 0.65, 2)]);
+    expect(await held()).toEqual([{ worker_id: 'w-a', composite: 0.7, version: 4 }, { worker_id: 'w-b', composite: 0.65, version: 4 }]);
+    // Within one call, the later scored wins, not the later given.
+    await registry.setScoresMany(pg.dataSource.manager, [score('w-a', 0.9, 5), score('w-a', 0.3, 4)]);
+    expect((await held())[0]).toEqual({ worker_id: 'w-a', composite: 0.9, version: 4 });
+    // A row another transaction holds is updated by a statement of its own once it is free, under
+    // the same rule: an older score does not even wait for the row, and changes nothing; a newer
+    // one waits, and applies.
+    const c = async () => (await pg.writer.query<{ composite: number }>(`SELECT (scores->>'composite')::float AS composite FROM dispatcher.workers WHERE worker_id = 'w-c'`)).rows[0];
+    await registry.setScoresMany(pg.dataSource.manager, [score('w-c', 0.8, 7)]);
+    const holder = new Client({ connectionString: pg.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM dispatcher.workers WHERE worker_id = 'w-c' FOR UPDATE`);
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise((r) => (timer = setTimeout(() => r('waited 3 s for the held row'), 3_000)));
+      const older = registry.setScoresMany(pg.dataSource.manager, [score('w-c', 0.2, 6)]).then(() => 'done');
+      await expect(Promise.race([older, waited]).finally(() => clearTimeout(timer))).resolves.toBe('done');
+    } finally {
+      await holder.query('COMMIT');
+      await holder.end();
+    }
+    expect(await c()).toEqual({ composite: 0.8 });
+    expect((await lockedWhileWaiting(() => registry.setScoresMany(pg.dataSource.manager, [score('w-c', 0.85, 8)]))).locked).toEqual([]);
+    expect(await c()).toEqual({ composite: 0.85 });
   });
 
   it('applies presence taking the rows in worker id order, and answers which workers are known', async () => {

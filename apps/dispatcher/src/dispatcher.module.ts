@@ -25,6 +25,7 @@ import { OfferFeed1732800000000 } from './migrations/1732800000000-offer-feed';
 import { RoomForUpdates1732900000000 } from './migrations/1732900000000-room-for-updates';
 import { ReplicasBetweenOffers1733000000000 } from './migrations/1733000000000-replicas-between-offers';
 import { Lz4ForRecords1733100000000 } from './migrations/1733100000000-lz4-for-records';
+import { ScoresInOrder1733300000000 } from './migrations/1733300000000-scores-in-order';
 import { DispatchPolicy } from './policies/dispatch-policy';
 import { TaskLifecycle } from './tasks/task-lifecycle.service';
 import { TaskStore } from './tasks/task-store';
@@ -33,7 +34,7 @@ import { WorkerEventIntake } from './workers/worker-event-intake';
 import { WorkerRegistry } from './workers/worker-registry';
 import { CandidateIndex } from './workers/candidate-index';
 
-export const DISPATCHER_MIGRATIONS = [Initial1732300000000, OfferLookups1732500000000, WorkerChanges1732600000000, ProcessedEventsAge1732700000000, OfferFeed1732800000000, RoomForUpdates1732900000000, ReplicasBetweenOffers1733000000000, Lz4ForRecords1733100000000];
+export const DISPATCHER_MIGRATIONS = [Initial1732300000000, OfferLookups1732500000000, WorkerChanges1732600000000, ProcessedEventsAge1732700000000, OfferFeed1732800000000, RoomForUpdates1732900000000, ReplicasBetweenOffers1733000000000, Lz4ForRecords1733100000000, ScoresInOrder1733300000000];
 
 @Module({})
 export class DispatcherModule {

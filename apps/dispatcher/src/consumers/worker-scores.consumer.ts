@@ -16,14 +16,15 @@ export class WorkerScoresConsumer {
   @EventPattern(TOPICS.workerScores, BATCH_HANDLER)
   async handle(@Payload() batch: readonly BatchedEvent<WorkerScoreEvent>[]): Promise<void> {
     const updates = batch.map(({ event }) => {
-      const { workerId, components, composite, policyVersion } = event.data;
+      const { workerId, components, composite, policyVersion, scoredAt } = event.data;
       const scores = {
         quality: components.quality.value, latency: components.latency.value, availability: components.availability.value, composite,
         qualityEvidence: components.quality.evidence,
       };
-      return { workerId, scores, policyVersion };
+      return { workerId, scores, policyVersion, scoredAt };
     });
-    // Scores are a latest-value table: applying one twice has no further effect, so no dedupe is needed.
+    // Scores are a latest-value table kept in scoring's time order: applying one twice, or an
+    // older one after a newer, has no further effect, so no dedupe is needed.
     await this.registry.setScoresMany(this.dataSource.manager, updates);
   }
 }

@@ -1,6 +1,15 @@
 import { sqlRows } from '@clearwork/platform';
 import type { EntityManager } from 'typeorm';
 
+/** A worker's score as the dispatcher keeps it: the components it ranks by, under which policy, and when scoring computed it. */
+export interface ScoreUpdate {
+  workerId: string;
+  scores: Record<string, number>;
+  policyVersion: number;
+  /** `WorkerScored.scoredAt`: an older score than the one held is not applied. */
+  scoredAt: string;
+}
+
 /** Profile fields a registration or update may set; absent fields are left as they are. */
 export interface ProfilePatch {
   skills?: string[];
@@ -93,32 +102,43 @@ export class WorkerRegistry {
   }
 
   /**
-   * Workers' latest scores (a worker given twice keeps the later), without ever holding one
-   * worker's row while waiting for another's, so it cannot deadlock with a worker events' unit:
-   * one statement for every row no other transaction holds (LOCK_IN_ORDER_SKIPPING), then one
-   * statement for each row that was held (a unit applying that worker's heartbeat, say, until
-   * it commits), which waits holding nothing else. Unknown workers' scores change nothing.
+   * Workers' latest scores, without ever holding one worker's row while waiting for another's, so
+   * it cannot deadlock with a worker events' unit: one statement for every row no other
+   * transaction holds (LOCK_IN_ORDER_SKIPPING), then one statement for each row that was held (a
+   * unit applying that worker's heartbeat, say, until it commits), which waits holding nothing
+   * else. Unknown workers' scores change nothing.
+   *
+   * A score replaces the one held only if it was scored at the same time or later: scores reach
+   * the dispatcher in scoring's commit order as a rule, but not always (a batch Kafka refused is
+   * published by the outbox's polling seconds later, after newer scores of the same workers), and
+   * the older one must not win. Of a worker given twice here, the one scored later is kept (the
+   * later given when both were scored at once).
    */
-  async setScoresMany(m: EntityManager, updates: readonly { workerId: string; scores: Record<string, number>; policyVersion: number }[]): Promise<void> {
-    const latest = new Map(updates.map((u) => [u.workerId, u]));
+  async setScoresMany(m: EntityManager, updates: readonly ScoreUpdate[]): Promise<void> {
+    const latest = new Map<string, ScoreUpdate>();
+    for (const u of updates) {
+      const held = latest.get(u.workerId);
+      if (!held || Date.parse(u.scoredAt) >= Date.parse(held.scoredAt)) latest.set(u.workerId, u);
+    }
     if (latest.size === 0) return;
     const rows = [...latest.values()];
     const set = await sqlRows<{ worker_id: string }>(m,
       `WITH ${LOCK_IN_ORDER_SKIPPING},
-         k AS (SELECT worker_id FROM dispatcher.workers WHERE worker_id = ANY($1::text[])),
+         u AS (SELECT * FROM unnest($1::text[], $2::jsonb[], $3::int[], $4::timestamptz[]) AS u(worker_id, scores, version, scored_at)),
          done AS (
-           UPDATE dispatcher.workers w SET scores = u.scores, score_policy_version = u.version, updated_at = now()
-           FROM l JOIN unnest($1::text[], $2::jsonb[], $3::int[]) AS u(worker_id, scores, version) ON u.worker_id = l.worker_id
-           WHERE w.worker_id = l.worker_id RETURNING w.worker_id)
-       SELECT worker_id FROM k WHERE worker_id NOT IN (SELECT worker_id FROM done)`,
-      [rows.map((r) => r.workerId), rows.map((r) => JSON.stringify(r.scores)), rows.map((r) => r.policyVersion)],
+           UPDATE dispatcher.workers w SET scores = u.scores, score_policy_version = u.version, scored_at = u.scored_at, updated_at = now()
+           FROM l JOIN u ON u.worker_id = l.worker_id
+           WHERE w.worker_id = l.worker_id AND (w.scored_at IS NULL OR w.scored_at <= u.scored_at))
+       SELECT worker_id FROM dispatcher.workers WHERE worker_id = ANY($1::text[]) AND worker_id NOT IN (SELECT worker_id FROM l)`,
+      [rows.map((r) => r.workerId), rows.map((r) => JSON.stringify(r.scores)), rows.map((r) => r.policyVersion), rows.map((r) => r.scoredAt)],
     );
     const held = new Set(set.map((r) => r.worker_id));
     for (const r of rows) {
       if (!held.has(r.workerId)) continue;
       await sqlRows(m,
-        `UPDATE dispatcher.workers SET scores = $2, score_policy_version = $3, updated_at = now() WHERE worker_id = $1`,
-        [r.workerId, JSON.stringify(r.scores), r.policyVersion],
+        `UPDATE dispatcher.workers SET scores = $2, score_policy_version = $3, scored_at = $4, updated_at = now()
+         WHERE worker_id = $1 AND (scored_at IS NULL OR scored_at <= $4)`,
+        [r.workerId, JSON.stringify(r.scores), r.policyVersion, r.scoredAt],
       );
     }
   }
