@@ -29,7 +29,13 @@ describe('scoring against real Kafka, PostgreSQL and Redis', () => {
   beforeAll(async () => {
     await requireRealServers();
     await probe.start([TOPICS.workerScores, deadLetterTopic(TOPICS.workerEvents), TOPICS.policies]);
-    await engine.start();
+    // Two workers a recomputation batch, so that a policy change here is recomputed in several.
+    process.env.SCORING_RECOMPUTE_BATCH = '2';
+    try {
+      await engine.start();
+    } finally {
+      delete process.env.SCORING_RECOMPUTE_BATCH;
+    }
   }, 180_000);
 
   afterAll(async () => {

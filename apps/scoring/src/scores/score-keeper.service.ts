@@ -127,21 +127,29 @@ export class ScoreKeeper {
     await this.store.recordEstimates(this.dataSource.manager, tasks);
   }
 
-  /** Rebuilds one worker's state from its evidence under `policy` and republishes the score. */
-  async recompute(m: EntityManager, workerId: string, policy: { version: number; document: PolicyDocument }, now: Date): Promise<Rescored> {
-    const record = await this.store.lock(m, workerId);
-    if (!record || record.policyVersion >= policy.version) return NOTHING_RESCORED;
-    const state = await this.rebuild(m, record, policy.document);
-    const scores = scoreOf(policy.document, state, now.getTime());
-    const updated = { ...record, state, scores, policyVersion: policy.version };
-    await this.store.save(m, updated);
-    const changes = diffScores(record.scores, scores);
-    await this.store.addHistory(m, [{
-      workerId, eventId: null, eventType: 'PolicyPublished', taskId: null, occurredAt: now.toISOString(),
-      policyVersion: policy.version, changes, scores, note: `recomputed under policy v${policy.version}`,
-    }]);
-    const enqueued = await enqueue(m, SCHEMA, [scoredEvent(workerId, policy.version, scores, undefined, now)]);
-    return { scores: [cached(workerId, policy.version, scores, now)], enqueued };
+  /**
+   * Rebuilds these workers' states from their evidence under `policy` and republishes their
+   * scores, in the caller's transaction, as one unit: their rows locked together (in id order),
+   * their evidence read in one statement, each table written once. Workers already at the
+   * policy's version (an event of theirs upgraded them meanwhile) are left as they are.
+   */
+  async recomputeMany(m: EntityManager, workerIds: readonly string[], policy: { version: number; document: PolicyDocument }, now: Date): Promise<Rescored> {
+    const records = (await this.store.lockMany(m, workerIds)).filter((r) => r.policyVersion < policy.version);
+    if (records.length === 0) return NOTHING_RESCORED;
+    const evidence = await this.store.evidenceOfMany(m, records.map((r) => r.workerId));
+    const unit = new ScoreUnit(m, this.store);
+    for (const record of records) {
+      const { workerId } = record;
+      const state = rebuilt(policy.document, record, evidence.get(workerId) ?? []);
+      const scores = scoreOf(policy.document, state, now.getTime());
+      unit.save({ ...record, state, scores, policyVersion: policy.version });
+      unit.addHistory([{
+        workerId, eventId: null, eventType: 'PolicyPublished', taskId: null, occurredAt: now.toISOString(),
+        policyVersion: policy.version, changes: diffScores(record.scores, scores), scores, note: `recomputed under policy v${policy.version}`,
+      }]);
+      unit.emit(scoredEvent(workerId, policy.version, scores, undefined, now), cached(workerId, policy.version, scores, now));
+    }
+    return { scores: unit.scores, enqueued: await unit.write() };
   }
 
   /** Records that a worker's heartbeats stopped: offline from now, score republished. */
@@ -228,9 +236,7 @@ export class ScoreKeeper {
   }
 
   private async rebuild(m: EntityManager, record: WorkerRecord, policy: PolicyDocument): Promise<WorkerScoreState> {
-    const evidence = await this.store.evidenceOf(m, record.workerId);
-    const base: WorkerScoreState = { ...NEW_WORKER, presence: record.state.presence };
-    return evidence.reduce((s, e) => evolve(policy, s, e), base);
+    return rebuilt(policy, record, await this.store.evidenceOf(m, record.workerId));
   }
 
   private toScoringEvent(unit: ScoreUnit, event: Exclude<WorkerEvent, { type: 'WorkerRegistered' | 'WorkerProfileUpdated' | 'WorkerSuspended' | 'WorkerReinstated' }>): ScoringEvent {
@@ -255,6 +261,12 @@ export class ScoreKeeper {
       }
     }
   }
+}
+
+/** A worker's state under `policy` from its evidence (in time order), keeping its presence. */
+function rebuilt(policy: PolicyDocument, record: WorkerRecord, evidence: readonly ScoringEvent[]): WorkerScoreState {
+  const base: WorkerScoreState = { ...NEW_WORKER, presence: record.state.presence };
+  return evidence.reduce((s, e) => evolve(policy, s, e), base);
 }
 
 function lastSeen(s: WorkerScoreState): string | null {

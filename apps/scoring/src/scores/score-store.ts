@@ -87,6 +87,20 @@ export class ScoreStore {
     return rows.map((r) => r.input);
   }
 
+  /** Several workers' evidence in one statement, each worker's in the order `evidenceOf` gives. */
+  async evidenceOfMany(m: EntityManager, workerIds: readonly string[]): Promise<Map<string, ScoringEvent[]>> {
+    const byWorker = new Map<string, ScoringEvent[]>();
+    if (workerIds.length === 0) return byWorker;
+    const rows = await sqlRows<{ worker_id: string; input: ScoringEvent }>(m,
+      `SELECT worker_id, input FROM scoring.evidence WHERE worker_id = ANY($1::text[]) ORDER BY worker_id, occurred_at, event_id`, [workerIds]);
+    for (const r of rows) {
+      const list = byWorker.get(r.worker_id);
+      if (list) list.push(r.input);
+      else byWorker.set(r.worker_id, [r.input]);
+    }
+    return byWorker;
+  }
+
   async addHistory(m: EntityManager, entries: readonly HistoryEntry[]): Promise<void> {
     await insertRows(m, 'scoring.score_history', ['worker_id', 'event_id', 'event_type', 'task_id', 'occurred_at', 'policy_version', 'changes', 'scores', 'note'],
       entries.map((h) => [h.workerId, h.eventId, h.eventType, h.taskId, h.occurredAt, h.policyVersion, h.changes, h.scores, h.note ?? null]));
