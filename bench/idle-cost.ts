@@ -3,13 +3,12 @@
  * throughput benchmark's per-task CPU is counted above. Kafka, PostgreSQL and Redis must be up.
  *   npx tsx bench/idle-cost.ts [workers, default 2000]
  */
-import { WorkforceSimulation } from '@clearwork/testing';
+import { SimulatedWorkers, WorkforceSimulation } from '@clearwork/testing';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { CONSUMER_GROUPS, Engine } from '../test/support/engine';
-import { ConsumerLag } from './support/consumer-lag';
+import { Engine } from '../test/support/engine';
 import { KAFKA_BROKER } from './support/environment';
 import { cpuShares, cpuSnapshot } from './support/process-cpu';
-import { SimulatedWorkers } from '@clearwork/testing';
+import { bringOnline, engineLag } from './support/workforce';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,12 +43,7 @@ async function measure(kafka: Kafka, admin: Admin, engine: Engine, workerCount: 
   const simulation = new WorkforceSimulation({ seed: 1, workers: workerCount, idPrefix: engine.runId });
   const workers = new SimulatedWorkers(kafka, simulation);
   await workers.start();
-  const lag = new ConsumerLag(admin, CONSUMER_GROUPS.map((g) => ({ name: g.name, groupId: `${engine.runId}.${g.group}`, topics: g.topics })));
-  console.log(`[idle-cost] registering ${workerCount} workers and waiting for the services to consume them ...`);
-  await workers.register();
-  await sleep(2000);
-  if (!(await lag.drain(600))) throw new Error('the services had not consumed the registrations after 10 minutes');
-  workers.startActivity();
+  await bringOnline(workers, engineLag(admin, engine), workerCount, '[idle-cost]');
   await sleep(5000);
   console.log('[idle-cost] measuring 30 s of heartbeats, no tasks ...');
   await window('heartbeats only', 30);

@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { SimulatedWorkers, WorkforceSimulation } from '@clearwork/testing';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Client } from 'pg';
-import { CONSUMER_GROUPS, Engine } from '../test/support/engine';
+import { Engine } from '../test/support/engine';
 import { parseOptions, reproduceCommand } from './support/cli';
-import { ConsumerLag } from './support/consumer-lag';
 import { describeEnvironment, KAFKA_BROKER, printEnvironment, ROOT } from './support/environment';
 import { cpuShares, cpuSnapshot } from './support/process-cpu';
+import { bringOnline, engineLag } from './support/workforce';
 
 const SPEC = {
   script: 'bench/policy-recompute.ts',
@@ -51,12 +51,7 @@ async function run(kafka: Kafka, admin: Admin, workers: number, batch: number): 
     await engine.start();
     simulated = new SimulatedWorkers(kafka, new WorkforceSimulation({ seed: 1, workers, idPrefix: engine.runId }));
     await simulated.start();
-    const lag = new ConsumerLag(admin, CONSUMER_GROUPS.map((g) => ({ name: g.name, groupId: `${engine.runId}.${g.group}`, topics: g.topics })));
-    console.log(`${label} registering ${workers.toLocaleString('en')} workers and waiting for the services to consume them ...`);
-    await simulated.register();
-    await sleep(2000);
-    if (!(await lag.drain(600))) throw new Error('the services had not consumed the registrations after 10 minutes: is the machine busy with something else?');
-    simulated.startActivity();
+    await bringOnline(simulated, engineLag(admin, engine), workers, label);
     await sleep(5000);
     const pg = new Client({ connectionString: engine.databaseUrl });
     await pg.connect();

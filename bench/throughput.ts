@@ -28,7 +28,7 @@ import { TOPICS } from '@clearwork/contracts';
 import { WorkforceSimulation } from '@clearwork/testing';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Client } from 'pg';
-import { CONSUMER_GROUPS, Engine } from '../test/support/engine';
+import { Engine } from '../test/support/engine';
 import { parseOptions, reproduceCommand, type ParsedOptions } from './support/cli';
 import { ConsumerLag } from './support/consumer-lag';
 import { checkDispatch } from './support/dispatch-checks';
@@ -37,6 +37,7 @@ import { holdLevels, LEVEL_SHARES, RATE_STEPS, searchCapacity, type SystemUnderT
 import { commitTopicEnds } from '../test/support/kafka-offsets';
 import { PassthroughProcess } from './support/passthrough';
 import { printTable, printTargets, progress, thousands, writeJson } from './support/report';
+import { bringOnline, engineLag } from './support/workforce';
 import { OpenLoopGenerator, SimulatedWorkers } from '@clearwork/testing';
 import { judge, LATENCY_TARGET, printChecks, printLevels, printSteps, type PhaseResult } from './support/throughput-report';
 
@@ -128,12 +129,8 @@ async function main(): Promise<void> {
     onCleanup(() => generator.stop());
     await workers.start();
     await generator.start({ commitEnds: commitTopicEnds });
-    const lag = new ConsumerLag(admin, CONSUMER_GROUPS.map((g) => ({ name: g.name, groupId: `${engine.runId}.${g.group}`, topics: g.topics })));
-    progress(`[clearwork] registering ${thousands(options.workers)} workers and bringing them online ...`);
-    await workers.register();
-    await sleep(2_000);
-    if (!(await lag.drain(600))) throw new Error(`the services had not consumed the workers' registrations after 10 minutes (lag ${JSON.stringify(await lag.lag())}); try fewer --workers`);
-    workers.startActivity();
+    const lag = engineLag(admin, engine);
+    await bringOnline(workers, lag, options.workers, '[clearwork]');
     const measured = await measure({ name: 'clearwork', generator, lag }, options, true);
     progress('[clearwork] waiting for the last answers, then checking the dispatcher\'s tables and the audit log ...');
     for (let i = 0; i < 60 && generator.unansweredTotal() > 0; i++) await sleep(1_000);

@@ -117,8 +117,8 @@ export class WorkerRegistry {
   async setScoresMany(m: EntityManager, updates: readonly ScoreUpdate[]): Promise<void> {
     const latest = new Map<string, ScoreUpdate>();
     for (const u of updates) {
-      const held = latest.get(u.workerId);
-      if (!held || Date.parse(u.scoredAt) >= Date.parse(held.scoredAt)) latest.set(u.workerId, u);
+      const kept = latest.get(u.workerId);
+      if (!kept || Date.parse(u.scoredAt) >= Date.parse(kept.scoredAt)) latest.set(u.workerId, u);
     }
     if (latest.size === 0) return;
     const rows = [...latest.values()];

@@ -168,7 +168,7 @@ export class ScoreKeeper {
   }
 
   /**
-   * Runs a rescoring (`recompute`, `presenceLapsed`) in a transaction of its own; once it has
+   * Runs a rescoring (`recomputeMany`, `presenceLapsed`) in a transaction of its own; once it has
    * committed, publishes what it enqueued and writes its scores to Redis.
    */
   async rescore(work: (m: EntityManager) => Promise<Rescored>): Promise<void> {

@@ -83,11 +83,10 @@ export class ScoreStore {
   }
 
   async evidenceOf(m: EntityManager, workerId: string): Promise<ScoringEvent[]> {
-    const rows = await sqlRows<{ input: ScoringEvent }>(m, `SELECT input FROM scoring.evidence WHERE worker_id = $1 ORDER BY occurred_at, event_id`, [workerId]);
-    return rows.map((r) => r.input);
+    return (await this.evidenceOfMany(m, [workerId])).get(workerId) ?? [];
   }
 
-  /** Several workers' evidence in one statement, each worker's in the order `evidenceOf` gives. */
+  /** Several workers' evidence in one statement, each worker's in time order. */
   async evidenceOfMany(m: EntityManager, workerIds: readonly string[]): Promise<Map<string, ScoringEvent[]>> {
     const byWorker = new Map<string, ScoringEvent[]>();
     if (workerIds.length === 0) return byWorker;
