@@ -29,12 +29,15 @@ describe('scoring against real Kafka, PostgreSQL and Redis', () => {
   beforeAll(async () => {
     await requireRealServers();
     await probe.start([TOPICS.workerScores, deadLetterTopic(TOPICS.workerEvents), TOPICS.policies]);
-    // Two workers a recomputation batch, so that a policy change here is recomputed in several.
+    // Two workers a recomputation and a lapse batch, so that a policy change here is recomputed
+    // in several, and the three workers' presence lapses in two transactions.
     process.env.SCORING_RECOMPUTE_BATCH = '2';
+    process.env.SCORING_LAPSE_BATCH = '2';
     try {
       await engine.start();
     } finally {
       delete process.env.SCORING_RECOMPUTE_BATCH;
+      delete process.env.SCORING_LAPSE_BATCH;
     }
   }, 180_000);
 
@@ -244,24 +247,27 @@ describe('scoring against real Kafka, PostgreSQL and Redis', () => {
     }, { what: 'the scores published for the worker' });
   });
 
-  it('lapses presence after the policy heartbeat TTL even when nothing else arrives', async () => {
+  it('lapses presence after the policy heartbeat TTL even when nothing else arrives, every worker of a sweep', async () => {
     const published = await engine.post('scoring', '/v1/policies', { rationale: 'Short heartbeat window for this fleet.', changes: { presence: { heartbeatTtlSeconds: 10 } } }, platform());
     expect(published.status).toBe(201);
-    const workerId = ids.flaky;
-    await probe.send(TOPICS.workerEvents, [{ key: workerId, value: aWorkerEvent('WorkerWentOnline', { workerId }) }]);
+    const workers = Object.values(ids);
+    await probe.send(TOPICS.workerEvents, workers.map((workerId) => ({ key: workerId, value: aWorkerEvent('WorkerWentOnline', { workerId }) })));
     await eventually(async () => {
-      if ((await scoreOfWorker(workerId)).online !== true) throw new Error('not online yet');
-    }, { what: 'the worker to be online' });
+      for (const id of workers) if ((await scoreOfWorker(id)).online !== true) throw new Error(`${id} not online yet`);
+    }, { what: 'the workers to be online' });
     const onlineAt = Date.now();
     const lapsed = await eventually(async () => {
-      const body = await scoreOfWorker(workerId);
-      if (body.online !== false) throw new Error('still online');
-      return body;
+      const bodies = await Promise.all(workers.map((id) => scoreOfWorker(id)));
+      const still = bodies.filter((b) => b.online !== false);
+      if (still.length > 0) throw new Error(`${still.length} of ${workers.length} still online`);
+      return bodies;
     }, { timeoutMs: 25_000, intervalMs: 500, what: 'presence to lapse' });
-    expect(lapsed.lastSeenAt).toEqual(expect.any(String));
+    for (const body of lapsed) expect(body.lastSeenAt).toEqual(expect.any(String));
     await eventually(() => {
-      const scored = probe.events(TOPICS.workerScores, 'WorkerScored', (d) => d.workerId === workerId && d.causeEventId === undefined && Date.parse(d.scoredAt) >= onlineAt + 9_000);
-      if (scored.length === 0) throw new Error('no republished score yet');
-    }, { what: 'the lapse to republish the score' });
+      for (const id of workers) {
+        const scored = probe.events(TOPICS.workerScores, 'WorkerScored', (d) => d.workerId === id && d.causeEventId === undefined && Date.parse(d.scoredAt) >= onlineAt + 9_000);
+        if (scored.length === 0) throw new Error(`no republished score yet for ${id}`);
+      }
+    }, { what: 'the lapse to republish every score' });
   });
 });

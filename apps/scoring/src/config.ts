@@ -11,6 +11,12 @@ export const ScoringConfig = BaseConfig.extend({
    * baseline (bench/policy-recompute.ts).
    */
   SCORING_RECOMPUTE_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
+  /**
+   * Workers whose heartbeats lapsed marked offline in one transaction (their rows locked
+   * together meanwhile). 1 is one transaction a worker, as before batches: kept for the
+   * benchmark's baseline (bench/presence-lapse.ts).
+   */
+  SCORING_LAPSE_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export type ScoringConfig = z.infer<typeof ScoringConfig> & { JWT_SECRET: string };
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TOPICS, type CachedScore, type OfferEvent, type WorkerEvent, type WorkerScored } from '@clearwork/contracts';
-import { applyInUnits, claimEvents, DeadLetterError, enqueue, OutboxRelay, timeOrderedId, type BatchedEvent, type BatchRejection, type EnqueuedEvent, type OutboxEvent } from '@clearwork/platform';
+import { applyInUnits, claimEvents, DeadLetterError, OutboxRelay, timeOrderedId, type BatchedEvent, type BatchRejection, type EnqueuedEvent, type OutboxEvent } from '@clearwork/platform';
 import {
   changesOf, evolve, isOnline, movesOnlyLastSeen, NEW_WORKER, observationsOf, scoreOf,
   type PolicyDocument, type Scores, type ScoringEvent, type WorkerScoreState,
@@ -152,23 +152,32 @@ export class ScoreKeeper {
     return { scores: unit.scores, enqueued: await unit.write() };
   }
 
-  /** Records that a worker's heartbeats stopped: offline from now, score republished. */
-  async presenceLapsed(m: EntityManager, workerId: string, now: Date): Promise<Rescored> {
-    const record = await this.store.lock(m, workerId);
+  /**
+   * Records that these workers' heartbeats stopped: offline from now, scores republished, in the
+   * caller's transaction as one unit (rows locked together in id order, each table written
+   * once). Workers that are offline already, or whose state shows a heartbeat within the TTL (one
+   * arrived since the sweep read them), are left as they are.
+   */
+  async presenceLapsedMany(m: EntityManager, workerIds: readonly string[], now: Date): Promise<Rescored> {
     const policy = await this.policies.current();
-    if (!record || !record.online || isOnline(policy.document, record.state, now.getTime())) return NOTHING_RESCORED;
-    const scores = scoreOf(policy.document, record.state, now.getTime());
-    await this.store.save(m, { ...record, online: false, scores });
-    await this.store.addHistory(m, [{
-      workerId, eventId: null, eventType: 'PresenceLapsed', taskId: null, occurredAt: now.toISOString(), policyVersion: record.policyVersion,
-      changes: diffScores(record.scores, scores), scores, note: `no heartbeat for ${policy.document.presence.heartbeatTtlSeconds} s`,
-    }]);
-    const enqueued = await enqueue(m, SCHEMA, [scoredEvent(workerId, record.policyVersion, scores, undefined, now)]);
-    return { scores: [cached(workerId, record.policyVersion, scores, now)], enqueued };
+    const records = (await this.store.lockMany(m, workerIds)).filter((r) => r.online && !isOnline(policy.document, r.state, now.getTime()));
+    if (records.length === 0) return NOTHING_RESCORED;
+    const unit = new ScoreUnit(m, this.store);
+    for (const record of records) {
+      const { workerId, policyVersion } = record;
+      const scores = scoreOf(policy.document, record.state, now.getTime());
+      unit.save({ ...record, online: false, scores });
+      unit.addHistory([{
+        workerId, eventId: null, eventType: 'PresenceLapsed', taskId: null, occurredAt: now.toISOString(), policyVersion,
+        changes: diffScores(record.scores, scores), scores, note: `no heartbeat for ${policy.document.presence.heartbeatTtlSeconds} s`,
+      }]);
+      unit.emit(scoredEvent(workerId, policyVersion, scores, undefined, now), cached(workerId, policyVersion, scores, now));
+    }
+    return { scores: unit.scores, enqueued: await unit.write() };
   }
 
   /**
-   * Runs a rescoring (`recomputeMany`, `presenceLapsed`) in a transaction of its own; once it has
+   * Runs a rescoring (`recomputeMany`, `presenceLapsedMany`) in a transaction of its own; once it has
    * committed, publishes what it enqueued and writes its scores to Redis.
    */
   async rescore(work: (m: EntityManager) => Promise<Rescored>): Promise<void> {

@@ -66,14 +66,6 @@ export class ScoreStore {
     return rows[0] && toRecord(rows[0]);
   }
 
-  async save(m: EntityManager, r: WorkerRecord): Promise<void> {
-    await sqlRows(m,
-      `UPDATE scoring.worker_state SET state = $2, policy_version = $3, scores = $4, online = $5, last_seen_at = $6, updated_at = now()
-       WHERE worker_id = $1`,
-      [r.workerId, JSON.stringify(r.state), r.policyVersion, JSON.stringify(r.scores), r.online, r.lastSeenAt],
-    );
-  }
-
   async setProfile(m: EntityManager, workerId: string, patch: Record<string, unknown>): Promise<void> {
     await sqlRows(m, `UPDATE scoring.worker_state SET profile = profile || $2::jsonb, updated_at = now() WHERE worker_id = $1`, [workerId, JSON.stringify(patch)]);
   }
