@@ -7,7 +7,7 @@ import { ScoreKeeper } from './score-keeper.service';
 import { ScoreStore } from './score-store';
 
 /** Workers a sweep reads at most; the rest wait for the next sweep, a second later. */
-export const SWEEP_LIMIT = 5_000;
+const SWEEP_LIMIT = 5_000;
 
 /**
  * Marks workers offline once their heartbeats have stopped for the policy's TTL, even when no
