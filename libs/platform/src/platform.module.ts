@@ -16,6 +16,7 @@ import { OutboxRelay } from './outbox/outbox';
 import { KAFKA, REDIS, SERVICE_CONFIG } from './platform.tokens';
 import { openDataSource } from './postgres/data-source';
 import { ProcessedEventsPruner, pruneProcessedEvents } from './postgres/processed-events';
+import { StatisticsKeeper } from './postgres/statistics-keeper';
 import { createRedis } from './redis/redis-client';
 
 export interface PlatformOptions {
@@ -33,6 +34,7 @@ export interface PlatformOptions {
 
 const PRODUCER = Symbol('PRODUCER');
 const PRUNER = Symbol('PRUNER');
+const STATISTICS = Symbol('STATISTICS');
 
 /** Headers naming the publisher of an event: which service, in which deployment (consumer group prefix). */
 export function publishedBy(options: PlatformOptions): Record<string, string> {
@@ -45,6 +47,7 @@ class PlatformLifecycle implements OnApplicationShutdown {
   constructor(
     @Inject(OutboxRelay) private readonly relay: OutboxRelay,
     @Inject(PRUNER) private readonly pruner: ProcessedEventsPruner | null,
+    @Inject(STATISTICS) private readonly statistics: StatisticsKeeper | null,
     @Inject(PRODUCER) private readonly producer: Producer,
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(REDIS) private readonly redis: Redis,
@@ -52,6 +55,7 @@ class PlatformLifecycle implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.pruner?.stop();
+    await this.statistics?.stop();
     await this.relay.stop();
     await this.producer.disconnect().catch((e: Error) => this.log.warn(`producer: ${e.message}`));
     await this.dataSource.destroy().catch((e: Error) => this.log.warn(`postgres: ${e.message}`));
@@ -149,6 +153,17 @@ export class PlatformModule {
             );
             pruner.start();
             return pruner;
+          },
+        },
+        {
+          provide: STATISTICS,
+          inject: [DataSource],
+          useFactory: async (dataSource: DataSource) => {
+            // PGlite (embedded mode) is one session in this process: no autovacuum to stand in for.
+            if (embeddedAdapters()) return null;
+            const keeper = new StatisticsKeeper(dataSource.manager, options.schema, config.POSTGRES_ANALYZE_INTERVAL_MS, new Logger(StatisticsKeeper.name));
+            await keeper.start();
+            return keeper;
           },
         },
         PlatformLifecycle,

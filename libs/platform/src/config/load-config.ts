@@ -74,6 +74,12 @@ export const BaseConfig = z.object({
   PROCESSED_EVENTS_RETENTION_HOURS: z.coerce.number().min(1).max(24 * 366).default(24 * 7),
   PROCESSED_EVENTS_PRUNE_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/postgres'),
+  /**
+   * When the server's autovacuum is off, how often the service looks for its tables that changed
+   * by more than their size since their last analysis, and analyzes them (see StatisticsKeeper);
+   * 0: never. With autovacuum on, nothing is done.
+   */
+  POSTGRES_ANALYZE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379/0'),
   /** Prefix of every Redis key, so that deployments sharing one Redis stay apart. */
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9._:-]*$/).default('cw:'),

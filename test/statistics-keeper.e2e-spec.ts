@@ -1,0 +1,85 @@
+/*
+ * The planner's statistics kept by the service when the server's autovacuum is off (as on this
+ * project's CI server), against a real PostgreSQL: the tables that changed by more than their size
+ * are analyzed and no other, and a named statement's generic plan, made while its table was
+ * nearly empty and kept as the table grew, is made again once the table is analyzed.
+ */
+import { analyzeChanged, autovacuumOn, StatisticsKeeper } from '@clearwork/platform';
+import type { Client } from 'pg';
+import { eventually } from './support/eventually';
+import { scratchDatabase } from './support/scratch-database';
+
+/** Rows inserted by `writer` counted in the server's statistics (they are flushed a moment after the writer's transaction). */
+async function counted(pg: { dataSource: { query(sql: string, params: unknown[]): Promise<{ n: number }[]> } }, writer: Client, table: string, rows: number): Promise<void> {
+  await writer.query('SELECT pg_stat_force_next_flush()');
+  await writer.query('SELECT 1');
+  await eventually(async () => {
+    const [row] = await pg.dataSource.query(`SELECT n_mod_since_analyze::int AS n FROM pg_stat_user_tables WHERE schemaname = 'stats' AND relname = $1`, [table]);
+    if (!row || row.n < rows) throw new Error(`${table}: ${row?.n ?? 'no'} changes counted of ${rows}`);
+  }, { timeoutMs: 20_000, what: `${table}'s changes to be counted` });
+}
+
+describe('statistics kept when autovacuum is off', () => {
+  const pg = scratchDatabase('clearwork_stats', { schema: 'stats', migrations: [] });
+  const lastAnalyzed = async (table: string) =>
+    (await pg.dataSource.query(`SELECT last_analyze FROM pg_stat_user_tables WHERE schemaname = 'stats' AND relname = $1`, [table]))[0].last_analyze as Date | null;
+
+  beforeAll(async () => {
+    // Out of autovacuum's reach whatever the server's setting, so only the service analyzes them here.
+    for (const table of ['grown', 'quiet', 'offers']) {
+      await pg.writer.query(`CREATE TABLE stats.${table} (id text PRIMARY KEY, payload text) WITH (autovacuum_enabled = false)`);
+    }
+  });
+
+  it('analyzes the tables that changed by more than their size, and no other', async () => {
+    await pg.writer.query(`INSERT INTO stats.grown SELECT 'g' || n, repeat('x', 100) FROM generate_series(1, 1500) n`);
+    await pg.writer.query(`INSERT INTO stats.quiet SELECT 'q' || n, 'x' FROM generate_series(1, 10) n`);
+    await counted(pg, pg.writer, 'grown', 1500);
+    await counted(pg, pg.writer, 'quiet', 10);
+
+    expect(await analyzeChanged(pg.dataSource.manager, 'stats')).toEqual(['grown']);
+    expect(await lastAnalyzed('grown')).toBeInstanceOf(Date);
+    expect(await lastAnalyzed('quiet')).toBeNull();
+    const [{ reltuples }] = await pg.dataSource.query(`SELECT reltuples FROM pg_class WHERE oid = 'stats.grown'::regclass`);
+    expect(reltuples).toBe(1500);
+
+    // Analyzed again only once it has changed by more than its size at the last analysis.
+    await pg.writer.query(`UPDATE stats.grown SET payload = 'y' WHERE id IN (SELECT 'g' || n FROM generate_series(1, 1200) n)`);
+    await counted(pg, pg.writer, 'grown', 1200);
+    expect(await analyzeChanged(pg.dataSource.manager, 'stats')).toEqual([]);
+    await pg.writer.query(`DELETE FROM stats.grown WHERE id IN (SELECT 'g' || n FROM generate_series(1, 1400) n)`);
+    await counted(pg, pg.writer, 'grown', 2600);
+    expect(await analyzeChanged(pg.dataSource.manager, 'stats')).toEqual(['grown']);
+  }, 90_000);
+
+  it("has a statement's generic plan, made while its table was nearly empty, made again once the table is analyzed", async () => {
+    const w = pg.writer;
+    await w.query(`INSERT INTO stats.offers VALUES ('o1', 'x')`);
+    await w.query(`PREPARE offered(text[]) AS SELECT payload FROM stats.offers WHERE id = ANY($1)`);
+    const ids = `'{${Array.from({ length: 12 }, (_, i) => `o${i + 1}`).join(',')}}'`;
+    for (let i = 0; i < 6; i++) await w.query(`EXECUTE offered(${ids})`);
+    const plan = async () => (await w.query(`EXPLAIN EXECUTE offered(${ids})`)).rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+    expect(await plan()).toContain('ANY ($1)'); // the generic plan, kept after the fifth run
+
+    await w.query(`INSERT INTO stats.offers SELECT 'x' || n, repeat('x', 100) FROM generate_series(1, 50000) n`);
+    await counted(pg, w, 'offers', 50_000);
+    expect(await plan()).toContain('ANY ($1)'); // the table grew 50,000 times: still the same plan
+
+    const keeper = new StatisticsKeeper(pg.dataSource.manager, 'stats', 60_000, { log: () => undefined, warn: (m) => { throw new Error(m); } });
+    expect(await keeper.round()).toContain('offers');
+    const after = await plan();
+    expect(after).not.toContain('ANY ($1)'); // planned again, for these ids
+    expect(after).toMatch(/Index Scan|Bitmap Index Scan/);
+  }, 90_000);
+
+  it('runs its rounds only when the server has no autovacuum to do it', async () => {
+    const keeper = new StatisticsKeeper(pg.dataSource.manager, 'stats', 60_000, { log: () => undefined, warn: () => undefined });
+    try {
+      expect(await keeper.start()).toBe(!(await autovacuumOn(pg.dataSource.manager)));
+    } finally {
+      await keeper.stop();
+    }
+    const never = new StatisticsKeeper(pg.dataSource.manager, 'stats', 0, { log: () => undefined, warn: () => undefined });
+    expect(await never.start()).toBe(false);
+  });
+});
