@@ -31,7 +31,7 @@ describe('statistics kept when autovacuum is off', () => {
     }
   });
 
-  it('analyzes the tables that changed by more than their size, and no other', async () => {
+  it('analyzes the tables that grew by more than their size, and no other', async () => {
     await pg.writer.query(`INSERT INTO stats.grown SELECT 'g' || n, repeat('x', 100) FROM generate_series(1, 1500) n`);
     await pg.writer.query(`INSERT INTO stats.quiet SELECT 'q' || n, 'x' FROM generate_series(1, 10) n`);
     await counted(pg, pg.writer, 'grown', 1500);
@@ -43,12 +43,17 @@ describe('statistics kept when autovacuum is off', () => {
     const [{ reltuples }] = await pg.dataSource.query(`SELECT reltuples FROM pg_class WHERE oid = 'stats.grown'::regclass`);
     expect(reltuples).toBe(1500);
 
-    // Analyzed again only once it has changed by more than its size at the last analysis.
-    await pg.writer.query(`UPDATE stats.grown SET payload = 'y' WHERE id IN (SELECT 'g' || n FROM generate_series(1, 1200) n)`);
-    await counted(pg, pg.writer, 'grown', 1200);
-    expect(await analyzeChanged(pg.dataSource.manager, 'stats')).toEqual([]);
+    // Rows updated or deleted are not growth; analyzed again once it holds more than twice its
+    // rows at the last analysis and 1,000 more: 1,500 - 1,400 + 4,000 = 4,100 > 4,000.
+    await pg.writer.query(`UPDATE stats.grown SET payload = 'y' WHERE id IN (SELECT 'g' || n FROM generate_series(1, 1500) n)`);
     await pg.writer.query(`DELETE FROM stats.grown WHERE id IN (SELECT 'g' || n FROM generate_series(1, 1400) n)`);
-    await counted(pg, pg.writer, 'grown', 2600);
+    await counted(pg, pg.writer, 'grown', 2900);
+    expect(await analyzeChanged(pg.dataSource.manager, 'stats')).toEqual([]);
+    await pg.writer.query(`INSERT INTO stats.grown SELECT 'h' || n, 'x' FROM generate_series(1, 3900) n`);
+    await counted(pg, pg.writer, 'grown', 6800);
+    expect(await analyzeChanged(pg.dataSource.manager, 'stats')).toEqual([]); // 4,000 rows: not yet
+    await pg.writer.query(`INSERT INTO stats.grown SELECT 'i' || n, 'x' FROM generate_series(1, 100) n`);
+    await counted(pg, pg.writer, 'grown', 6900);
     expect(await analyzeChanged(pg.dataSource.manager, 'stats')).toEqual(['grown']);
   }, 90_000);
 
