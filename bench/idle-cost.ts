@@ -7,6 +7,7 @@ import { SimulatedWorkers, WorkforceSimulation } from '@clearwork/testing';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Engine } from '../test/support/engine';
 import { KAFKA_BROKER } from './support/environment';
+import { onInterrupt } from './support/interrupt';
 import { cpuShares, cpuSnapshot } from './support/process-cpu';
 import { bringOnline, engineLag } from './support/workforce';
 
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   const engine = new Engine();
+  onInterrupt(() => engine.stop());
   try {
     await engine.start();
     await measure(kafka, admin, engine, workerCount);

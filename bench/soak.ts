@@ -20,6 +20,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { CONSUMER_GROUPS, Engine, SERVICE_NAMES as SERVICES, type ServiceName } from '../test/support/engine';
 import { parseOptions, reproduceCommand } from './support/cli';
+import { onInterrupt } from './support/interrupt';
 import { describeEnvironment, KAFKA_BROKER, printEnvironment, ROOT } from './support/environment';
 import { printTable, printTargets, progress, thousands, writeJson, type TargetResult } from './support/report';
 
@@ -311,7 +312,7 @@ async function main(): Promise<void> {
     await db?.end().catch(() => undefined);
     await engine.stop();
   };
-  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  onInterrupt(cleanup);
   try {
     progress('[soak] starting dispatcher, scoring and audit on a scratch database ...');
     await engine.start();

@@ -29,6 +29,7 @@ import { WorkforceSimulation } from '@clearwork/testing';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Client } from 'pg';
 import { Engine } from '../test/support/engine';
+import { onInterrupt } from './support/interrupt';
 import { parseOptions, reproduceCommand, type ParsedOptions } from './support/cli';
 import { ConsumerLag } from './support/consumer-lag';
 import { checkDispatch } from './support/dispatch-checks';
@@ -106,9 +107,7 @@ async function main(): Promise<void> {
   const cleanup = async () => {
     for (const f of cleanups.splice(0).reverse()) await f().catch(() => undefined);
   };
-  // Interrupted or terminated, the run still stops the services it started.
-  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
-  process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
+  onInterrupt(cleanup);
   try {
     await admin.connect();
     onCleanup(() => admin.disconnect());

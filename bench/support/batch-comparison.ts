@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { Engine } from '../../test/support/engine';
 import { parseOptions, reproduceCommand, type CommandSpec, type OptionSpec, type ParsedOptions } from './cli';
 import { describeEnvironment, KAFKA_BROKER, printEnvironment, ROOT } from './environment';
+import { onInterrupt } from './interrupt';
 import { type ConsumerLag } from './consumer-lag';
 import { bringOnline, engineLag } from './workforce';
 
@@ -58,11 +59,19 @@ export async function compareBatches<O extends Record<string, OptionSpec> & { wo
   const kafka = new Kafka({ clientId: `bench-${c.name}`, brokers: [KAFKA_BROKER], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
+  let stopRun = async () => undefined as unknown;
+  onInterrupt(() => stopRun());
   const run = async (batch: number): Promise<R> => {
     const label = `[batch ${batch}]`;
     process.env[c.setting] = String(batch);
     const engine = new Engine();
     let workers: SimulatedWorkers | undefined;
+    let pg: Client | undefined;
+    stopRun = async () => {
+      await workers?.stop();
+      await pg?.end().catch(() => undefined);
+      await engine.stop();
+    };
     try {
       console.log(`${label} starting the engine on a scratch database ...`);
       await engine.start();
@@ -70,7 +79,9 @@ export async function compareBatches<O extends Record<string, OptionSpec> & { wo
       await workers.start();
       const lag = engineLag(admin, engine);
       await bringOnline(workers, lag, options.workers, label);
-      const pg = new Client({ connectionString: engine.databaseUrl });
+      pg = new Client({ connectionString: engine.databaseUrl });
+      // Ended by an interrupt's cleanup or the database's drop: reported by the query in flight, if any.
+      pg.on('error', () => undefined);
       await pg.connect();
       try {
         return await c.measure({ label, engine, workers, lag, pg }, batch, options);
