@@ -4,7 +4,7 @@
  * are analyzed and no other, and a named statement's generic plan, made while its table was
  * nearly empty and kept as the table grew, is made again once the table is analyzed.
  */
-import { analyzeChanged, autovacuumOn, StatisticsKeeper } from '@clearwork/platform';
+import { analyzeGrown, autovacuumOn, StatisticsKeeper } from '@clearwork/platform';
 import type { Client } from 'pg';
 import { eventually } from './support/eventually';
 import { scratchDatabase } from './support/scratch-database';
@@ -37,7 +37,7 @@ describe('statistics kept when autovacuum is off', () => {
     await counted(pg, pg.writer, 'grown', 1500);
     await counted(pg, pg.writer, 'quiet', 10);
 
-    expect(await analyzeChanged(pg.dataSource.manager, 'stats')).toEqual(['grown']);
+    expect(await analyzeGrown(pg.dataSource.manager, 'stats')).toEqual(['grown']);
     expect(await lastAnalyzed('grown')).toBeInstanceOf(Date);
     expect(await lastAnalyzed('quiet')).toBeNull();
     const [{ reltuples }] = await pg.dataSource.query(`SELECT reltuples FROM pg_class WHERE oid = 'stats.grown'::regclass`);
@@ -48,13 +48,13 @@ describe('statistics kept when autovacuum is off', () => {
     await pg.writer.query(`UPDATE stats.grown SET payload = 'y' WHERE id IN (SELECT 'g' || n FROM generate_series(1, 1500) n)`);
     await pg.writer.query(`DELETE FROM stats.grown WHERE id IN (SELECT 'g' || n FROM generate_series(1, 1400) n)`);
     await counted(pg, pg.writer, 'grown', 2900);
-    expect(await analyzeChanged(pg.dataSource.manager, 'stats')).toEqual([]);
+    expect(await analyzeGrown(pg.dataSource.manager, 'stats')).toEqual([]);
     await pg.writer.query(`INSERT INTO stats.grown SELECT 'h' || n, 'x' FROM generate_series(1, 3900) n`);
     await counted(pg, pg.writer, 'grown', 6800);
-    expect(await analyzeChanged(pg.dataSource.manager, 'stats')).toEqual([]); // 4,000 rows: not yet
+    expect(await analyzeGrown(pg.dataSource.manager, 'stats')).toEqual([]); // 4,000 rows: not yet
     await pg.writer.query(`INSERT INTO stats.grown SELECT 'i' || n, 'x' FROM generate_series(1, 100) n`);
     await counted(pg, pg.writer, 'grown', 6900);
-    expect(await analyzeChanged(pg.dataSource.manager, 'stats')).toEqual(['grown']);
+    expect(await analyzeGrown(pg.dataSource.manager, 'stats')).toEqual(['grown']);
   }, 90_000);
 
   it("has a statement's generic plan, made while its table was nearly empty, made again once the table is analyzed", async () => {

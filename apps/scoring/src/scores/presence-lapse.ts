@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { SERVICE_CONFIG } from '@clearwork/platform';
+import { Rounds, SERVICE_CONFIG } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 import type { ScoringConfig } from '../config';
 import { PolicyCache } from '../policies/policy-cache';
@@ -19,8 +19,7 @@ const SWEEP_LIMIT = 5_000;
  */
 @Injectable()
 export class PresenceLapse implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private readonly rounds = new Rounds(1_000, () => this.lapse(new Date()), 0);
   private stopping = false;
   private readonly log = new Logger(PresenceLapse.name);
 
@@ -33,20 +32,18 @@ export class PresenceLapse implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), 1_000);
+    this.rounds.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.rounds.stop();
   }
 
   /** One sweep; returns how many workers it looked at (0 while another sweep runs). */
   async sweep(now = new Date()): Promise<number> {
-    if (this.running || this.stopping) return 0;
-    this.running = this.lapse(now).finally(() => (this.running = undefined));
-    return this.running;
+    if (this.stopping) return 0;
+    return this.rounds.run(() => this.lapse(now));
   }
 
   private async lapse(now: Date): Promise<number> {

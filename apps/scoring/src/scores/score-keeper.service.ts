@@ -137,19 +137,11 @@ export class ScoreKeeper {
     const records = (await this.store.lockMany(m, workerIds)).filter((r) => r.policyVersion < policy.version);
     if (records.length === 0) return NOTHING_RESCORED;
     const evidence = await this.store.evidenceOfMany(m, records.map((r) => r.workerId));
-    const unit = new ScoreUnit(m, this.store);
-    for (const record of records) {
-      const { workerId } = record;
-      const state = rebuilt(policy.document, record, evidence.get(workerId) ?? []);
-      const scores = scoreOf(policy.document, state, now.getTime());
-      unit.save({ ...record, state, scores, policyVersion: policy.version });
-      unit.addHistory([{
-        workerId, eventId: null, eventType: 'PolicyPublished', taskId: null, occurredAt: now.toISOString(),
-        policyVersion: policy.version, changes: diffScores(record.scores, scores), scores, note: `recomputed under policy v${policy.version}`,
-      }]);
-      unit.emit(scoredEvent(workerId, policy.version, scores, undefined, now), cached(workerId, policy.version, scores, now));
-    }
-    return { scores: unit.scores, enqueued: await unit.write() };
+    return this.republish(m, now, records.map((before) => {
+      const state = rebuilt(policy.document, before, evidence.get(before.workerId) ?? []);
+      const after = { ...before, state, scores: scoreOf(policy.document, state, now.getTime()), policyVersion: policy.version };
+      return { before, after, eventType: 'PolicyPublished', note: `recomputed under policy v${policy.version}` };
+    }));
   }
 
   /**
@@ -161,16 +153,26 @@ export class ScoreKeeper {
   async presenceLapsedMany(m: EntityManager, workerIds: readonly string[], now: Date): Promise<Rescored> {
     const policy = await this.policies.current();
     const records = (await this.store.lockMany(m, workerIds)).filter((r) => r.online && !isOnline(policy.document, r.state, now.getTime()));
-    if (records.length === 0) return NOTHING_RESCORED;
+    return this.republish(m, now, records.map((before) => ({
+      before,
+      after: { ...before, online: false, scores: scoreOf(policy.document, before.state, now.getTime()) },
+      eventType: 'PresenceLapsed',
+      note: `no heartbeat for ${policy.document.presence.heartbeatTtlSeconds} s`,
+    })));
+  }
+
+  /**
+   * Writes workers' rows rescored outside the event stream as one unit, each with a history entry
+   * (`eventType`, `note`, the change from `before`) and its score republished under the row's
+   * policy version.
+   */
+  private async republish(m: EntityManager, now: Date, rows: readonly { before: WorkerRecord; after: WorkerRecord; eventType: string; note: string }[]): Promise<Rescored> {
+    if (rows.length === 0) return NOTHING_RESCORED;
     const unit = new ScoreUnit(m, this.store);
-    for (const record of records) {
-      const { workerId, policyVersion } = record;
-      const scores = scoreOf(policy.document, record.state, now.getTime());
-      unit.save({ ...record, online: false, scores });
-      unit.addHistory([{
-        workerId, eventId: null, eventType: 'PresenceLapsed', taskId: null, occurredAt: now.toISOString(), policyVersion,
-        changes: diffScores(record.scores, scores), scores, note: `no heartbeat for ${policy.document.presence.heartbeatTtlSeconds} s`,
-      }]);
+    for (const { before, after, eventType, note } of rows) {
+      const { workerId, policyVersion, scores } = after;
+      unit.save(after);
+      unit.addHistory([{ workerId, eventId: null, eventType, taskId: null, occurredAt: now.toISOString(), policyVersion, changes: diffScores(before.scores, scores), scores, note }]);
       unit.emit(scoredEvent(workerId, policyVersion, scores, undefined, now), cached(workerId, policyVersion, scores, now));
     }
     return { scores: unit.scores, enqueued: await unit.write() };

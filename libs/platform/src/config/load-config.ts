@@ -75,8 +75,8 @@ export const BaseConfig = z.object({
   PROCESSED_EVENTS_PRUNE_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/postgres'),
   /**
-   * When the server's autovacuum is off, how often the service looks for its tables that changed
-   * by more than their size since their last analysis, and analyzes them (see StatisticsKeeper);
+   * When the server's autovacuum is off, how often the service looks for its tables that have
+   * grown by more than their size since their last analysis, and analyzes them (see StatisticsKeeper);
    * 0: never. With autovacuum on, nothing is done.
    */
   POSTGRES_ANALYZE_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),

@@ -1,3 +1,4 @@
+import { Rounds } from './rounds';
 import { sqlName, sqlRows } from './sql';
 import type { EntityManager } from 'typeorm';
 
@@ -75,39 +76,29 @@ export async function pruneProcessedEvents(manager: EntityManager, schema: strin
  * logged and tried again at the next.
  */
 export class ProcessedEventsPruner {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly rounds: Rounds<number>;
 
   constructor(
     private readonly prune: (olderThan: Date) => Promise<number>,
     private readonly retentionMs: number,
     private readonly intervalMs: number,
     private readonly log: { log(message: string): void; warn(message: string): void },
-  ) {}
+  ) {
+    this.rounds = new Rounds(intervalMs, () => this.pruneOnce(new Date()), 0);
+  }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.round(), this.intervalMs);
-    this.timer.unref();
+    this.rounds.start();
   }
 
   /** Stops the rounds; waits for one under way. */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 
   /** One round now: deletes the claims older than the retention; returns how many (0 after a failure, which is logged). */
-  async round(now = new Date()): Promise<number> {
-    if (this.running) return 0;
-    const run = this.pruneOnce(now);
-    this.running = run.then(() => undefined);
-    try {
-      return await run;
-    } finally {
-      this.running = undefined;
-    }
+  round(now = new Date()): Promise<number> {
+    return this.rounds.run(() => this.pruneOnce(now));
   }
 
   private async pruneOnce(now: Date): Promise<number> {

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { Rounds } from './rounds';
 import { sqlName, sqlRows } from './sql';
 
 /**
@@ -25,7 +26,7 @@ export async function autovacuumOn(m: EntityManager): Promise<boolean> {
 }
 
 /** Analyzes the tables `tablesToAnalyze` finds, one statement each; returns their names. */
-export async function analyzeChanged(m: EntityManager, schema: string): Promise<string[]> {
+export async function analyzeGrown(m: EntityManager, schema: string): Promise<string[]> {
   const tables = await tablesToAnalyze(m, schema);
   for (const table of tables) await m.query(`ANALYZE "${sqlName(schema)}"."${sqlName(table)}"`);
   return tables;
@@ -44,48 +45,45 @@ export async function analyzeChanged(m: EntityManager, schema: string): Promise<
  * change, and this does nothing.
  */
 export class StatisticsKeeper {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<string[]>;
+  private readonly rounds: Rounds<string[]>;
 
   constructor(
     private readonly manager: EntityManager,
     private readonly schema: string,
     private readonly intervalMs: number,
     private readonly log: { log(message: string): void; warn(message: string): void },
-  ) {}
+  ) {
+    this.rounds = new Rounds(intervalMs, () => this.analyzeOnce(), []);
+  }
 
   /** Starts the rounds if autovacuum is off; returns whether it did. */
   async start(): Promise<boolean> {
-    if (this.timer || this.intervalMs === 0) return false;
+    if (this.rounds.started || this.intervalMs === 0) return false;
     if (await autovacuumOn(this.manager)) return false;
     this.log.log(`autovacuum is off on this server: the tables of ${this.schema} that grow by more than their size are analyzed every ${this.intervalMs / 1000} s`);
-    this.timer = setInterval(() => void this.round(), this.intervalMs);
-    this.timer.unref();
+    this.rounds.start();
     return true;
   }
 
   /** Stops the rounds; waits for one under way. */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 
   /** One round now; returns the tables analyzed (none after a failure, which is logged). */
-  async round(): Promise<string[]> {
-    if (this.running) return [];
+  round(): Promise<string[]> {
+    return this.rounds.run();
+  }
+
+  private async analyzeOnce(): Promise<string[]> {
     const started = Date.now();
-    this.running = analyzeChanged(this.manager, this.schema).then((tables) => {
+    try {
+      const tables = await analyzeGrown(this.manager, this.schema);
       if (tables.length > 0) this.log.log(`analyzed ${tables.map((t) => `${this.schema}.${t}`).join(', ')} in ${Date.now() - started} ms`);
       return tables;
-    }, (error: Error) => {
-      this.log.warn(`analyzing the tables of ${this.schema} failed (${error.message}); trying again in ${this.intervalMs / 1000} s`);
+    } catch (error) {
+      this.log.warn(`analyzing the tables of ${this.schema} failed (${(error as Error).message}); trying again in ${this.intervalMs / 1000} s`);
       return [];
-    });
-    try {
-      return await this.running;
-    } finally {
-      this.running = undefined;
     }
   }
 }
