@@ -2,7 +2,8 @@
  * The audit log's write paths against a real PostgreSQL: COPY and JSON-row inserts keep every
  * value byte for byte, a group commit that meets entries already logged (Kafka redelivery)
  * writes only the new ones and keeps the chain whole, and a decision delivered twice or
- * malformed does not stop its candidates or anyone else's.
+ * malformed does not stop its candidates or anyone else's; heartbeats are kept exactly, a row per
+ * worker per quarter hour, and the migration that moved them there keeps every time.
  */
 import { randomUUID } from 'node:crypto';
 import { chainHash, GENESIS_CHAIN, leafHash } from '@clearwork/audit-core';
@@ -15,7 +16,9 @@ import { CheckpointSigner } from '../apps/audit/src/log/checkpoint-signer';
 import { entryFor } from '../apps/audit/src/log/log-entry';
 import { LogRecorder } from '../apps/audit/src/log/log-recorder';
 import { LogTree } from '../apps/audit/src/log/log-tree';
+import { PresenceMarks } from '../apps/audit/src/log/presence-marks';
 import { AUDIT_MIGRATIONS } from '../apps/audit/src/migrations';
+import { PresenceInBuckets1733400000000 } from '../apps/audit/src/migrations/1733400000000-presence-in-buckets';
 import { createScratchDatabase, requireRealServers } from './support/servers';
 
 const config = {
@@ -31,6 +34,7 @@ describe('audit log writes against a real PostgreSQL', () => {
   let dataSource: DataSource;
   let appender: LogAppender;
   let recorder: LogRecorder;
+  let presence: PresenceMarks;
 
   /**
    * The plan of `sql` (EXPLAIN, costs off), in a transaction of its own with the scans in `off`
@@ -58,7 +62,8 @@ describe('audit log writes against a real PostgreSQL', () => {
     const tree = new LogTree(dataSource);
     appender = new LogAppender(dataSource, tree, new CheckpointSigner(config), new AuditMetrics(new PlatformMetrics('audit-test')), config);
     await appender.onModuleInit();
-    recorder = new LogRecorder(dataSource, appender);
+    presence = new PresenceMarks(dataSource);
+    recorder = new LogRecorder(dataSource, appender, presence);
   }, 60_000);
 
   afterAll(async () => {
@@ -182,4 +187,120 @@ describe('audit log writes against a real PostgreSQL', () => {
     expect(rows.map((r) => r.type)).toEqual(['WorkerScored', 'DecisionRecorded']);
     expect(await sqlRows(m, `SELECT seq FROM audit.entries WHERE decision_id = $1`, [decisionId])).toHaveLength(1);
   });
+
+  describe('heartbeats', () => {
+    const beat = (workerId: string, at: string) => ({ eventId: randomUUID(), type: 'WorkerHeartbeat', occurredAt: at, data: { workerId } });
+    /** The reference: the latest of `times` at or before `at`, compared as instants. */
+    const latest = (times: readonly string[], at: string) => {
+      const before = times.filter((t) => Date.parse(t) <= Date.parse(at)).sort((a, b) => Date.parse(a) - Date.parse(b));
+      return before.length ? new Date(before[before.length - 1]).toISOString() : null;
+    };
+    const rowsOf = (workerId: string) =>
+      sqlRows<{ bucket: Date; beats: Date[] }>(dataSource.manager, `SELECT bucket, beats FROM audit.presence_beats WHERE worker_id = $1 ORDER BY bucket`, [workerId]);
+
+    it('keeps every heartbeat a row per worker per quarter hour, and finds the last one before any time, across buckets', async () => {
+      const times = ['2026-03-01T09:59:59.999Z', '2026-03-01T10:00:00.000Z', '2026-03-01T10:14:59.999Z', '2026-03-01T10:31:00.000Z', '2026-03-01T12:00:30.000Z'];
+      // Out of order, one twice in its batch, and an ordinary log entry beside them.
+      await recorder.record('gig.worker-events.v1', [beat('w-hb', times[2]), beat('w-hb', times[0]), beat('w-hb', times[2]), beat('w-other', times[1])]);
+      await recorder.record('gig.worker-events.v1', [beat('w-hb', times[4]), beat('w-hb', times[1]), event('WorkerWentOnline', { workerId: 'w-hb' })]);
+      await recorder.record('gig.worker-events.v1', [beat('w-hb', times[3]), beat('w-hb', times[0])]); // one delivered again
+      const rows = await rowsOf('w-hb');
+      expect(rows.map((r) => [r.bucket.toISOString(), r.beats.map((b) => b.toISOString())])).toEqual([
+        ['2026-03-01T09:45:00.000Z', [times[0]]],
+        ['2026-03-01T10:00:00.000Z', [times[1], times[2]]],
+        ['2026-03-01T10:30:00.000Z', [times[3]]],
+        ['2026-03-01T12:00:00.000Z', [times[4]]],
+      ]);
+      for (const at of ['2026-03-01T09:00:00Z', ...times, '2026-03-01T10:00:00.001Z', '2026-03-01T10:15:00Z', '2026-03-01T10:30:59.999Z', '2026-03-01T11:59:59Z', '2026-03-01T12:00:00Z', '2026-03-02T00:00:00Z']) {
+        expect(await presence.lastBefore('w-hb', at)).toBe(latest(times, at));
+      }
+      expect(await presence.lastBefore('w-nobody', '2026-03-02T00:00:00Z')).toBeNull();
+      expect(await presence.lastBefore('w-other', '2026-03-02T00:00:00Z')).toBe(times[1]);
+    });
+
+    it('keeps times to the microsecond, and a time a microsecond after another is a time of its own', async () => {
+      await presence.mark([{ workerId: 'w-us', at: '2026-03-01T10:14:59.999999Z' }, { workerId: 'w-us', at: '2026-03-01T10:14:59.999998Z' }, { workerId: 'w-us', at: '2026-03-01T10:15:00Z' }]);
+      const rows = await sqlRows<{ bucket: string; beats: string }>(dataSource.manager, `SELECT bucket::text, beats::text FROM audit.presence_beats WHERE worker_id = 'w-us' ORDER BY bucket`);
+      expect(rows).toEqual([
+        { bucket: '2026-03-01 10:00:00+00', beats: '{"2026-03-01 10:14:59.999998+00","2026-03-01 10:14:59.999999+00"}' },
+        { bucket: '2026-03-01 10:15:00+00', beats: '{"2026-03-01 10:15:00+00"}' },
+      ]);
+    });
+
+    it('answers as a row per heartbeat would, for workers written by writers at once, in any order, with repeats', async () => {
+      // A seeded walk: each worker's heartbeats 10 s to 40 min apart over two days, delivered in
+      // shuffled batches by four writers at once, a fifth of them twice.
+      let seed = 7;
+      const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+      const start = Date.parse('2026-04-01T00:00:00Z');
+      const sent = new Map<string, string[]>();
+      const all: { workerId: string; at: string }[] = [];
+      for (let w = 0; w < 20; w++) {
+        const workerId = `w-walk-${w}`;
+        const times: string[] = [];
+        for (let t = start + random() * 60_000; t < start + 2 * 86_400_000; t += 10_000 + random() * (random() < 0.9 ? 110_000 : 2_400_000)) {
+          times.push(new Date(Math.floor(t)).toISOString());
+        }
+        sent.set(workerId, times);
+        for (const at of times) {
+          all.push({ workerId, at });
+          if (random() < 0.2) all.push({ workerId, at });
+        }
+      }
+      for (let i = all.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [all[i], all[j]] = [all[j], all[i]];
+      }
+      const batches: (typeof all)[] = [];
+      for (let i = 0; i < all.length; i += 250) batches.push(all.slice(i, i + 250));
+      const writers = [0, 1, 2, 3].map(async (k) => {
+        for (let b = k; b < batches.length; b += 4) await presence.mark(batches[b]);
+      });
+      await Promise.all(writers);
+      const [{ beats, rows }] = await sqlRows<{ beats: number; rows: number }>(
+        dataSource.manager,
+        `SELECT sum(cardinality(beats))::int AS beats, count(*)::int AS rows FROM audit.presence_beats WHERE worker_id LIKE 'w-walk-%'`,
+      );
+      const distinct = [...sent.values()].reduce((n, times) => n + new Set(times).size, 0);
+      expect(beats).toBe(distinct);
+      expect(rows).toBeLessThan(distinct / 3);
+      for (const [workerId, times] of sent) {
+        for (let q = 0; q < 40; q++) {
+          const at = new Date(start - 3_600_000 + Math.floor(random() * (2 * 86_400_000 + 7_200_000))).toISOString();
+          expect(await presence.lastBefore(workerId, at)).toBe(latest(times, at));
+        }
+        // Exactly at a heartbeat, and a millisecond before it.
+        const at = times[Math.floor(random() * times.length)];
+        expect(await presence.lastBefore(workerId, at)).toBe(at);
+        expect(await presence.lastBefore(workerId, new Date(Date.parse(at) - 1).toISOString())).toBe(latest(times, new Date(Date.parse(at) - 1).toISOString()));
+      }
+    }, 60_000);
+
+    it('moves a row-per-heartbeat table into buckets with every time kept, and back', async () => {
+      const old = await createScratchDatabase(`clearwork_presence_${Date.now()}`);
+      const before = AUDIT_MIGRATIONS.filter((m) => m !== PresenceInBuckets1733400000000);
+      let ds = await openDataSource({ url: old.url, schema: 'audit', migrations: before });
+      try {
+        await sqlRows(ds.manager, `INSERT INTO audit.presence_marks (worker_id, at)
+          SELECT 'w-' || (g % 7), TIMESTAMPTZ '2026-05-01 00:00:00+00' + g * interval '61.000123 seconds' FROM generate_series(1, 3000) g`);
+        const marks = async () => (await sqlRows<{ m: string }>(ds.manager, `SELECT worker_id || ' ' || at::text AS m FROM audit.presence_marks ORDER BY worker_id, at`)).map((r) => r.m);
+        const was = await marks();
+        expect(was).toHaveLength(3000);
+        await ds.destroy();
+        ds = await openDataSource({ url: old.url, schema: 'audit', migrations: AUDIT_MIGRATIONS });
+        const moved = await sqlRows<{ m: string }>(ds.manager, `SELECT worker_id || ' ' || b::text AS m FROM audit.presence_beats, unnest(beats) b ORDER BY worker_id, b`);
+        expect(moved.map((r) => r.m)).toEqual(was);
+        const [{ outside }] = await sqlRows<{ outside: number }>(ds.manager, `SELECT count(*)::int AS outside FROM audit.presence_beats, unnest(beats) b WHERE b < bucket OR b >= bucket + interval '15 minutes'`);
+        expect(outside).toBe(0);
+        const reader = new PresenceMarks(ds);
+        expect(await reader.lastBefore('w-3', '2026-05-01T12:00:00Z')).toBe(latest(was.filter((m) => m.startsWith('w-3 ')).map((m) => new Date(m.slice(4)).toISOString()), '2026-05-01T12:00:00Z'));
+        await ds.undoLastMigration();
+        expect(await marks()).toEqual(was);
+      } finally {
+        await ds.destroy();
+        await old.drop();
+      }
+    }, 60_000);
+  });
+
 });

@@ -98,6 +98,28 @@ describe('audit log against real Kafka, PostgreSQL and Redis', () => {
     expect(await explained(stranger, 'not_considered')).toMatchObject({ reasons: [{ code: 'not_considered' }, { code: 'not_registered' }] });
   });
 
+  it('keeps the heartbeats workers send, to the microsecond, a row per worker per quarter hour, and not in the log', async () => {
+    const times = ['2026-02-03T04:05:06.123456Z', '2026-02-03T04:06:06.5Z', '2026-02-03T04:15:00Z'];
+    await sendWorkerEventsAndWait(engine, probe, times.map((at) => ({ ...aWorkerEvent('WorkerHeartbeat', { workerId: id('unskilled') }), occurredAt: at })));
+    const db = new Client({ connectionString: engine.databaseUrl });
+    await db.connect();
+    try {
+      const rows = await eventually(async () => {
+        const { rows } = await db.query(`SELECT bucket::text, beats::text FROM audit.presence_beats WHERE worker_id = $1 AND bucket < '2026-02-04' ORDER BY bucket`, [id('unskilled')]);
+        if (rows.map((r) => r.beats).join().split('+00').length - 1 < 3) throw new Error(`${rows.length} buckets: ${JSON.stringify(rows)}`);
+        return rows;
+      }, { what: 'the heartbeats to be kept' });
+      expect(rows).toEqual([
+        { bucket: '2026-02-03 04:00:00+00', beats: '{"2026-02-03 04:05:06.123456+00","2026-02-03 04:06:06.5+00"}' },
+        { bucket: '2026-02-03 04:15:00+00', beats: '{"2026-02-03 04:15:00+00"}' },
+      ]);
+      const { rows: logged } = await db.query(`SELECT count(*)::int AS n FROM audit.entries WHERE type = 'WorkerHeartbeat'`);
+      expect(logged[0].n).toBe(0);
+    } finally {
+      await db.end();
+    }
+  });
+
   it('explains a declined offer and an expired one', async () => {
     const declined = aTaskPosted({ requiredSkills: [skill], languages: ['en'] });
     const expiring = aTaskPosted({ requiredSkills: [skill], languages: ['en'], offerTtlSeconds: 5 });

@@ -20,6 +20,7 @@ import { LogAppender } from './log/log-appender';
 import { LogProofs } from './log/log-proofs';
 import { LogReader } from './log/log-reader';
 import { LogRecorder } from './log/log-recorder';
+import { PresenceMarks } from './log/presence-marks';
 import { LogTree } from './log/log-tree';
 import { AUDIT_MIGRATIONS } from './migrations';
 import { RecordedPolicies } from './policies/recorded-policies';
@@ -34,7 +35,7 @@ export class AuditModule {
       imports: [PlatformModule.forService({ service: 'audit', schema: SCHEMA, migrations: AUDIT_MIGRATIONS, config, outbox: false, processedEvents: false })],
       controllers: [LogConsumer, ExplanationController, LogController, WorkerRecordController, AppealsController, DecisionsController, ReportsController, PoliciesController, PagesController, docsController(AUDIT_OPENAPI)],
       providers: [
-        AuditMetrics, CheckpointSigner, LogTree, LogAppender, LogReader, LogRecorder, LogProofs,
+        AuditMetrics, CheckpointSigner, LogTree, LogAppender, LogReader, LogRecorder, LogProofs, PresenceMarks,
         RecordedPolicies, AppealsService, ExplanationService, WorkerRecordService, DecisionsService, OutcomeReportsService,
       ],
     };

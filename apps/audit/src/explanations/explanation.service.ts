@@ -6,6 +6,7 @@ import type { Appeal } from '../appeals/appeal-schemas';
 import { eventOf } from '../log/log-entry';
 import { LogProofs, type InclusionProof } from '../log/log-proofs';
 import { LogReader } from '../log/log-reader';
+import { PresenceMarks } from '../log/presence-marks';
 import { RecordedPolicies } from '../policies/recorded-policies';
 import { reconstructCandidate, type HistoryEvent } from './reconstruction';
 
@@ -31,6 +32,7 @@ export class ExplanationService {
     @Inject(LogProofs) private readonly proofs: LogProofs,
     @Inject(RecordedPolicies) private readonly policies: RecordedPolicies,
     @Inject(AppealsService) private readonly appeals: AppealsService,
+    @Inject(PresenceMarks) private readonly presence: PresenceMarks,
   ) {}
 
   async explain(workerId: string, taskId: string): Promise<WorkerExplanation> {
@@ -81,7 +83,7 @@ export class ExplanationService {
       at: decision.decidedAt,
       history,
       heartbeatTtlSeconds: policy?.document.presence.heartbeatTtlSeconds ?? 90,
-      lastHeartbeat: await this.reader.lastHeartbeat(workerId, decision.decidedAt),
+      lastHeartbeat: await this.presence.lastBefore(workerId, decision.decidedAt),
       scores,
     });
     return { decisionId: decision.decisionId, registered: rebuilt.registered, rule: rebuilt.rule, components: components ? scores : null };

@@ -79,12 +79,6 @@ export class LogReader {
     return order === 'newest' ? entries.reverse() : entries;
   }
 
-  /** The latest presence mark of a worker at or before `at`. */
-  async lastHeartbeat(workerId: string, at: string): Promise<string | null> {
-    const [row] = await sqlRows<{ at: Date | null }>(this.dataSource.manager, `SELECT max(at) AS at FROM audit.presence_marks WHERE worker_id = $1 AND at <= $2`, [workerId, at]);
-    return row?.at ? row.at.toISOString() : null;
-  }
-
   /** Every entry from `seq` on, a page at a time, for verification and export. */
   async *pages(pageSize = 20_000): AsyncGenerator<StoredEntry[]> {
     let next = 0;

@@ -4,6 +4,7 @@ import { copyRows, inTurn, insertRows, isUniqueViolation, pauseIfDue } from '@cl
 import { DataSource, type EntityManager } from 'typeorm';
 import { LogAppender } from './log-appender';
 import { entryFor, type LogEntryInput } from './log-entry';
+import { PresenceMarks, type PresenceMark } from './presence-marks';
 
 /** A decision's id and task are its log entry's (`seq`): the rows do not repeat them. */
 const CANDIDATE_COLUMNS = ['worker_id', 'rank', 'selected', 'decided_at', 'seq'];
@@ -26,11 +27,12 @@ export class LogRecorder {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(LogAppender) private readonly appender: LogAppender,
+    @Inject(PresenceMarks) private readonly presence: PresenceMarks,
   ) {}
 
   async record(source: string, events: readonly ConsumedEvent[]): Promise<void> {
     const entries: LogEntryInput[] = [];
-    const beats: { workerId: string; at: string }[] = [];
+    const beats: PresenceMark[] = [];
     const decisions: { eventId: string; data: DecisionRecordedData }[] = [];
     // Canonical JSON for thousands of events is a long synchronous stretch: it takes its turn.
     await inTurn(async () => {
@@ -44,16 +46,12 @@ export class LogRecorder {
         if (event.type === 'DecisionRecorded') decisions.push({ eventId: event.eventId, data: event.data as DecisionRecordedData });
       }
     });
-    if (beats.length > 0) await this.markPresence(beats);
+    await this.presence.mark(beats);
     if (entries.length === 0) return;
     const seqs = await this.appender.append(entries);
     // Outside the log's transaction, so the next group commit need not wait for it. A crash in
     // between redelivers the batch: the entries are found already logged and this runs again.
     if (decisions.length > 0) await this.recordCandidates(this.dataSource.manager, decisions, seqs);
-  }
-
-  private async markPresence(beats: readonly { workerId: string; at: string }[]): Promise<void> {
-    await insertRows(this.dataSource.manager, 'audit.presence_marks', ['worker_id', 'at'], beats.map((b) => [b.workerId, b.at]), 'ON CONFLICT DO NOTHING');
   }
 
   /**
