@@ -6,6 +6,8 @@
  */
 import { analyzeGrown, autovacuumOn, StatisticsKeeper } from '@clearwork/platform';
 import type { Client } from 'pg';
+import { SCORING_MIGRATIONS } from '../apps/scoring/src/scoring.module';
+import { UNPLANNED_JSON } from '../apps/scoring/src/migrations/1733500000000-json-without-statistics';
 import { eventually } from './support/eventually';
 import { scratchDatabase } from './support/scratch-database';
 
@@ -86,5 +88,31 @@ describe('statistics kept when autovacuum is off', () => {
     }
     const never = new StatisticsKeeper(pg.dataSource.manager, 'stats', 0, { log: () => undefined, warn: () => undefined });
     expect(await never.start()).toBe(false);
+  });
+});
+
+describe("scoring's JSON columns without statistics", () => {
+  const pg = scratchDatabase('clearwork_json_stats', { schema: 'scoring', migrations: SCORING_MIGRATIONS });
+
+  it('analyzes the other columns of its tables and leaves the JSON ones out', async () => {
+    await pg.writer.query(
+      `INSERT INTO scoring.worker_state (worker_id, profile, registered_at, state, policy_version, scores, online, last_seen_at)
+       SELECT 'w-' || n, jsonb_build_object('skills', jsonb_build_array('s' || (n % 7))), now(), jsonb_build_object('n', n), 1, jsonb_build_object('composite', n / 500.0), n % 2 = 0, now()
+       FROM generate_series(1, 500) n`,
+    );
+    await pg.writer.query(
+      `INSERT INTO scoring.score_history (worker_id, event_id, event_type, task_id, occurred_at, policy_version, changes, scores)
+       SELECT 'w-' || n, gen_random_uuid(), 'TaskReviewed', 't-' || n, now(), 1, jsonb_build_object('quality', n / 1000.0), jsonb_build_object('composite', 0.5) FROM generate_series(1, 500) n`,
+    );
+    await pg.writer.query(
+      `INSERT INTO scoring.evidence (event_id, worker_id, type, occurred_at, input) SELECT gen_random_uuid(), 'w-' || n, 'TaskReviewed', now(), jsonb_build_object('n', n) FROM generate_series(1, 500) n`,
+    );
+    await pg.writer.query('ANALYZE scoring.worker_state, scoring.score_history, scoring.evidence');
+    const { rows } = await pg.writer.query<{ table: string; column: string }>(
+      `SELECT tablename AS table, attname AS column FROM pg_stats WHERE schemaname = 'scoring' AND tablename IN ('worker_state', 'score_history', 'evidence')`,
+    );
+    const analyzed = new Set(rows.map((r) => `${r.table}.${r.column}`));
+    for (const [table, column] of UNPLANNED_JSON) expect(analyzed.has(`${table}.${column}`)).toBe(false);
+    for (const kept of ['worker_state.worker_id', 'worker_state.online', 'worker_state.last_seen_at', 'score_history.worker_id', 'evidence.worker_id']) expect(analyzed.has(kept)).toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import { SCORING_OPENAPI } from './http/openapi.operations';
 import { Initial1732300000000 } from './migrations/1732300000000-initial';
 import { ProcessedEventsAge1732700000000 } from './migrations/1732700000000-processed-events-age';
 import { RoomForUpdates1732900000000 } from './migrations/1732900000000-room-for-updates';
+import { JsonWithoutStatistics1733500000000 } from './migrations/1733500000000-json-without-statistics';
 import { PolicyCache } from './policies/policy-cache';
 import { PolicyController } from './policies/policy.controller';
 import { PolicyPublisher } from './policies/policy-publisher.service';
@@ -16,7 +17,7 @@ import { ScoreController } from './scores/score.controller';
 import { ScoreKeeper } from './scores/score-keeper.service';
 import { ScoreStore } from './scores/score-store';
 
-export const SCORING_MIGRATIONS = [Initial1732300000000, ProcessedEventsAge1732700000000, RoomForUpdates1732900000000];
+export const SCORING_MIGRATIONS = [Initial1732300000000, ProcessedEventsAge1732700000000, RoomForUpdates1732900000000, JsonWithoutStatistics1733500000000];
 
 @Module({})
 export class ScoringModule {
