@@ -10,18 +10,14 @@
  * JSON in bench/results/analyze-json.json. Exit status: 0 when measured, 2 when the run could
  * not be made.
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { openDataSource } from '@clearwork/platform';
 import { DEFAULT_POLICY, evolve, NEW_WORKER, scoreOf, type ScoringEvent } from '@clearwork/scoring-core';
 import { WorkforceSimulation } from '@clearwork/testing';
-import { Client } from 'pg';
 import { UNPLANNED_JSON } from '../apps/scoring/src/migrations/1733500000000-json-without-statistics';
 import { SCORING_MIGRATIONS } from '../apps/scoring/src/scoring.module';
-import { createScratchDatabase } from './support/audit-service';
 import { parseOptions, reproduceCommand } from './support/cli';
 import { describeEnvironment, printEnvironment, ROOT } from './support/environment';
-import { onInterrupt } from './support/interrupt';
+import { migratedScratch } from './support/migrated-scratch';
 import { printTable, progress, thousands, writeJson } from './support/report';
 
 const SPEC = {
@@ -46,16 +42,7 @@ async function main(): Promise<void> {
   const options = parseOptions(SPEC);
   const environment = await describeEnvironment(reproduceCommand(SPEC, options));
   printEnvironment(environment);
-  const scratch = await createScratchDatabase(`bench_analyze_json_${randomBytes(4).toString('hex')}`);
-  const dataSource = await openDataSource({ url: scratch.url, schema: 'scoring', migrations: SCORING_MIGRATIONS });
-  const db = new Client({ connectionString: scratch.url });
-  await db.connect();
-  const stop = async () => {
-    await db.end().catch(() => undefined);
-    await dataSource.destroy().catch(() => undefined);
-    await scratch.drop();
-  };
-  onInterrupt(stop);
+  const { db, drop } = await migratedScratch('bench_analyze_json', { schema: 'scoring', migrations: SCORING_MIGRATIONS });
   try {
     // The baseline: the same table, its JSON columns given back the server's default statistics.
     await db.query(`CREATE TABLE ${TABLE.before} (LIKE ${TABLE.now} INCLUDING ALL)`);
@@ -121,7 +108,7 @@ async function main(): Promise<void> {
     writeJson(RESULTS, { benchmark: 'analyze-json', measuredAt: new Date().toISOString(), environment, options, ms, columns, ratio });
     console.log(`\nresults written to ${RESULTS.replace(`${ROOT}/`, '')}`);
   } finally {
-    await stop();
+    await drop();
   }
 }
 

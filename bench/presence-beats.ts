@@ -13,18 +13,16 @@
  * JSON in bench/results/presence-beats.json. Exit status: 0 when measured, 1 when the two kinds'
  * answers differ, 2 when the run could not be made.
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { insertRows, openDataSource } from '@clearwork/platform';
+import { insertRows } from '@clearwork/platform';
 import { WorkforceSimulation } from '@clearwork/testing';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { PresenceMarks } from '../apps/audit/src/log/presence-marks';
 import { AUDIT_MIGRATIONS } from '../apps/audit/src/migrations';
-import { createScratchDatabase } from './support/audit-service';
 import { parseOptions, reproduceCommand } from './support/cli';
 import { describeEnvironment, printEnvironment, ROOT } from './support/environment';
-import { onInterrupt } from './support/interrupt';
+import { migratedScratch } from './support/migrated-scratch';
 import { percentilesMicros, printTable, progress, seededRandom, thousands, writeJson } from './support/report';
 import { walBytesSince, walPosition } from './support/wal';
 
@@ -84,16 +82,7 @@ async function main(): Promise<void> {
   const options = parseOptions(SPEC);
   const environment = await describeEnvironment(reproduceCommand(SPEC, options));
   printEnvironment(environment);
-  const scratch = await createScratchDatabase(`bench_presence_${randomBytes(4).toString('hex')}`);
-  const dataSource = await openDataSource({ url: scratch.url, schema: 'audit', migrations: AUDIT_MIGRATIONS });
-  const db = new Client({ connectionString: scratch.url });
-  await db.connect();
-  const stop = async () => {
-    await db.end().catch(() => undefined);
-    await dataSource.destroy().catch(() => undefined);
-    await scratch.drop();
-  };
-  onInterrupt(stop);
+  const { dataSource, db, drop } = await migratedScratch('bench_presence', { schema: 'audit', migrations: AUDIT_MIGRATIONS });
   try {
     await db.query(CREATE_MARKS);
     const presence = new PresenceMarks(dataSource);
@@ -202,7 +191,7 @@ async function main(): Promise<void> {
     console.log(`\nresults written to ${RESULTS.replace(`${ROOT}/`, '')}`);
     if (disagreements > 0) process.exitCode = 1;
   } finally {
-    await stop();
+    await drop();
   }
 }
 
