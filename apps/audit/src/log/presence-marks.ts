@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sqlRows } from '@clearwork/platform';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 
 /** One heartbeat: the worker and the time it was sent (the event's `occurredAt`, as given). */
 export interface PresenceMark {
@@ -45,9 +45,9 @@ export const LAST_SQL = `SELECT max(b) AS at
 export class PresenceMarks {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
-  async mark(beats: readonly PresenceMark[], m: EntityManager = this.dataSource.manager): Promise<void> {
+  async mark(beats: readonly PresenceMark[]): Promise<void> {
     if (beats.length === 0) return;
-    await sqlRows(m, MARK_SQL, [beats.map((b) => b.workerId), beats.map((b) => b.at)]);
+    await sqlRows(this.dataSource.manager, MARK_SQL, [beats.map((b) => b.workerId), beats.map((b) => b.at)]);
   }
 
   /** The latest heartbeat of a worker at or before `at`, or null if none is kept. */
