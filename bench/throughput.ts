@@ -53,7 +53,8 @@ const SPEC = {
     seed: { default: 1, help: 'seed of the simulated workforce and task stream' },
     'max-rate': { default: 50_000, min: RATE_STEPS[0], help: 'highest rate the capacity search tries, tasks/s' },
     bisect: { default: 2, help: 'bisection steps between the last rate kept and the first failed' },
-    'skip-baseline': { default: 0, help: 'given (as a bare flag), skips the passthrough: for development only, no ratio is reported' },
+    'keep-database': { default: 0, help: '1 leaves the scratch database in place at the end and prints its name (bench/write-floor.ts reads it)' },
+    'skip-baseline': { default: 0, help: '1 skips the passthrough: for development only, no ratio is reported' },
   },
 };
 type Options = ParsedOptions<typeof SPEC.options>;
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
     const baseline = options['skip-baseline'] ? null : await runPassthrough(kafka, admin, options, onCleanup);
 
     const engine = new Engine();
+    engine.keepDatabase = options['keep-database'] > 0;
     onCleanup(() => engine.stop());
     progress(`[clearwork] starting dispatcher (x${options.dispatchers}), scoring and audit on a scratch database ...`);
     await engine.start();

@@ -51,6 +51,8 @@ export class Engine {
   private readonly processes = new Map<string, ChildProcess>();
   private readonly extraPorts = new Map<string, number>();
   private dropDatabase?: () => Promise<void>;
+  /** Whether `stop` leaves the scratch database in place (for a benchmark that reads it afterwards). */
+  keepDatabase = false;
   /** The scratch database this run's services use. */
   databaseUrl = '';
   private env: NodeJS.ProcessEnv = {};
@@ -222,7 +224,8 @@ export class Engine {
       ),
     );
     this.processes.clear();
-    await this.dropDatabase?.();
+    if (this.keepDatabase) process.stderr.write(`kept the scratch database ${this.runId} (drop it with: psql -h 127.0.0.1 -U postgres -c 'DROP DATABASE "${this.runId}"')\n`);
+    else await this.dropDatabase?.();
     // Only a started engine has keys of its own; the services are gone, so none come back.
     if (this.dropDatabase) await deleteRedisKeys(this.redisKeyPrefix);
   }
