@@ -215,6 +215,15 @@ async function main(): Promise<void> {
     ['events produced, then', 'reads a task', 'CPU s (broker and clients, median)', 'CPU a task', `cores at ${thousands(options['target-rate'])} tasks/s`],
     [once, fanOut].map((s) => [s.label, thousands(s.reads / tasks, 2), thousands(s.cpuSeconds, 2), `${thousands(s.cpuMicrosPerTask)} µs`, thousands(s.coresAtTarget, 2)]),
   );
+  const part = (label: string, f: (r: (typeof rounds)[number]) => { kafka: number; clients: number }) => {
+    const broker = median(rounds.map((r) => f(r).kafka));
+    const clients = median(rounds.map((r) => f(r).clients));
+    return [label, `${thousands((broker / tasks) * 1e6)} µs`, `${thousands((clients / tasks) * 1e6)} µs`, `${thousands((broker / events.length) * 1e6, 1)} / ${thousands((clients / events.length) * 1e6, 1)} µs`];
+  };
+  printTable(
+    ['part (medians)', 'broker a task', 'kafkajs a task', 'broker / kafkajs an event'],
+    [part('producing every event', (r) => r.produce), part('reading each once', (r) => r.reads.once), part("reading by the engine's groups", (r) => r.reads['fan-out'])],
+  );
   const ratio = fanOut.cpuSeconds / once.cpuSeconds;
   console.log(`the engine's fan-out costs ${thousands(ratio, 2)} times reading each event once (median of ${options.rounds} rounds, producing included in both)`);
   console.log(`at ${thousands(options['target-rate'])} tasks/s carrying these events alone would take ${thousands(fanOut.coresAtTarget, 2)} cores of this machine's 2, before any validation, state or database`);
