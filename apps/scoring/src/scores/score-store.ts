@@ -2,6 +2,10 @@ import { insertRows, sqlRows } from '@clearwork/platform';
 import { withLastSeen, type Scores, type ScoringEvent, type WorkerScoreState } from '@clearwork/scoring-core';
 import type { EntityManager } from 'typeorm';
 
+/** The columns of `scoring.score_history` a history entry fills, in `historyRow`'s order. */
+export const HISTORY_COLUMNS = ['worker_id', 'event_id', 'event_type', 'task_id', 'occurred_at', 'policy_version', 'changes', 'scores', 'note'];
+export const historyRow = (h: HistoryEntry) => [h.workerId, h.eventId, h.eventType, h.taskId, h.occurredAt, h.policyVersion, h.changes, h.scores, h.note ?? null];
+
 export interface WorkerRecord {
   readonly workerId: string;
   readonly registeredAt: string;
@@ -93,8 +97,7 @@ export class ScoreStore {
   }
 
   async addHistory(m: EntityManager, entries: readonly HistoryEntry[]): Promise<void> {
-    await insertRows(m, 'scoring.score_history', ['worker_id', 'event_id', 'event_type', 'task_id', 'occurred_at', 'policy_version', 'changes', 'scores', 'note'],
-      entries.map((h) => [h.workerId, h.eventId, h.eventType, h.taskId, h.occurredAt, h.policyVersion, h.changes, h.scores, h.note ?? null]));
+    await insertRows(m, 'scoring.score_history', HISTORY_COLUMNS, entries.map(historyRow));
   }
 
   /** The latest history entries that moved `component`, newest first. */

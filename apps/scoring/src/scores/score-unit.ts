@@ -1,16 +1,16 @@
 import type { CachedScore } from '@clearwork/contracts';
-import { enqueue, insertRows, sqlRows, type EnqueuedEvent, type OutboxEvent } from '@clearwork/platform';
+import { enqueue, insertRowsStatement, runWriteClauses, type EnqueuedEvent, type OutboxEvent, type WriteClauses } from '@clearwork/platform';
 import type { ScoringEvent } from '@clearwork/scoring-core';
 import type { EntityManager } from 'typeorm';
 import { SCHEMA } from '../config';
-import type { HistoryEntry, ScoreStore, WorkerRecord } from './score-store';
+import { HISTORY_COLUMNS, historyRow, type HistoryEntry, type ScoreStore, type WorkerRecord } from './score-store';
 
 /**
  * The work of a batch of events in one transaction, done in memory between one read and one
  * write per table: the workers' rows are read (and locked) together with the offer times and
  * task estimates the events need, each event is applied to the rows in memory in order, and
  * then new workers, changed states, evidence, history, offers and outgoing events are written
- * with a statement each. A step that must run its own SQL (a profile patch, a rebuild that
+ * in one statement (data-modifying `WITH` clauses of the outbox insert). A step that must run its own SQL (a profile patch, a rebuild that
  * reads evidence) writes what is pending first, so it sees every earlier event of the batch.
  */
 export class ScoreUnit {
@@ -98,46 +98,64 @@ export class ScoreUnit {
     this.scores.push(score);
   }
 
-  /** Writes the rows pending so far (not the outgoing events), for a step about to run SQL of its own. */
+  /**
+   * Writes the rows pending so far (not the outgoing events), in one statement, for a step about
+   * to run SQL of its own.
+   */
   async writePending(): Promise<void> {
-    const created = [...this.created.values()];
-    this.created.clear();
-    await insertRows(this.m, 'scoring.worker_state', ['worker_id', 'profile', 'registered_at', 'state', 'policy_version', 'scores', 'online', 'last_seen_at'],
-      created.map((r) => [r.workerId, r.profile, r.registeredAt, r.state, r.policyVersion, r.scores, r.online, r.lastSeenAt]), 'ON CONFLICT DO NOTHING');
-    const changed = [...this.changed].map((id) => this.records.get(id)!);
-    const seen = [...this.seen].filter((id) => !this.changed.has(id)).map((id) => this.records.get(id)!);
-    this.changed.clear();
-    this.seen.clear();
-    if (changed.length > 0) {
-      await sqlRows(this.m,
-        `UPDATE scoring.worker_state w SET state = u.state, policy_version = u.policy_version, scores = u.scores, online = u.online,
-           last_seen_at = u.last_seen_at, updated_at = now()
-         FROM json_populate_recordset(NULL::scoring.worker_state, $1::json) u WHERE w.worker_id = u.worker_id`,
-        [JSON.stringify(changed.map((r) => ({
-          worker_id: r.workerId, state: r.state, policy_version: r.policyVersion, scores: r.scores, online: r.online, last_seen_at: r.lastSeenAt,
-        })))],
-      );
-    }
-    if (seen.length > 0) {
-      await sqlRows(this.m,
-        `UPDATE scoring.worker_state w SET last_seen_at = u.at, updated_at = now()
-         FROM unnest($1::text[], $2::timestamptz[]) AS u(worker_id, at) WHERE w.worker_id = u.worker_id`,
-        [seen.map((r) => r.workerId), seen.map((r) => r.lastSeenAt)],
-      );
-    }
-    await insertRows(this.m, 'scoring.evidence', ['event_id', 'worker_id', 'type', 'occurred_at', 'input'],
-      this.evidence.map(({ workerId, e }) => [e.eventId, workerId, e.type, e.occurredAt, e]), 'ON CONFLICT DO NOTHING');
-    this.evidence = [];
-    await this.store.addHistory(this.m, this.history);
-    this.history = [];
-    await insertRows(this.m, 'scoring.offers', ['offer_id', 'task_id', 'worker_id', 'offered_at'],
-      this.offers.map((o) => [o.offerId, o.taskId, o.workerId, o.offeredAt]), 'ON CONFLICT DO NOTHING');
-    this.offers = [];
+    await runWriteClauses(this.m, this.pendingClauses());
   }
 
-  /** Writes everything, the outgoing events through the outbox last; returns them for the relay. */
+  /**
+   * The rows pending so far as data-modifying `WITH` clauses of one statement: new workers, changed
+   * states, times last seen, evidence, history and offers. No clause reads what another writes: the
+   * workers inserted, updated in full and touched are three disjoint sets (see `keep`), and the other
+   * tables are only appended to. Clears what it takes.
+   */
+  private pendingClauses(): WriteClauses {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    const insert = (name: string, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], suffix: string) => {
+      if (rows.length === 0) return;
+      const { sql, param } = insertRowsStatement(table, columns, rows, params.length + 1);
+      params.push(param);
+      clauses.push(`${name} AS (${sql} ${suffix})`);
+    };
+    const created = [...this.created.values()];
+    const changed = [...this.changed].map((id) => this.records.get(id)!);
+    const seen = [...this.seen].filter((id) => !this.changed.has(id)).map((id) => this.records.get(id)!);
+    this.created.clear();
+    this.changed.clear();
+    this.seen.clear();
+    insert('n', 'scoring.worker_state', ['worker_id', 'profile', 'registered_at', 'state', 'policy_version', 'scores', 'online', 'last_seen_at'],
+      created.map((r) => [r.workerId, r.profile, r.registeredAt, r.state, r.policyVersion, r.scores, r.online, r.lastSeenAt]), 'ON CONFLICT DO NOTHING');
+    if (changed.length > 0) {
+      params.push(JSON.stringify(changed.map((r) => ({
+        worker_id: r.workerId, state: r.state, policy_version: r.policyVersion, scores: r.scores, online: r.online, last_seen_at: r.lastSeenAt,
+      }))));
+      clauses.push(`c AS (UPDATE scoring.worker_state w SET state = u.state, policy_version = u.policy_version, scores = u.scores, online = u.online,
+           last_seen_at = u.last_seen_at, updated_at = now()
+         FROM json_populate_recordset(NULL::scoring.worker_state, $${params.length}::json) u WHERE w.worker_id = u.worker_id)`);
+    }
+    if (seen.length > 0) {
+      const n = params.length + 1;
+      params.push(seen.map((r) => r.workerId), seen.map((r) => r.lastSeenAt));
+      clauses.push(`s AS (UPDATE scoring.worker_state w SET last_seen_at = u.at, updated_at = now()
+         FROM unnest($${n}::text[], $${n + 1}::timestamptz[]) AS u(worker_id, at) WHERE w.worker_id = u.worker_id)`);
+    }
+    insert('e', 'scoring.evidence', ['event_id', 'worker_id', 'type', 'occurred_at', 'input'],
+      this.evidence.map(({ workerId, e }) => [e.eventId, workerId, e.type, e.occurredAt, e]), 'ON CONFLICT DO NOTHING');
+    insert('h', 'scoring.score_history', HISTORY_COLUMNS, this.history.map(historyRow), '');
+    insert('o', 'scoring.offers', ['offer_id', 'task_id', 'worker_id', 'offered_at'],
+      this.offers.map((o) => [o.offerId, o.taskId, o.workerId, o.offeredAt]), 'ON CONFLICT DO NOTHING');
+    this.evidence = [];
+    this.history = [];
+    this.offers = [];
+    return { clauses, params };
+  }
+
+  /** Writes everything in one statement: the pending rows as clauses of the outbox insert; returns the outgoing events for the relay. */
   async write(): Promise<EnqueuedEvent[]> {
-    await this.writePending();
-    return enqueue(this.m, SCHEMA, this.outbox);
+    return enqueue(this.m, SCHEMA, this.outbox, this.pendingClauses());
   }
 }
