@@ -16,13 +16,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { TOPIC_LAYOUTS, TOPICS, type TopicName } from '@clearwork/contracts';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { Client } from 'pg';
 import { TOPICS_READ_BY } from '../test/support/engine';
-import { parseOptions, reproduceCommand } from './support/cli';
-import { describeEnvironment, KAFKA_BROKER, PG_ADMIN_URL, printEnvironment, ROOT } from './support/environment';
+import { KAFKA_BROKER, ROOT } from './support/environment';
+import { keptDatabaseCommand, openKeptDatabase } from './support/kept-database';
 import { onInterrupt } from './support/interrupt';
-import { cpuSnapshot, type CpuSnapshot } from './support/process-cpu';
-import { printTable, progress, thousands, writeJson } from './support/report';
+import { cpuSecondsBetween, cpuSnapshot, type CpuSnapshot } from './support/process-cpu';
+import { median, printTable, progress, thousands, writeJson } from './support/report';
 
 const SPEC = {
   script: 'bench/kafka-floor.ts <database>',
@@ -59,25 +58,10 @@ interface Event {
 }
 
 /** The CPU seconds of the broker and of this process between two snapshots. */
-function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): { kafka: number; clients: number } {
-  const sum = (group: string) => {
-    let total = 0;
-    for (const [pid, p] of after.seconds) {
-      const b = before.seconds.get(pid);
-      if (p.group === group && b) total += p.seconds - b.seconds;
-    }
-    return total;
-  };
-  return { kafka: sum('kafka'), clients: sum('bench') };
-}
+const cpuBetween = (before: CpuSnapshot, after: CpuSnapshot) => ({ kafka: cpuSecondsBetween(before, after, 'kafka'), clients: cpuSecondsBetween(before, after, 'bench') });
 
 async function readEvents(database: string): Promise<{ tasks: number; events: Event[] }> {
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${database}`;
-  const db = new Client({ connectionString: url.toString() });
-  await db.connect().catch((error: Error) => {
-    throw new Error(`cannot open database ${database} (${error.message}): keep one with npx tsx bench/throughput.ts --skip-baseline 1 --keep-database 1`);
-  });
+  const db = await openKeptDatabase(database);
   try {
     const tasks = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM dispatcher.tasks')).rows[0].n);
     const { rows } = await db.query<{ source: TopicName; key: string; body: string }>(
@@ -142,20 +126,8 @@ async function consume(kafka: Kafka, groups: typeof FAN_OUT, perTopic: ReadonlyM
   }
 }
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 async function main(): Promise<void> {
-  const [database, ...rest] = process.argv.slice(2);
-  if (!database || database.startsWith('-')) {
-    console.error(`usage: npx tsx ${SPEC.script} [options]\n\n${SPEC.summary}\n\nFirst keep a run's database: npx tsx bench/throughput.ts --skip-baseline 1 --keep-database 1 (it prints the name).`);
-    process.exit(2);
-  }
-  const options = parseOptions(SPEC, rest);
-  const environment = await describeEnvironment(reproduceCommand(SPEC, options).replace('<database>', database));
-  printEnvironment(environment);
+  const { database, options, environment } = await keptDatabaseCommand(SPEC);
   progress(`reading the events of the tasks of ${database} from its audit log ...`);
   const { tasks, events } = await readEvents(database);
   if (tasks === 0 || events.length === 0) throw new Error(`database ${database} holds no tasks`);

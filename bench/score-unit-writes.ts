@@ -21,8 +21,8 @@ import { ScoreUnit } from '../apps/scoring/src/scores/score-unit';
 import { parseOptions, reproduceCommand } from './support/cli';
 import { describeEnvironment, printEnvironment, ROOT } from './support/environment';
 import { migratedScratch } from './support/migrated-scratch';
-import { cpuSnapshot, type CpuSnapshot } from './support/process-cpu';
-import { printTable, progress, seededRandom, thousands, writeJson } from './support/report';
+import { cpuSecondsBetween, cpuSnapshot } from './support/process-cpu';
+import { median, printTable, progress, seededRandom, thousands, writeJson } from './support/report';
 
 const SPEC = {
   script: 'bench/score-unit-writes.ts',
@@ -104,21 +104,10 @@ async function writeBefore(m: EntityManager, store: ScoreStore, work: UnitWork, 
   await enqueue(m, SCHEMA, outbox);
 }
 
-const postgresSeconds = (a: CpuSnapshot, b: CpuSnapshot, group: string) => {
-  let total = 0;
-  for (const [pid, p] of b.seconds) {
-    const before = a.seconds.get(pid);
-    if (p.group === group && before) total += p.seconds - before.seconds;
-  }
-  return total;
-};
-
 async function rowCounts(ds: DataSource): Promise<Record<string, number>> {
   const [row] = await ds.query(`SELECT (SELECT count(*) FROM scoring.score_history) AS history, (SELECT count(*) FROM scoring.evidence) AS evidence, (SELECT count(*) FROM scoring.outbox) AS outbox`);
   return Object.fromEntries(Object.entries(row as Record<string, string>).map(([k, v]) => [k, Number(v)]));
 }
-
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const options = parseOptions(SPEC);
@@ -174,8 +163,8 @@ async function main(): Promise<void> {
         spent[kind].wallMicros.push((performance.now() - started) * 1_000);
       }
       const after = cpuSnapshot();
-      spent[kind].postgres += postgresSeconds(before, after, 'postgres');
-      spent[kind].client += postgresSeconds(before, after, 'bench');
+      spent[kind].postgres += cpuSecondsBetween(before, after, 'postgres');
+      spent[kind].client += cpuSecondsBetween(before, after, 'bench');
       spent[kind].units += n;
     };
     for (let done = 0, b = 0; done < options.units; done += options.block, b++) {

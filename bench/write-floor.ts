@@ -27,11 +27,11 @@ import { AUDIT_MIGRATIONS } from '../apps/audit/src/migrations';
 import { DISPATCHER_MIGRATIONS } from '../apps/dispatcher/src/dispatcher.module';
 import { SCORING_MIGRATIONS } from '../apps/scoring/src/scoring.module';
 import { createScratchDatabase, postgresCheckpoint } from './support/audit-service';
-import { parseOptions, reproduceCommand } from './support/cli';
-import { describeEnvironment, PG_ADMIN_URL, printEnvironment, ROOT } from './support/environment';
+import { ROOT } from './support/environment';
+import { keptDatabaseCommand, openKeptDatabase } from './support/kept-database';
 import { onInterrupt } from './support/interrupt';
-import { cpuSnapshot, type CpuSnapshot } from './support/process-cpu';
-import { printTable, progress, thousands, writeJson } from './support/report';
+import { cpuSecondsBetween, cpuSnapshot } from './support/process-cpu';
+import { median, printTable, progress, thousands, writeJson } from './support/report';
 import { walBytesSince, walPosition } from './support/wal';
 
 const SPEC = {
@@ -151,18 +151,6 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
-function postgresSeconds(s: CpuSnapshot): Map<number, number> {
-  return new Map([...s.seconds].filter(([, p]) => p.group === 'postgres').map(([pid, p]) => [pid, p.seconds]));
-}
-
-/** CPU seconds PostgreSQL's processes spent between two snapshots (those alive at both). */
-function postgresCpuBetween(before: CpuSnapshot, after: CpuSnapshot): number {
-  const a = postgresSeconds(before);
-  let total = 0;
-  for (const [pid, seconds] of postgresSeconds(after)) if (a.has(pid)) total += seconds - a.get(pid)!;
-  return total;
-}
-
 /** The lines joined into chunks of about 64 KB, as the services' own COPY sends them (a chunk is a message and a socket write). */
 function* inChunks(lines: readonly string[]): Generator<string> {
   let text = '';
@@ -192,12 +180,12 @@ async function replay(db: Client, kind: Kind, round: number, tables: readonly Ta
       if (lines.length === 0) continue;
       const before = cpuSnapshot();
       await pipeline(Readable.from(inChunks(lines)), db.query(copyFrom(`COPY ${target(t.table)} (${t.columns.join(', ')}) FROM STDIN`)));
-      cpuByTable[t.table] += postgresCpuBetween(before, cpuSnapshot());
+      cpuByTable[t.table] += cpuSecondsBetween(before, cpuSnapshot(), 'postgres');
     }
     await db.query('COMMIT');
   }
   const seconds = (performance.now() - started) / 1_000;
-  const postgresCpuSeconds = postgresCpuBetween(cpu, cpuSnapshot());
+  const postgresCpuSeconds = cpuSecondsBetween(cpu, cpuSnapshot(), 'postgres');
   const walBytes = await walBytesSince(db, wal);
   let storedBytes = 0;
   for (const t of tables) {
@@ -208,27 +196,9 @@ async function replay(db: Client, kind: Kind, round: number, tables: readonly Ta
   return { kind, round, seconds, postgresCpuSeconds, walBytes, storedBytes, cpuByTable };
 }
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 async function main(): Promise<void> {
-  const [database, ...rest] = process.argv.slice(2);
-  if (!database || database.startsWith('-')) {
-    console.error(`usage: npx tsx ${SPEC.script} [options]\n\n${SPEC.summary}\n\nFirst keep a run's database: npx tsx bench/throughput.ts --skip-baseline 1 --keep-database 1 (it prints the name).`);
-    process.exit(2);
-  }
-  const options = parseOptions(SPEC, rest);
-  const environment = await describeEnvironment(reproduceCommand(SPEC, options).replace('<database>', database));
-  printEnvironment(environment);
-
-  const sourceUrl = new URL(PG_ADMIN_URL);
-  sourceUrl.pathname = `/${database}`;
-  const source = new Client({ connectionString: sourceUrl.toString() });
-  await source.connect().catch((error: Error) => {
-    throw new Error(`cannot open database ${database} (${error.message}): keep one with npx tsx bench/throughput.ts --skip-baseline 1 --keep-database 1`);
-  });
+  const { database, options, environment } = await keptDatabaseCommand(SPEC);
+  const source = await openKeptDatabase(database);
   let tasks: number;
   let tables: TableRows[];
   let batchCount: number;

@@ -67,3 +67,13 @@ export function cpuShares(before: CpuSnapshot, after: CpuSnapshot): Record<strin
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** CPU seconds a group's processes spent between two snapshots (those alive at both). */
+export function cpuSecondsBetween(before: CpuSnapshot, after: CpuSnapshot, group: string): number {
+  let total = 0;
+  for (const [pid, a] of after.seconds) {
+    const b = before.seconds.get(pid);
+    if (a.group === group && b) total += a.seconds - b.seconds;
+  }
+  return total;
+}

@@ -21,6 +21,12 @@ export function percentilesMicros(samplesNs: readonly bigint[]): Percentiles {
 /** Deterministic PRNG, so a run can be repeated with its seed (the one the simulated workforce uses). */
 export { seededRandom } from '@clearwork/testing';
 
+/** The median of some numbers (the mean of the middle two when there are an even number). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 export const thousands = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** Prints rows as an aligned plain-text table; numbers are right-aligned. */
