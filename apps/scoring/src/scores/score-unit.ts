@@ -10,8 +10,9 @@ import { HISTORY_COLUMNS, historyRow, type HistoryEntry, type ScoreStore, type W
  * write per table: the workers' rows are read (and locked) together with the offer times and
  * task estimates the events need, each event is applied to the rows in memory in order, and
  * then new workers, changed states, evidence, history, offers and outgoing events are written
- * in one statement (data-modifying `WITH` clauses of the outbox insert). A step that must run its own SQL (a profile patch, a rebuild that
- * reads evidence) writes what is pending first, so it sees every earlier event of the batch.
+ * in one statement (data-modifying `WITH` clauses of the outbox insert). A step that must run
+ * its own SQL (a profile patch, a rebuild that reads evidence) writes what is pending first, so
+ * it sees every earlier event of the batch.
  */
 export class ScoreUnit {
   private readonly records = new Map<string, WorkerRecord>();
