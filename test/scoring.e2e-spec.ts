@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { deadLetterTopic, TOPICS } from '@clearwork/contracts';
 import { DEFAULT_POLICY, evolve, NEW_WORKER, scoreOf, type PolicyDocument, type ScoringEvent } from '@clearwork/scoring-core';
-import { aTaskPosted, aWorkerEvent, aWorkerRegistered } from '@clearwork/testing';
+import { aTaskPosted, aWorkerEvent, aWorkerRegistered, envelope } from '@clearwork/testing';
 import { Engine } from './support/engine';
 import { eventually } from './support/eventually';
 import { KafkaProbe } from './support/kafka-probe';
@@ -245,6 +245,42 @@ describe('scoring against real Kafka, PostgreSQL and Redis', () => {
       expect(byBeats).not.toContain(beats[0].eventId);
       expect(byBeats).not.toContain(beats[3].eventId);
     }, { what: 'the scores published for the worker' });
+  });
+
+  it("times an answer from the offer scoring stored: an accepted offer's response time moves latency", async () => {
+    const workerId = `w-answer-${randomUUID().slice(0, 8)}`;
+    const t0 = Date.now() - 10 * 60_000;
+    const registered = aWorkerRegistered({ workerId, skills: [skill] }, new Date(t0));
+    await probe.send(TOPICS.workerEvents, [{ key: workerId, value: registered }]);
+    const offerId = `o-${randomUUID()}`;
+    const taskId = `t-${randomUUID()}`;
+    const made = envelope('OfferMade', {
+      offerId, taskId, workerId, replica: 1, attempt: 1,
+      expiresAt: new Date(t0 + 120_000).toISOString(), decisionId: randomUUID(), payCents: 120, currency: 'EUR',
+    }, new Date(t0 + 60_000));
+    const consumedBefore = await engine.metric('scoring', 'clearwork_messages_consumed_total', { topic: TOPICS.offers });
+    await probe.send(TOPICS.offers, [{ key: taskId, value: made }]);
+    await eventually(async () => {
+      const consumed = await engine.metric('scoring', 'clearwork_messages_consumed_total', { topic: TOPICS.offers });
+      if (consumed <= consumedBefore) throw new Error('the offer is not consumed yet');
+    }, { what: 'scoring to read the offer' });
+    // Answered 40 s after the offer: only the offer's stored time gives the answer a response time.
+    const accepted = aWorkerEvent('OfferAccepted', { workerId, offerId, taskId }, new Date(t0 + 100_000));
+    await probe.send(TOPICS.workerEvents, [{ key: workerId, value: accepted }]);
+    const body = await eventually(async () => {
+      const b = await scoreOfWorker(workerId);
+      if (b.components.availability.evidence < 1) throw new Error('the acceptance is not scored yet');
+      return b;
+    }, { what: 'the acceptance to be scored' });
+    const policy = (await engine.get('scoring', '/v1/policies/current')).body.document as PolicyDocument;
+    const fold = (responseSeconds?: number) => [
+      { type: 'WorkerRegistered', eventId: registered.eventId, occurredAt: registered.occurredAt },
+      { type: 'OfferAccepted', eventId: accepted.eventId, occurredAt: accepted.occurredAt, responseSeconds },
+    ].reduce((st, e) => evolve(policy, st, e as ScoringEvent), NEW_WORKER);
+    const now = Date.parse(body.scoredAt);
+    expect(body.components.latency.evidence).toBe(1);
+    expect(body.components.latency.value).toBeCloseTo(scoreOf(policy, fold(40), now).components.latency.value, 4);
+    expect(scoreOf(policy, fold(undefined), now).components.latency.evidence).toBe(0);
   });
 
   it('lapses presence after the policy heartbeat TTL even when nothing else arrives, every worker of a sweep', async () => {
