@@ -18,7 +18,7 @@ import { SCORING_MIGRATIONS } from '../apps/scoring/src/scoring.module';
 import { parseOptions, reproduceCommand } from './support/cli';
 import { describeEnvironment, printEnvironment, ROOT } from './support/environment';
 import { migratedScratch } from './support/migrated-scratch';
-import { printTable, progress, thousands, writeJson } from './support/report';
+import { median, printTable, progress, thousands, writeJson } from './support/report';
 
 const SPEC = {
   script: 'bench/analyze-json.ts',
@@ -90,7 +90,6 @@ async function main(): Promise<void> {
       }
       progress(`round ${round + 1} / ${options.rounds}: ANALYZE ${ms.before.at(-1)!.toFixed(0)} ms with the JSON's statistics, ${ms.now.at(-1)!.toFixed(0)} ms without`);
     }
-    const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const { rows: analyzed } = await db.query<{ table: string; columns: string }>(
       `SELECT tablename AS table, count(*)::text AS columns FROM pg_stats WHERE schemaname = 'scoring' AND tablename IN ('worker_state', 'worker_state_before') GROUP BY 1`,
     );

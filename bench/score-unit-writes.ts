@@ -17,6 +17,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { SCHEMA } from '../apps/scoring/src/config';
 import { SCORING_MIGRATIONS } from '../apps/scoring/src/scoring.module';
 import { HISTORY_COLUMNS, historyRow, ScoreStore, type HistoryEntry, type WorkerRecord } from '../apps/scoring/src/scores/score-store';
+import { cached } from '../apps/scoring/src/scores/score-keeper.service';
 import { ScoreUnit } from '../apps/scoring/src/scores/score-unit';
 import { parseOptions, reproduceCommand } from './support/cli';
 import { describeEnvironment, printEnvironment, ROOT } from './support/environment';
@@ -73,7 +74,7 @@ async function writeNow(m: EntityManager, store: ScoreStore, work: UnitWork, now
     unit.save(after);
     unit.addEvidence(e.workerId, e);
     unit.addHistory([history]);
-    unit.emit(event, { workerId: e.workerId, policyVersion: after.policyVersion, scores: after.scores, scoredAt: new Date(now).toISOString() } as never);
+    unit.emit(event, cached(e.workerId, after.policyVersion, after.scores, new Date(now)));
   }
   await unit.write();
 }

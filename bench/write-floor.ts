@@ -128,8 +128,9 @@ async function copyOut(db: Client, sql: string): Promise<string[]> {
  * Reads the rows and splits them into `batchCount` transactions: a replica goes with its task
  * (the one foreign key); every other table's rows are cut into equal runs in their order.
  */
-async function readRows(db: Client, batchCount: number, batchOfTask: Map<string, number>): Promise<TableRows[]> {
+async function readRows(db: Client, batchCount: number): Promise<TableRows[]> {
   const tables: TableRows[] = [];
+  const batchOfTask = new Map<string, number>();
   for (const t of TABLES) {
     const columns = await columnsOf(db, t.table);
     const lines = await copyOut(db, `COPY (SELECT ${columns.join(', ')} FROM ${t.table}${t.where ? ` WHERE ${t.where}` : ''} ORDER BY ${t.order}) TO STDOUT`);
@@ -207,7 +208,7 @@ async function main(): Promise<void> {
     if (tasks === 0) throw new Error(`database ${database} holds no tasks`);
     batchCount = Math.ceil(tasks / options['batch-tasks']);
     progress(`reading the rows of ${thousands(tasks)} tasks from ${database}, in ${batchCount} transactions of up to ${thousands(options['batch-tasks'])} tasks ...`);
-    tables = await readRows(source, batchCount, new Map());
+    tables = await readRows(source, batchCount);
   } finally {
     await source.end();
   }

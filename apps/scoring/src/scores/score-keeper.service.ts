@@ -316,7 +316,7 @@ function scoredEvent(workerId: string, policyVersion: number, s: Scores, causeEv
   return { topic: TOPICS.workerScores, key: workerId, value: event };
 }
 
-function cached(workerId: string, policyVersion: number, s: Scores, now: Date): CachedScore {
+export function cached(workerId: string, policyVersion: number, s: Scores, now: Date): CachedScore {
   return {
     workerId, policyVersion, composite: s.composite,
     quality: s.components.quality.value, latency: s.components.latency.value, availability: s.components.availability.value,

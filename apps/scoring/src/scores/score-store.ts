@@ -96,10 +96,6 @@ export class ScoreStore {
     return byWorker;
   }
 
-  async addHistory(m: EntityManager, entries: readonly HistoryEntry[]): Promise<void> {
-    await insertRows(m, 'scoring.score_history', HISTORY_COLUMNS, entries.map(historyRow));
-  }
-
   /** The latest history entries that moved `component`, newest first. */
   async movers(m: EntityManager, workerId: string, component: string, limit: number): Promise<{ eventId: string | null; type: string; taskId: string | null; change: number; at: string; policyVersion: number }[]> {
     const rows = await sqlRows<{ event_id: string | null; event_type: string; task_id: string | null; change: string; occurred_at: Date; policy_version: number }>(m,
