@@ -38,6 +38,9 @@ export interface WindowResult {
   readonly offersMade: number;
   readonly endToEnd: LatencySummary;
   readonly decision: LatencySummary;
+  /** End to end's two other parts, for tasks first answered by an offer (see LoadWindow.takenUp); absent in results written before. */
+  readonly takenUp?: LatencySummary;
+  readonly delivered?: LatencySummary;
   readonly generatorLag: LatencySummary;
   readonly generatorBehind: boolean;
   readonly lagMax: Record<string, number>;
@@ -94,6 +97,8 @@ export async function runWindow(sut: SystemUnderTest, w: { label: string; kind: 
     offersMade: window.offersMade,
     endToEnd,
     decision: window.decision.summary(),
+    takenUp: window.takenUp.summary(),
+    delivered: window.delivered.summary(),
     generatorLag,
     generatorBehind: generatorLag.p99Ms > GENERATOR_BEHIND_MS,
     lagMax,
@@ -110,7 +115,7 @@ function describe(sut: SystemUnderTest, r: WindowResult): string {
   const lag = Object.entries(r.lagMax).map(([g, l]) => `${g} ${thousands(l)}/${thousands(r.lagBound[g])}`).join(', ');
   return (
     `[${sut.name}] ${r.label}: posted ${thousands(r.posted)}, waited ${thousands(r.waited)}, unanswered ${thousands(r.unanswered)}; ` +
-    `end to end p50 ${r.endToEnd.p50Ms} / p99 ${r.endToEnd.p99Ms} / max ${r.endToEnd.maxMs} ms; decision p99 ${r.decision.p99Ms} ms; ` +
+    `end to end p50 ${r.endToEnd.p50Ms} / p99 ${r.endToEnd.p99Ms} / max ${r.endToEnd.maxMs} ms; decision p99 ${r.decision.p99Ms} ms (taken up ${r.takenUp?.p99Ms}, delivered ${r.delivered?.p99Ms}); ` +
     `max lag ${lag}; generator lag p99 ${r.generatorLag.p99Ms} ms${r.generatorBehind ? ' (BEHIND)' : ''}, bench CPU ${Math.round(r.benchCpuShare * 100)}%; ` +
     `CPU (cores) ${Object.entries(r.cpu).map(([g, c]) => `${g} ${c}`).join(', ')}`
   );

@@ -49,14 +49,16 @@ export function printLevels(phases: readonly PhaseResult[]): void {
       p.system, l.label, l.rate, l.posted, l.waited, l.unanswered,
       l.endToEnd.p50Ms, l.endToEnd.p99Ms, l.endToEnd.p999Ms, l.endToEnd.maxMs,
       l.decision.p50Ms, l.decision.p99Ms, l.decision.p999Ms, l.decision.maxMs,
+      l.takenUp?.p50Ms ?? '-', l.takenUp?.p99Ms ?? '-', l.delivered?.p50Ms ?? '-', l.delivered?.p99Ms ?? '-',
       l.generatorLag.p99Ms,
     ]),
   );
   printTable(
-    ['system', 'level', 'rate/s', 'posted', 'waited', 'unanswered', 'e2e p50', 'e2e p99', 'e2e p99.9', 'e2e max', 'decision p50', 'decision p99', 'decision p99.9', 'decision max', 'gen lag p99'],
+    ['system', 'level', 'rate/s', 'posted', 'waited', 'unanswered', 'e2e p50', 'e2e p99', 'e2e p99.9', 'e2e max', 'decision p50', 'decision p99', 'decision p99.9', 'decision max', 'taken up p50', 'taken up p99', 'delivered p50', 'delivered p99', 'gen lag p99'],
     rows,
   );
-  console.log('(latencies in ms; end to end = first OfferMade consumed minus the task\'s intended send time; decision = OfferMade CreateTime minus its occurredAt)');
+  console.log('(latencies in ms; end to end = first OfferMade consumed minus the task\'s intended send time; decision = OfferMade CreateTime minus its occurredAt;\n' +
+      ' taken up = OfferMade occurredAt minus the intended send time; delivered = consumed minus the OfferMade\'s CreateTime, both for tasks first answered by an offer)');
 }
 
 export function printChecks(checks: DispatchChecks): void {

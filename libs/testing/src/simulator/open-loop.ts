@@ -47,6 +47,16 @@ export class LoadWindow {
   open = true;
   readonly endToEnd = new LatencyHistogram();
   readonly decision = new LatencyHistogram();
+  /**
+   * The two other parts of a task's end to end, for tasks whose first answer is an OfferMade:
+   * taken up = the offer's occurredAt (the dispatcher's clock when its handler took the task)
+   * minus the intended send time (the generator's send, the broker, the fetch, the decoding);
+   * delivered = consumed here minus the offer's CreateTime (the broker's append and replication
+   * wait, this consumer's fetch). With `decision` they add up to end to end, give or take a
+   * millisecond of the ISO time's rounding.
+   */
+  readonly takenUp = new LatencyHistogram();
+  readonly delivered = new LatencyHistogram();
   /** How late each task was handed to the producer, against its place on the schedule. */
   readonly generatorLag = new LatencyHistogram();
   private readonly cpuAtStart = process.cpuUsage();
@@ -259,6 +269,7 @@ export class OpenLoopGenerator {
           window.decision.recordMs(Math.max(0, timestamp - Date.parse(event.occurredAt)));
           window.offersMade++;
         }
+        this.timeParts(event.data.taskId, Date.parse(event.occurredAt), timestamp, now);
         this.firstAnswer(event.data.taskId, now, false);
         this.onOffer(event.data);
         return;
@@ -267,6 +278,14 @@ export class OpenLoopGenerator {
         this.firstAnswer(event.data.taskId, now, true);
         return;
     }
+  }
+
+  /** Records a task's first offer's taken-up and delivered times (see LoadWindow), if the task is measured. */
+  private timeParts(taskId: string, occurredAtMs: number, createTimeMs: number, now: number): void {
+    const p = this.pending.get(taskId);
+    if (!p?.measured || !p.window.open) return;
+    p.window.takenUp.recordMs(Math.max(0, occurredAtMs - (performance.timeOrigin + p.intended)));
+    p.window.delivered.recordMs(Math.max(0, performance.timeOrigin + now - createTimeMs));
   }
 
   private seenBefore(eventId: string, now: number): boolean {
