@@ -57,6 +57,41 @@ describe('outbox relay against a real PostgreSQL', () => {
     }
   });
 
+  it('sends the next events without waiting for the delete of those before, and deletes one batch at a time', async () => {
+    const publisher = new RecordingPublisher();
+    const relay = new OutboxRelay(pg.dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));
+    const blocker = pg.dataSource.createQueryRunner();
+    const sentIds = () => publisher.sent.map((m) => (m.value as { eventId: string }).eventId);
+    try {
+      // The eager path alone (no polling started): its delete of the first events waits on a row lock held here.
+      const first = await pg.dataSource.transaction((m) => enqueue(m, SCHEMA, events(1)));
+      await blocker.startTransaction();
+      await blocker.query(`SELECT id FROM ${SCHEMA}.outbox WHERE id = ANY($1::bigint[]) FOR UPDATE`, [first.map((e) => e.id)]);
+      relay.committed(first);
+      await eventually(() => expect(sentIds()).toEqual(first.map((e) => e.value.eventId)), { timeoutMs: 5_000, what: 'the first events to be sent' });
+      await eventually(async () => expect(Number((await blocker.query(`SELECT count(*) AS n FROM pg_locks WHERE NOT granted`))[0].n)).toBeGreaterThan(0), { timeoutMs: 5_000, what: "the first events' delete to wait on the lock" });
+
+      const second = events(2);
+      const third = events(3);
+      await commit(relay, second);
+      await commit(relay, third);
+      await eventually(() => expect(sentIds()).toEqual([...first.map((e) => e.value), ...second.map((e) => e.value), ...third.map((e) => e.value)].map((v) => v.eventId)), {
+        timeoutMs: 5_000,
+        what: 'the later events to be sent while the first delete waits',
+      });
+      // Deletes run one at a time: the later rows wait for the first delete, not beside it.
+      expect(await rowsLeft()).toBe(6);
+
+      await blocker.rollbackTransaction();
+      await eventually(async () => expect(await rowsLeft()).toBe(0), { timeoutMs: 5_000, what: 'every published row to be deleted once the lock is gone' });
+      expect(publisher.sent).toHaveLength(6);
+    } finally {
+      if (blocker.isTransactionActive) await blocker.rollbackTransaction();
+      await blocker.release();
+      await relay.stop();
+    }
+  });
+
   it('publishes once an event that polling took between its commit and the call that hands it to the eager path', async () => {
     const publisher = new RecordingPublisher();
     const relay = new OutboxRelay(pg.dataSource, SCHEMA, publisher, new PlatformMetrics('outbox-test'));

@@ -87,6 +87,10 @@ const NO_WRITES: WriteClauses = { clauses: [], params: [] };
  * A crash after the send and before the delete publishes those events again: consumers drop
  * them by eventId. (Deleting published rows later, together, was tried: it saves a statement per
  * unit but widens that window, and a dispatcher killed in it re-published its offers.)
+ * The eager path does not wait for a delete before sending the next events: deletes run one at a
+ * time beside the sends, each taking every id published while the one before ran. Before, each
+ * send waited for the delete of the send before it, and an offer committed meanwhile waited for
+ * both (BENCHMARKS.md, "Where an offer's time goes").
  */
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
@@ -99,6 +103,9 @@ export class OutboxRelay {
   /** Ids either path has taken in this process, with when, oldest first: the other path skips them. */
   private readonly claimed = new Map<string, number>();
   private sending?: Promise<void>;
+  /** Ids the eager path has published whose rows are not yet being deleted. */
+  private readonly published: string[] = [];
+  private deleting?: Promise<void>;
   /** Whether a poll has finished: until then, polls take rows of any age. */
   private recovered = false;
 
@@ -159,16 +166,35 @@ export class OutboxRelay {
   private async sendReady(): Promise<void> {
     while (this.ready.length > 0) {
       const batch = this.ready.splice(0, this.batchSize);
-      const ids = batch.map((e) => e.id);
       try {
         await this.publisher.publish(batch.map((e) => ({ topic: e.topic, key: e.key, value: e.value, headers: this.headers })));
-        for (const e of batch) this.metrics.outboxPublished.inc({ topic: e.topic });
-        await sqlRows(this.dataSource.manager, `DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [ids]);
       } catch (error) {
-        // Left in the table: polling publishes them (again, if the send got through), in id order.
-        for (const id of ids) this.claimed.delete(id);
+        // Left in the table: polling publishes them, in id order.
+        for (const e of batch) this.claimed.delete(e.id);
         this.log.warn(`outbox: ${batch.length} events left to polling: ${(error as Error).message}`);
+        continue;
       }
+      for (const e of batch) this.metrics.outboxPublished.inc({ topic: e.topic });
+      this.published.push(...batch.map((e) => e.id));
+      this.deleting ??= this.deletePublished();
+    }
+  }
+
+  /** Deletes the rows of published events, one statement at a time, each for every id published by then. */
+  private async deletePublished(): Promise<void> {
+    try {
+      while (this.published.length > 0) {
+        const ids = this.published.splice(0);
+        try {
+          await sqlRows(this.dataSource.manager, `DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [ids]);
+        } catch (error) {
+          // Published but left in the table: polling publishes them again, and consumers drop the repeats by eventId.
+          for (const id of ids) this.claimed.delete(id);
+          this.log.warn(`outbox: ${ids.length} published events not deleted, left to polling: ${(error as Error).message}`);
+        }
+      }
+    } finally {
+      this.deleting = undefined;
     }
   }
 
@@ -184,7 +210,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     if (!this.timer) return;
     clearInterval(this.timer);
-    while (this.running || this.sending) await (this.sending ?? new Promise((r) => setTimeout(r, 10)));
+    while (this.running || this.sending || this.deleting) await (this.sending ?? this.deleting ?? new Promise((r) => setTimeout(r, 10)));
     await this.drain(true).catch((error: Error) => this.log.warn(`outbox not drained at stop: ${error.message}`));
     this.stopped = true;
   }
