@@ -69,7 +69,10 @@ describe('outbox relay against a real PostgreSQL', () => {
       await blocker.query(`SELECT id FROM ${SCHEMA}.outbox WHERE id = ANY($1::bigint[]) FOR UPDATE`, [first.map((e) => e.id)]);
       relay.committed(first);
       await eventually(() => expect(sentIds()).toEqual(first.map((e) => e.value.eventId)), { timeoutMs: 5_000, what: 'the first events to be sent' });
-      await eventually(async () => expect(Number((await blocker.query(`SELECT count(*) AS n FROM pg_locks WHERE NOT granted`))[0].n)).toBeGreaterThan(0), { timeoutMs: 5_000, what: "the first events' delete to wait on the lock" });
+      // Read outside the blocker's transaction, whose view of pg_stat_activity is a snapshot taken at its first read.
+      const deletesWaiting = async () =>
+        Number((await pg.dataSource.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM "${SCHEMA}".outbox%'`))[0].n);
+      await eventually(async () => expect(await deletesWaiting()).toBe(1), { timeoutMs: 5_000, what: "the first events' delete to wait on the lock" });
 
       const second = events(2);
       const third = events(3);
@@ -81,6 +84,7 @@ describe('outbox relay against a real PostgreSQL', () => {
       });
       // Deletes run one at a time: the later rows wait for the first delete, not beside it.
       expect(await rowsLeft()).toBe(6);
+      expect(await deletesWaiting()).toBe(1);
 
       await blocker.rollbackTransaction();
       await eventually(async () => expect(await rowsLeft()).toBe(0), { timeoutMs: 5_000, what: 'every published row to be deleted once the lock is gone' });

@@ -52,8 +52,9 @@ export class LoadWindow {
    * taken up = the offer's occurredAt (the dispatcher's clock when its handler took the task)
    * minus the intended send time (the generator's send, the broker, the fetch, the decoding);
    * delivered = consumed here minus the offer's CreateTime (the broker's append and replication
-   * wait, this consumer's fetch). With `decision` they add up to end to end, give or take a
-   * millisecond of the ISO time's rounding.
+   * wait, this consumer's fetch). For one task, these two and its first offer's decision add up
+   * to its end to end, give or take the millisecond of the ISO time's rounding (the `decision`
+   * histogram holds every offer in the window, re-offers too).
    */
   readonly takenUp = new LatencyHistogram();
   readonly delivered = new LatencyHistogram();
