@@ -20,16 +20,16 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
-import { openDataSource, type ServiceDataSourceOptions } from '@clearwork/platform';
-import { Client } from 'pg';
+import type { ServiceDataSourceOptions } from '@clearwork/platform';
+import type { Client } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { AUDIT_MIGRATIONS } from '../apps/audit/src/migrations';
 import { DISPATCHER_MIGRATIONS } from '../apps/dispatcher/src/dispatcher.module';
 import { SCORING_MIGRATIONS } from '../apps/scoring/src/scoring.module';
-import { createScratchDatabase, postgresCheckpoint } from './support/audit-service';
+import { postgresCheckpoint } from './support/audit-service';
 import { ROOT } from './support/environment';
 import { keptDatabaseCommand, openKeptDatabase } from './support/kept-database';
-import { onInterrupt } from './support/interrupt';
+import { migratedScratch } from './support/migrated-scratch';
 import { cpuSecondsBetween, cpuSnapshot } from './support/process-cpu';
 import { median, printTable, progress, thousands, writeJson } from './support/report';
 import { walBytesSince, walPosition } from './support/wal';
@@ -73,7 +73,7 @@ const TABLES: readonly { readonly table: string; readonly where?: string; readon
   { table: 'audit.entries', where: `seq >= (SELECT min(seq) FROM audit.entries WHERE type = 'TaskPosted')`, order: 'seq' },
   { table: 'audit.candidates', order: 'seq, rank' },
 ];
-const SCHEMAS: readonly Pick<ServiceDataSourceOptions, 'schema' | 'migrations'>[] = [
+const SCHEMAS: readonly [Pick<ServiceDataSourceOptions, 'schema' | 'migrations'>, ...Pick<ServiceDataSourceOptions, 'schema' | 'migrations'>[]] = [
   { schema: 'dispatcher', migrations: DISPATCHER_MIGRATIONS },
   { schema: 'scoring', migrations: SCORING_MIGRATIONS },
   { schema: 'audit', migrations: AUDIT_MIGRATIONS },
@@ -222,12 +222,8 @@ async function main(): Promise<void> {
 
   const replays: Replay[] = [];
   for (let round = 0; round < options.rounds; round++) {
-    const scratch = await createScratchDatabase(`bench_write_floor_${Date.now().toString(36)}`);
-    onInterrupt(scratch.drop);
-    const db = new Client({ connectionString: scratch.url });
+    const { db, drop } = await migratedScratch('bench_write_floor', ...SCHEMAS);
     try {
-      for (const s of SCHEMAS) await (await openDataSource({ url: scratch.url, ...s })).destroy();
-      await db.connect();
       await db.query('CREATE SCHEMA bare');
       for (const t of tables) await db.query(`CREATE TABLE bare.${bareName(t.table)} (LIKE ${t.table} INCLUDING DEFAULTS INCLUDING COMPRESSION INCLUDING STORAGE)`);
       const order: Kind[] = round % 2 === 0 ? ['bare', 'migrated'] : ['migrated', 'bare'];
@@ -238,8 +234,7 @@ async function main(): Promise<void> {
         progress(`  ${thousands(r.seconds, 2)} s, PostgreSQL CPU ${thousands(r.postgresCpuSeconds, 2)} s, WAL ${thousands(r.walBytes / 1e6, 1)} MB, stored ${thousands(r.storedBytes / 1e6, 1)} MB`);
       }
     } finally {
-      await db.end().catch(() => undefined);
-      await scratch.drop();
+      await drop();
     }
   }
 

@@ -5,21 +5,27 @@ import type { DataSource } from 'typeorm';
 import { createScratchDatabase } from './audit-service';
 import { onInterrupt } from './interrupt';
 
-/** A scratch database migrated to one service's schema, with a client of its own; `drop` closes both and removes it. */
+/** A scratch database migrated to services' schemas, with a client of its own; `drop` closes both and removes it. */
 export interface MigratedScratch {
+  /** The first service's data source (the others are closed once migrated). */
   readonly dataSource: DataSource;
   readonly db: Client;
   drop(): Promise<void>;
 }
 
 /**
- * Creates `<prefix>_<random>`, runs the service's `migrations` on `schema` through a data source,
- * and connects a plain client; the database is dropped when the benchmark is interrupted, and by
- * `drop` otherwise.
+ * Creates `<prefix>_<random>`, runs each service's `migrations` on its `schema` through a data
+ * source, and connects a plain client; the database is dropped when the benchmark is interrupted,
+ * and by `drop` otherwise.
  */
-export async function migratedScratch(prefix: string, { schema, migrations }: Pick<ServiceDataSourceOptions, 'schema' | 'migrations'>): Promise<MigratedScratch> {
+export async function migratedScratch(
+  prefix: string,
+  first: Pick<ServiceDataSourceOptions, 'schema' | 'migrations'>,
+  ...others: Pick<ServiceDataSourceOptions, 'schema' | 'migrations'>[]
+): Promise<MigratedScratch> {
   const scratch = await createScratchDatabase(`${prefix}_${randomBytes(4).toString('hex')}`);
-  const dataSource = await openDataSource({ url: scratch.url, schema, migrations });
+  const dataSource = await openDataSource({ url: scratch.url, ...first });
+  for (const other of others) await (await openDataSource({ url: scratch.url, ...other })).destroy();
   const db = new Client({ connectionString: scratch.url });
   await db.connect();
   const drop = async () => {

@@ -186,7 +186,7 @@ export class OutboxRelay {
       while (this.published.length > 0) {
         const ids = this.published.splice(0);
         try {
-          await sqlRows(this.dataSource.manager, `DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [ids]);
+          await this.deleteRows(this.dataSource.manager, ids);
         } catch (error) {
           // Published but left in the table: polling publishes them again, and consumers drop the repeats by eventId.
           for (const id of ids) this.claimed.delete(id);
@@ -196,6 +196,11 @@ export class OutboxRelay {
     } finally {
       this.deleting = undefined;
     }
+  }
+
+  /** Deletes published rows, by id. */
+  private async deleteRows(m: EntityManager, ids: readonly string[]): Promise<void> {
+    await sqlRows(m, `DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [ids]);
   }
 
   /** Forgets claims older than CLAIM_MEMORY_MS (the map is in claim order, so the oldest come first). */
@@ -237,7 +242,7 @@ export class OutboxRelay {
         for (const r of mine) this.claimed.set(r.id, now);
         try {
           await this.publisher.publish(mine.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: this.headers })));
-          await sqlRows(manager, `DELETE FROM "${this.schema}".outbox WHERE id = ANY($1::bigint[])`, [mine.map((r) => r.id)]);
+          await this.deleteRows(manager, mine.map((r) => r.id));
         } catch (error) {
           for (const r of mine) this.claimed.delete(r.id);
           throw error;
