@@ -47,11 +47,11 @@ describe('pruning the claims of handled events against a real PostgreSQL', () =>
     const pruner = new ProcessedEventsPruner((olderThan) => pruneProcessedEvents(pg.dataSource.manager, 'dispatcher', olderThan), 48 * HOUR, 60_000, log);
     expect(await pruner.round()).toBeGreaterThanOrEqual(4);
     expect(await remembered([...old, ...young])).toEqual([...young].sort());
-    expect(logged.at(-1)).toMatch(/^deleted \d+ claims of handled events older than 48 h$/);
+    expect(logged.at(-1)).toMatch(/^deleted \d+ claims of handled events older than 2 days$/);
 
     const failing = new ProcessedEventsPruner(() => Promise.reject(new Error('connection lost')), HOUR, 60_000, log);
     expect(await failing.round()).toBe(0);
-    expect(logged.at(-1)).toBe('warn: pruning handled events failed (connection lost); trying again in 60 s');
+    expect(logged.at(-1)).toBe('warn: pruning claims of handled events failed (connection lost); trying again in 60 s');
     expect(await remembered(young)).toEqual([...young].sort());
   });
 });

@@ -13,6 +13,7 @@ export * from './kafka/consumer-lag';
 export * from './outbox/outbox';
 export * from './postgres/data-source';
 export * from './postgres/processed-events';
+export * from './postgres/retention-pruner';
 export * from './postgres/rounds';
 export * from './postgres/statistics-keeper';
 export * from './redis/redis-client';

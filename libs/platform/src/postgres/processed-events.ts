@@ -1,4 +1,4 @@
-import { Rounds } from './rounds';
+import { RetentionPruner, type PrunerLog } from './retention-pruner';
 import { sqlName, sqlRows } from './sql';
 import type { EntityManager } from 'typeorm';
 
@@ -75,40 +75,8 @@ export async function pruneProcessedEvents(manager: EntityManager, schema: strin
  * claims older than `retentionMs` (see PROCESSED_EVENTS_RETENTION_HOURS). A failed round is
  * logged and tried again at the next.
  */
-export class ProcessedEventsPruner {
-  private readonly rounds: Rounds<number>;
-
-  constructor(
-    private readonly prune: (olderThan: Date) => Promise<number>,
-    private readonly retentionMs: number,
-    private readonly intervalMs: number,
-    private readonly log: { log(message: string): void; warn(message: string): void },
-  ) {
-    this.rounds = new Rounds(intervalMs, () => this.pruneOnce(new Date()), 0);
-  }
-
-  start(): void {
-    this.rounds.start();
-  }
-
-  /** Stops the rounds; waits for one under way. */
-  stop(): Promise<void> {
-    return this.rounds.stop();
-  }
-
-  /** One round now: deletes the claims older than the retention; returns how many (0 after a failure, which is logged). */
-  round(now = new Date()): Promise<number> {
-    return this.rounds.run(() => this.pruneOnce(now));
-  }
-
-  private async pruneOnce(now: Date): Promise<number> {
-    try {
-      const deleted = await this.prune(new Date(now.getTime() - this.retentionMs));
-      if (deleted > 0) this.log.log(`deleted ${deleted} claims of handled events older than ${this.retentionMs / 3_600_000} h`);
-      return deleted;
-    } catch (error) {
-      this.log.warn(`pruning handled events failed (${(error as Error).message}); trying again in ${this.intervalMs / 1000} s`);
-      return 0;
-    }
+export class ProcessedEventsPruner extends RetentionPruner {
+  constructor(prune: (olderThan: Date) => Promise<number>, retentionMs: number, intervalMs: number, log: PrunerLog) {
+    super('claims of handled events', prune, retentionMs, intervalMs, log);
   }
 }
