@@ -26,15 +26,17 @@ import { RoomForUpdates1732900000000 } from './migrations/1732900000000-room-for
 import { ReplicasBetweenOffers1733000000000 } from './migrations/1733000000000-replicas-between-offers';
 import { Lz4ForRecords1733100000000 } from './migrations/1733100000000-lz4-for-records';
 import { ScoresInOrder1733300000000 } from './migrations/1733300000000-scores-in-order';
+import { TasksByStorage1733500000000 } from './migrations/1733500000000-tasks-by-storage';
 import { DispatchPolicy } from './policies/dispatch-policy';
 import { TaskLifecycle } from './tasks/task-lifecycle.service';
+import { EndedTasks } from './tasks/ended-tasks';
 import { TaskStore } from './tasks/task-store';
 import { WorkerRegistryUpdates } from './workers/worker-events.service';
 import { WorkerEventIntake } from './workers/worker-event-intake';
 import { WorkerRegistry } from './workers/worker-registry';
 import { CandidateIndex } from './workers/candidate-index';
 
-export const DISPATCHER_MIGRATIONS = [Initial1732300000000, OfferLookups1732500000000, WorkerChanges1732600000000, ProcessedEventsAge1732700000000, OfferFeed1732800000000, RoomForUpdates1732900000000, ReplicasBetweenOffers1733000000000, Lz4ForRecords1733100000000, ScoresInOrder1733300000000];
+export const DISPATCHER_MIGRATIONS = [Initial1732300000000, OfferLookups1732500000000, WorkerChanges1732600000000, ProcessedEventsAge1732700000000, OfferFeed1732800000000, RoomForUpdates1732900000000, ReplicasBetweenOffers1733000000000, Lz4ForRecords1733100000000, ScoresInOrder1733300000000, TasksByStorage1733500000000];
 
 @Module({})
 export class DispatcherModule {
@@ -67,6 +69,7 @@ export class DispatcherModule {
         CapacityReconciler,
         AssignmentSolver,
         BatchDispatcher,
+        EndedTasks,
       ],
     };
   }

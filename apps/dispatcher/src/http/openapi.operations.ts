@@ -23,7 +23,7 @@ export const DISPATCHER_OPERATIONS: readonly HttpOperation[] = [
     access: ['platform', 'auditor'],
     params: z.object({ taskId: Id }),
     success: { status: 200, description: 'the task, its overall state and every replica\'s history' },
-    errors: { 404: 'the task is unknown (it may not have been consumed yet)' },
+    errors: { 404: 'the task is unknown: it may not have been consumed yet, or it ended more than DISPATCHER_TASK_RETENTION_DAYS ago and was deleted (the audit log keeps its decisions)' },
   },
 ];
 

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post } from '@nestjs/common';
 import { Id, TaskPostedData, TOPICS, Uuid, type TaskPosted } from '@clearwork/contracts';
-import { EventPublisher, parseRequest, Roles, timeOrderedId } from '@clearwork/platform';
+import { EventPublisher, parseRequest, retentionText, Roles, SERVICE_CONFIG, timeOrderedId } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
+import type { DispatcherConfig } from '../config';
 import { TaskStore, type ReplicaState } from '../tasks/task-store';
 
 export const PostTaskBody = TaskPostedData.extend({ eventId: Uuid.optional() });
@@ -13,6 +14,7 @@ export class TasksController {
     @Inject(EventPublisher) private readonly publisher: EventPublisher,
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(TaskStore) private readonly store: TaskStore,
+    @Inject(SERVICE_CONFIG) private readonly config: DispatcherConfig,
   ) {}
 
   /** Accepted once the broker has it; dispatch happens as for any `TaskPosted`. Send an `eventId` to make retries safe. */
@@ -31,8 +33,15 @@ export class TasksController {
   async get(@Param('taskId') raw: string) {
     const taskId = parseRequest(Id, raw, 'taskId');
     const history = await this.store.history(this.dataSource.manager, taskId);
-    if (!history) throw new NotFoundException(`task ${taskId} is unknown (it may not have been consumed yet)`);
+    if (!history) throw new NotFoundException(`task ${taskId} is unknown: it may not have been consumed yet${this.pruned(taskId)}`);
     return { taskId, state: overallState(history.replicas.map((r) => r.state)), postedAt: history.task.postedAt, spec: history.task.spec, ...omitTask(history) };
+  }
+
+  /** Where an ended task went, when ended tasks are deleted. */
+  private pruned(taskId: string): string {
+    const days = this.config.DISPATCHER_TASK_RETENTION_DAYS;
+    if (days === 0) return '';
+    return `, or it ended more than ${retentionText(days * 86_400_000)} ago and was deleted here (its decisions stay in the audit log: the audit service's GET /v1/decisions?taskId=${encodeURIComponent(taskId)})`;
   }
 }
 

@@ -140,6 +140,34 @@ const NOT_OWN = `coalesce(created_xid <> pg_current_xact_id_if_assigned(), true)
 
 const recentOffer = (r: OfferRow): RecentOffer => ({ offerId: r.offer_id, workerId: r.worker_id, atMicros: Number(r.at_us) });
 
+/**
+ * One batch of `TaskStore.pruneEnded`. `tasks.updated_at` is when the task was stored (nothing
+ * changes it since); the BRIN index `tasks_by_storage` finds the old ones. The rows of a task go
+ * in one statement, so no half-deleted task is ever seen; the replicas' rows go before the check
+ * of their foreign key, which runs at the statement's end.
+ */
+const PRUNE_ENDED_SQL = `WITH ended AS (
+    SELECT t.task_id FROM dispatcher.tasks t
+    WHERE t.updated_at < $1
+      AND NOT EXISTS (SELECT 1 FROM dispatcher.task_replicas r WHERE r.task_id = t.task_id AND r.state NOT IN ('assigned', 'cancelled', 'unassignable'))
+      AND NOT EXISTS (SELECT 1 FROM dispatcher.assignments a WHERE a.task_id = t.task_id AND (a.finished_at IS NULL OR a.finished_at >= $1))
+      AND NOT EXISTS (SELECT 1 FROM dispatcher.offers o WHERE o.task_id = t.task_id AND (o.state = 'open' OR o.closed_at >= $1))
+      AND NOT EXISTS (SELECT 1 FROM dispatcher.decisions d WHERE d.task_id = t.task_id AND d.decided_at >= $1)
+    LIMIT $2
+    FOR UPDATE OF t SKIP LOCKED
+  ), o AS (
+    DELETE FROM dispatcher.offers x USING ended e WHERE x.task_id = e.task_id
+  ), d AS (
+    DELETE FROM dispatcher.decisions x USING ended e WHERE x.task_id = e.task_id
+  ), a AS (
+    DELETE FROM dispatcher.assignments x USING ended e WHERE x.task_id = e.task_id
+  ), r AS (
+    DELETE FROM dispatcher.task_replicas x USING ended e WHERE x.task_id = e.task_id
+  ), t AS (
+    DELETE FROM dispatcher.tasks x USING ended e WHERE x.task_id = e.task_id RETURNING 1
+  )
+  SELECT count(*)::int AS n FROM t`;
+
 /** SQL for tasks, their replicas, offers, assignments and decision records. */
 export class TaskStore {
   /**
@@ -491,6 +519,24 @@ export class TaskStore {
   async anyWaiting(m: EntityManager): Promise<boolean> {
     const rows = await sqlRows<{ any: boolean }>(m, `SELECT EXISTS (SELECT 1 FROM dispatcher.task_replicas WHERE state = 'waiting') AS any`);
     return rows[0].any;
+  }
+
+  /**
+   * Deletes ended tasks, with their replicas, offers, decision records and assignments, at most
+   * `batchSize` tasks a statement (each its own short transaction); returns how many tasks. A
+   * task has ended when every replica is cancelled, unassignable, or assigned and finished
+   * (submitted or cancelled), with no offer open. It goes once it was stored before `before` and
+   * nothing happened to it since: no offer closed, assignment finished or decision made at or
+   * after `before`. Tasks another transaction holds are skipped until the next round. The
+   * audit log keeps every decision and outcome; this is the dispatcher's working copy.
+   */
+  async pruneEnded(m: EntityManager, before: Date, batchSize = 1_000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const [{ n }] = await sqlRows<{ n: number }>(m, PRUNE_ENDED_SQL, [before, batchSize]);
+      total += n;
+      if (n < batchSize) return total;
+    }
   }
 
   /** How many replicas wait (read off the partial index), for the metrics. */
