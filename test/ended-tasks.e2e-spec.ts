@@ -83,9 +83,9 @@ describe('ended tasks pruned against a real PostgreSQL', () => {
 
   const done: ReplicaSetup = { state: 'assigned', offer: { state: 'accepted', closedDaysAgo: 39 }, assignment: { finishedDaysAgo: 35, outcome: 'submitted' }, decidedDaysAgo: 39 };
 
-  it('has a BRIN index on when tasks were stored, for finding the old ones', async () => {
+  it('has an index on when tasks were stored, for finding the old ones in order', async () => {
     const [index] = await sqlRows<{ indexdef: string }>(pg.dataSource.manager, `SELECT indexdef FROM pg_indexes WHERE schemaname = 'dispatcher' AND indexname = 'tasks_by_storage'`);
-    expect(index.indexdef).toContain('USING brin (updated_at)');
+    expect(index.indexdef).toContain('USING btree (updated_at, task_id)');
   });
 
   it('deletes every row of the tasks that ended before the cut, a batch at a time, and keeps every other task whole', async () => {
@@ -122,6 +122,12 @@ describe('ended tasks pruned against a real PostgreSQL', () => {
     expect(after.tasks).toEqual([...keptIds].sort());
     // Nothing left to do: a second round deletes nothing.
     expect(await store.pruneEnded(pg.dataSource.manager, cut, 4)).toBe(0);
+  });
+
+  it('takes batches in the order tasks were stored, each from where the last ended, past tasks still running', async () => {
+    for (let d = 31; d <= 36; d++) await task(`b-${d}`, d, [d === 33 ? { ...done, assignment: { finishedDaysAgo: null } } : done]);
+    expect(await store.pruneEnded(pg.dataSource.manager, cut, 1)).toBe(5);
+    expect((await rowsOf(['b-31', 'b-32', 'b-33', 'b-34', 'b-35', 'b-36'])).tasks).toEqual(['b-33']);
   });
 
   it('skips a task another transaction holds, and deletes it in a later round', async () => {
