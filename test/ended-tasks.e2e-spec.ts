@@ -4,8 +4,9 @@
  * that all their rows go with them and no other task's, batches, rows another transaction holds,
  * and the service's rounds.
  */
-import { sqlRows } from '@clearwork/platform';
+import { PlatformMetrics, sqlRows } from '@clearwork/platform';
 import { loadDispatcherConfig } from '../apps/dispatcher/src/config';
+import { DispatcherMetrics } from '../apps/dispatcher/src/dispatcher-metrics';
 import { EndedTasks } from '../apps/dispatcher/src/tasks/ended-tasks';
 import { TaskStore } from '../apps/dispatcher/src/tasks/task-store';
 import { dispatcherDatabase } from './support/scratch-database';
@@ -145,18 +146,22 @@ describe('ended tasks pruned against a real PostgreSQL', () => {
     expect((await rowsOf(['h-held'])).task_replicas).toEqual([]);
   });
 
-  it('prunes in rounds by DISPATCHER_TASK_RETENTION_DAYS, and not at all when it is 0', async () => {
+  it('prunes in rounds by DISPATCHER_TASK_RETENTION_DAYS, counting what it deleted, and not at all when it is 0', async () => {
     await task('r-old', 12, [{ ...done, offer: { state: 'accepted', closedDaysAgo: 12 }, assignment: { finishedDaysAgo: 11, outcome: 'submitted' }, decidedDaysAgo: 12 }]);
     await task('r-newer', 8, [{ state: 'cancelled' }]);
     const config = (days: string) => loadDispatcherConfig({ DISPATCHER_TASK_RETENTION_DAYS: days });
-    const off = new EndedTasks(pg.dataSource, store, config('0'));
+    const metrics = new DispatcherMetrics(new PlatformMetrics('ended-tasks-test'), async () => 0);
+    const pruned = async () => (await metrics.tasksPruned.get()).values[0]?.value ?? 0;
+    const off = new EndedTasks(pg.dataSource, store, config('0'), metrics);
     expect(off.pruning).toBe(false);
     expect(await off.round()).toBe(0);
     expect((await rowsOf(['r-old', 'r-newer'])).tasks).toEqual(['r-newer', 'r-old']);
 
-    const tenDays = new EndedTasks(pg.dataSource, store, config('10'));
+    expect(await pruned()).toBe(0);
+    const tenDays = new EndedTasks(pg.dataSource, store, config('10'), metrics);
     expect(tenDays.pruning).toBe(true);
     expect(await tenDays.round()).toBe(1);
+    expect(await pruned()).toBe(1);
     expect((await rowsOf(['r-old', 'r-newer'])).tasks).toEqual(['r-newer']);
   });
 });

@@ -29,6 +29,7 @@ export class DispatcherMetrics implements UnitObserver {
   readonly offers: Counter<'outcome'>;
   readonly waitingReplicas: Gauge;
   readonly units: Counter<'outcome'>;
+  readonly tasksPruned: Counter;
 
   /** `countWaiting` counts the task replicas in state waiting. */
   constructor(platform: PlatformMetrics, countWaiting: () => Promise<number>) {
@@ -59,6 +60,11 @@ export class DispatcherMetrics implements UnitObserver {
       registers,
     });
     for (const outcome of ['committed', 'rolled_back']) this.units.inc({ outcome }, 0);
+    this.tasksPruned = new Counter({
+      name: 'clearwork_dispatch_tasks_pruned_total',
+      help: 'Ended tasks deleted with their replicas, offers, decision records and assignments once DISPATCHER_TASK_RETENTION_DAYS had passed (the audit log keeps their decisions)',
+      registers,
+    });
     const log = new Logger(DispatcherMetrics.name);
     const waiting = new CachedReading({
       read: countWaiting,

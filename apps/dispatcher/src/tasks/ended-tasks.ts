@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { RetentionPruner, SERVICE_CONFIG } from '@clearwork/platform';
 import { DataSource } from 'typeorm';
 import type { DispatcherConfig } from '../config';
+import { DispatcherMetrics } from '../dispatcher-metrics';
 import { TaskStore } from './task-store';
 
 const DAY_MS = 86_400_000;
@@ -10,7 +11,8 @@ const DAY_MS = 86_400_000;
  * Keeps the dispatcher's tables from growing for ever: ended tasks are deleted once
  * DISPATCHER_TASK_RETENTION_DAYS have passed since they were stored and since anything last
  * happened to them (see `TaskStore.pruneEnded`), every DISPATCHER_TASK_PRUNE_INTERVAL_MS. Each
- * instance prunes; they skip each other's rows. Off when the retention is 0.
+ * instance prunes; they skip each other's rows. Off when the retention is 0. Counted in
+ * `clearwork_dispatch_tasks_pruned_total`.
  */
 @Injectable()
 export class EndedTasks implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -20,10 +22,11 @@ export class EndedTasks implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(DataSource) dataSource: DataSource,
     @Inject(TaskStore) store: TaskStore,
     @Inject(SERVICE_CONFIG) config: DispatcherConfig,
+    @Inject(DispatcherMetrics) metrics: DispatcherMetrics,
   ) {
     const days = config.DISPATCHER_TASK_RETENTION_DAYS;
     if (days > 0) {
-      this.pruner = new RetentionPruner('ended tasks', (before) => store.pruneEnded(dataSource.manager, before), days * DAY_MS, config.DISPATCHER_TASK_PRUNE_INTERVAL_MS, new Logger(EndedTasks.name));
+      this.pruner = new RetentionPruner('ended tasks', (before) => store.pruneEnded(dataSource.manager, before, undefined, (n) => metrics.tasksPruned.inc(n)), days * DAY_MS, config.DISPATCHER_TASK_PRUNE_INTERVAL_MS, new Logger(EndedTasks.name));
     }
   }
 

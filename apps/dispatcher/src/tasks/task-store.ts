@@ -534,8 +534,9 @@ export class TaskStore {
    * nothing happened to it since: no offer closed, assignment finished or decision made at or
    * after `before`. Tasks another transaction holds are skipped until the next round. The
    * audit log keeps every decision and outcome; this is the dispatcher's working copy.
+   * `onBatch` hears how many each committed batch deleted.
    */
-  async pruneEnded(m: EntityManager, before: Date, batchSize = 1_000): Promise<number> {
+  async pruneEnded(m: EntityManager, before: Date, batchSize = 1_000, onBatch?: (deleted: number) => void): Promise<number> {
     let total = 0;
     // Each batch starts after the last task of the one before, in the index's order, so no batch
     // walks the index over what the batches before it deleted.
@@ -549,6 +550,7 @@ export class TaskStore {
       });
       total += rows[0].n;
       const { n, last_at, last_task } = rows[0];
+      onBatch?.(n);
       if (n < batchSize || !last_at || last_task === null) return total;
       from = { at: last_at, taskId: last_task };
     }
