@@ -543,11 +543,9 @@ export class TaskStore {
     let from: { at: Date | string; taskId: string } = { at: '-infinity', taskId: '' };
     for (;;) {
       // The planner cannot tell how many tasks pass the checks, so it costs the batch as reading
-      // every old task; above jit_above_cost PostgreSQL would compile it first, some 0.3 s a batch.
-      const rows = await m.transaction(async (tm) => {
-        await tm.query('SET LOCAL jit = off');
-        return sqlRows<{ n: number; last_at: Date | null; last_task: string | null }>(tm, PRUNE_ENDED_SQL, [before, batchSize, from.at, from.taskId]);
-      });
+      // every old task: the services' sessions have JIT off (openDataSource), or PostgreSQL
+      // would compile the batch first, some 0.3 s each.
+      const rows = await sqlRows<{ n: number; last_at: Date | null; last_task: string | null }>(m, PRUNE_ENDED_SQL, [before, batchSize, from.at, from.taskId]);
       total += rows[0].n;
       const { n, last_at, last_task } = rows[0];
       onBatch?.(n);

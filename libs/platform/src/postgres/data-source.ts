@@ -44,6 +44,11 @@ export async function openDataSource(options: ServiceDataSourceOptions): Promise
       // ever; it fails instead (the handler retries, and the error names the wait).
       ...(options.singleSession ? { connectionTimeoutMillis: 15_000 } : {}),
       application_name: `clearwork-${options.schema}`,
+      // No JIT: it pays off only for long analytical scans, and where the planner overestimates
+      // a statement (an estimate above jit_above_cost, 100,000 by default, as tables grow) it
+      // compiles it first at every run: 0.27 s of a 0.30 s batch of the dispatcher's pruning
+      // (BENCHMARKS.md, "Ended tasks deleted"). PGlite (one session) is built without it.
+      ...(options.singleSession ? {} : { options: '-c jit=off' }),
     },
   });
   await dataSource.initialize();
