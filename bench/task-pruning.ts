@@ -6,7 +6,8 @@
  * stored long ago: a replica each, one offer or two (a decline before the acceptance) with a
  * decision record each (about 4 KB of candidates, stored with lz4 as the engine's are), an
  * assignment; most finished (submitted), the rest still being worked on. In one, `pruneEnded`
- * deletes the ended ones as the service does (1,000 a statement, the checks, the row locks). In
+ * deletes the ended ones as the service's statements do (1,000 a statement, the checks, the row
+ * locks; without the service's pauses between batches). In
  * the other, the baseline: the same tasks' rows deleted by id, a statement a table in a
  * transaction per 1,000 tasks, with no check at all. Which goes first alternates; a checkpoint
  * before each. Reports wall time and PostgreSQL's CPU a task, and checks what is left.
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
       const before = cpuSnapshot();
       const started = performance.now();
       if (kind === 'prune') {
-        const deleted = await store.pruneEnded(ds.manager, cut, BATCH);
+        const deleted = await store.pruneEnded(ds.manager, cut, { batchSize: BATCH });
         if (deleted !== ended.length) throw new Error(`pruneEnded deleted ${deleted} tasks, not the ${ended.length} ended`);
       } else {
         for (let k = 0; k < endedIds.length; k += BATCH) await deleteById(ds, endedIds.slice(k, k + BATCH));

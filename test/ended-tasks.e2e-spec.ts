@@ -115,19 +115,28 @@ describe('ended tasks pruned against a real PostgreSQL', () => {
     const before = await rowsOf(all);
 
     // Batches of 4 for 6 tasks: two statements (4, then 2).
-    expect(await store.pruneEnded(pg.dataSource.manager, cut, 4)).toBe(Object.keys(gone).length);
+    expect(await store.pruneEnded(pg.dataSource.manager, cut, { batchSize: 4 })).toBe(Object.keys(gone).length);
 
     const after = await rowsOf(all);
     const keptIds = Object.keys(kept);
     for (const table of Object.keys(before)) expect(after[table]).toEqual(before[table].filter((id) => keptIds.includes(id)));
     expect(after.tasks).toEqual([...keptIds].sort());
     // Nothing left to do: a second round deletes nothing.
-    expect(await store.pruneEnded(pg.dataSource.manager, cut, 4)).toBe(0);
+    expect(await store.pruneEnded(pg.dataSource.manager, cut, { batchSize: 4 })).toBe(0);
   });
 
   it('takes batches in the order tasks were stored, each from where the last ended, past tasks still running', async () => {
     for (let d = 31; d <= 36; d++) await task(`b-${d}`, d, [d === 33 ? { ...done, assignment: { finishedDaysAgo: null } } : done]);
-    expect(await store.pruneEnded(pg.dataSource.manager, cut, 1)).toBe(5);
+    // The caller hears each batch and may end the round: here after the second.
+    const heard: number[] = [];
+    const afterBatch = (deleted: number, ms: number) => {
+      expect(ms).toBeGreaterThan(0);
+      heard.push(deleted);
+      return heard.length < 2;
+    };
+    expect(await store.pruneEnded(pg.dataSource.manager, cut, { batchSize: 1, afterBatch })).toBe(2);
+    expect((await rowsOf(['b-35', 'b-36'])).tasks).toEqual([]);
+    expect(await store.pruneEnded(pg.dataSource.manager, cut, { batchSize: 1 })).toBe(3);
     expect((await rowsOf(['b-31', 'b-32', 'b-33', 'b-34', 'b-35', 'b-36'])).tasks).toEqual(['b-33']);
   });
 

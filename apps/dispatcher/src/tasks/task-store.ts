@@ -534,22 +534,27 @@ export class TaskStore {
    * nothing happened to it since: no offer closed, assignment finished or decision made at or
    * after `before`. Tasks another transaction holds are skipped until the next round. The
    * audit log keeps every decision and outcome; this is the dispatcher's working copy.
-   * `onBatch` hears how many each committed batch deleted.
+   * `afterBatch` hears how many each committed batch deleted and how long it took; it may wait
+   * before the next (to leave the database to dispatch), and stops the round by returning false.
    */
-  async pruneEnded(m: EntityManager, before: Date, batchSize = 1_000, onBatch?: (deleted: number) => void): Promise<number> {
+  async pruneEnded(
+    m: EntityManager,
+    before: Date,
+    { batchSize = 1_000, afterBatch }: { batchSize?: number; afterBatch?: (deleted: number, ms: number) => Promise<boolean> | boolean } = {},
+  ): Promise<number> {
     let total = 0;
     // Each batch starts after the last task of the one before, in the index's order, so no batch
     // walks the index over what the batches before it deleted.
     let from: { at: Date | string; taskId: string } = { at: '-infinity', taskId: '' };
     for (;;) {
+      const started = performance.now();
       // The planner cannot tell how many tasks pass the checks, so it costs the batch as reading
       // every old task: the services' sessions have JIT off (openDataSource), or PostgreSQL
       // would compile the batch first, some 0.3 s each.
-      const rows = await sqlRows<{ n: number; last_at: Date | null; last_task: string | null }>(m, PRUNE_ENDED_SQL, [before, batchSize, from.at, from.taskId]);
-      total += rows[0].n;
-      const { n, last_at, last_task } = rows[0];
-      onBatch?.(n);
-      if (n < batchSize || !last_at || last_task === null) return total;
+      const [{ n, last_at, last_task }] = await sqlRows<{ n: number; last_at: Date | null; last_task: string | null }>(m, PRUNE_ENDED_SQL, [before, batchSize, from.at, from.taskId]);
+      total += n;
+      const goOn = (await afterBatch?.(n, performance.now() - started)) ?? true;
+      if (n < batchSize || !last_at || last_task === null || !goOn) return total;
       from = { at: last_at, taskId: last_task };
     }
   }
