@@ -112,7 +112,8 @@ export class Engine {
     return `http://127.0.0.1:${this.ports[service]}${path}`;
   }
 
-  async start(): Promise<void> {
+  /** Starts the three services on a scratch database; `settings` are added to their environment. */
+  async start(settings: NodeJS.ProcessEnv = {}): Promise<void> {
     await this.choosePorts();
     const db = await createScratchDatabase(this.runId);
     this.dropDatabase = db.drop;
@@ -131,6 +132,7 @@ export class Engine {
       AUDIT_PORT: String(this.ports.audit),
       LOG_LEVEL: 'log',
       JWT_SECRET: this.jwtSecret,
+      ...settings,
     };
     await this.startGroupsAtTheEnd();
     await Promise.all(SERVICE_NAMES.map((s) => this.startService(s)));
