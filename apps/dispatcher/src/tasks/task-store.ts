@@ -142,10 +142,14 @@ const recentOffer = (r: OfferRow): RecentOffer => ({ offerId: r.offer_id, worker
 
 /**
  * One batch of `TaskStore.pruneEnded`: the oldest ended tasks stored before `$1`, after the task
- * (`$4`, stored at `$3`) the batch before ended with, in the order of the index `tasks_by_storage`
- * on `tasks.updated_at` (when the task was stored: nothing changes it since) and the task id. The rows of a task go in one statement, so no
- * half-deleted task is ever seen; the replicas' rows go before the check of their foreign key,
- * which runs at the statement's end. Returns how many tasks went, and the last one's storage time.
+ * (`$4`, stored at `$3`) the batch before ended with, in the order of the index
+ * `tasks_by_storage` on `tasks.updated_at` (when the task was stored: nothing changes it since)
+ * and the task id. Each check is a subquery a task, through the index on its task id: written as
+ * `NOT EXISTS`, the planner made them joins that read every replica and offer once a batch. The
+ * deletes take the ids as an array, so each goes down its table's task id index rather than
+ * hashing the whole table. The rows of a task go in one statement, so no half-deleted task is
+ * ever seen; the replicas' rows go before the check of their foreign key, which runs at the
+ * statement's end. Returns how many tasks went, and the last one (its storage time and id).
  */
 const PRUNE_ENDED_SQL = `WITH ended AS (
     SELECT t.task_id, t.updated_at FROM dispatcher.tasks t
