@@ -28,12 +28,14 @@ describe('EndedTasks', () => {
   }
   const metricsOf = () => new DispatcherMetrics(new PlatformMetrics('ended-tasks-spec'), async () => 0);
   const pruned = async (metrics: DispatcherMetrics) => (await metrics.tasksPruned.get()).values[0]?.value ?? 0;
+  const endedTasks = (store: TaskStore, metrics: DispatcherMetrics) =>
+    new EndedTasks({ manager: {} } as DataSource, store, loadDispatcherConfig({ DISPATCHER_TASK_RETENTION_DAYS: '30' }), metrics);
 
   it('waits four times a batch’s length before the next, and counts every batch', async () => {
     jest.useFakeTimers({ now: 0 });
     const { store, calls } = storeOf(3);
     const metrics = metricsOf();
-    const ended = new EndedTasks({ manager: {} } as DataSource, store, loadDispatcherConfig({ DISPATCHER_TASK_RETENTION_DAYS: '30' }), metrics);
+    const ended = endedTasks(store, metrics);
     const round = ended.round(new Date(0));
     await jest.advanceTimersByTimeAsync(1_000);
     expect(await round).toBe(3_000);
@@ -45,7 +47,7 @@ describe('EndedTasks', () => {
     jest.useFakeTimers({ now: 0 });
     const { store, calls } = storeOf(100);
     const metrics = metricsOf();
-    const ended = new EndedTasks({ manager: {} } as DataSource, store, loadDispatcherConfig({ DISPATCHER_TASK_RETENTION_DAYS: '30' }), metrics);
+    const ended = endedTasks(store, metrics);
     const round = ended.round(new Date(0));
     await jest.advanceTimersByTimeAsync(250);
     const stopped = ended.onApplicationShutdown();
