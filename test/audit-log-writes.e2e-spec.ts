@@ -16,7 +16,7 @@ import { CheckpointSigner } from '../apps/audit/src/log/checkpoint-signer';
 import { entryFor } from '../apps/audit/src/log/log-entry';
 import { LogRecorder } from '../apps/audit/src/log/log-recorder';
 import { LogTree } from '../apps/audit/src/log/log-tree';
-import { LAST_SQL, PresenceMarks } from '../apps/audit/src/log/presence-marks';
+import { LAST_SQL, PRESENCE_ROW_CAP, PresenceMarks } from '../apps/audit/src/log/presence-marks';
 import { AUDIT_MIGRATIONS } from '../apps/audit/src/migrations';
 import { PresenceInBuckets1733400000000 } from '../apps/audit/src/migrations/1733400000000-presence-in-buckets';
 import { createScratchDatabase, requireRealServers } from './support/servers';
@@ -279,6 +279,66 @@ describe('audit log writes against a real PostgreSQL', () => {
       const plan = await planOf(LAST_SQL, ['w-walk-3', '2026-04-02T12:00:00Z'], [], { generic: true });
       expect(plan).toMatch(/Index Scan Backward using presence_beats_pkey/);
       expect(plan).not.toMatch(/Seq Scan|Sort/);
+    }, 60_000);
+
+    it('keeps a client heartbeating far too often in rows of bounded size, every time kept, and still finds the last one before any time', async () => {
+      // Every 0.4 s for a quarter hour and more, then every 50 ms for a minute: rows of a minute
+      // once the quarter hour's row is full, and of a second once a minute's is.
+      const start = Date.parse('2026-06-01T10:00:00Z');
+      const times: string[] = [];
+      for (let t = start; t < start + 16 * 60_000; t += 400) times.push(new Date(t).toISOString());
+      for (let t = start + 20 * 60_000; t < start + 21 * 60_000; t += 50) times.push(new Date(t).toISOString());
+      for (let i = 0; i < times.length; i += 40) {
+        const batch = times.slice(i, i + 40).map((at) => ({ workerId: 'w-flood', at }));
+        // Some delivered again, in a later batch.
+        if (i >= 400) batch.push({ workerId: 'w-flood', at: times[i - 400] }, { workerId: 'w-flood', at: times[i - 1] });
+        await presence.mark(batch);
+      }
+      const [sizes] = await sqlRows<{ coarse: number; fine: number; largest: number; distinct: number; spans: number[] }>(
+        dataSource.manager,
+        `WITH r AS (SELECT 0 AS span, beats FROM audit.presence_beats WHERE worker_id = 'w-flood'
+                    UNION ALL SELECT span, beats FROM audit.presence_beats_fine WHERE worker_id = 'w-flood')
+         SELECT count(*) FILTER (WHERE span = 0)::int AS coarse, count(*) FILTER (WHERE span > 0)::int AS fine,
+                max(cardinality(beats))::int AS largest, (SELECT count(DISTINCT b)::int FROM r, unnest(r.beats) b) AS distinct,
+                array_agg(DISTINCT span ORDER BY span) AS spans
+         FROM r`,
+      );
+      expect(sizes.distinct).toBe(times.length);
+      expect(sizes.spans).toEqual([0, 1, 60]);
+      // At most the cap and one batch's heartbeats of the worker in any row.
+      expect(sizes.largest).toBeLessThanOrEqual(PRESENCE_ROW_CAP + 42);
+      expect(sizes.coarse).toBeLessThanOrEqual(3);
+      let seed = 11;
+      const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+      for (let q = 0; q < 150; q++) {
+        const at = new Date(start - 60_000 + Math.floor(random() * 24 * 60_000)).toISOString();
+        expect(await presence.lastBefore('w-flood', at)).toBe(latest(times, at));
+      }
+      for (const i of [0, 179, 180, 181, 2_000, 2_399, 2_400, 2_579, 2_580, 2_581, times.length - 1]) {
+        expect(await presence.lastBefore('w-flood', times[i])).toBe(times[i]);
+        const justBefore = new Date(Date.parse(times[i]) - 1).toISOString();
+        expect(await presence.lastBefore('w-flood', justBefore)).toBe(latest(times, justBefore));
+      }
+    }, 60_000);
+
+    it("puts a flooding client's finer rows back into its quarter hours' rows when the migration is undone", async () => {
+      const scratch = await createScratchDatabase(`clearwork_overflow_${Date.now()}`);
+      const ds = await openDataSource({ url: scratch.url, schema: 'audit', migrations: AUDIT_MIGRATIONS });
+      try {
+        const start = Date.parse('2026-06-02T10:00:00Z');
+        const beats = Array.from({ length: 1_500 }, (_, i) => ({ workerId: 'w-undo', at: new Date(start + i * 100).toISOString() }));
+        const writer = new PresenceMarks(ds);
+        for (let i = 0; i < beats.length; i += 100) await writer.mark(beats.slice(i, i + 100));
+        const all = async (from: string) => (await sqlRows<{ b: Date }>(ds.manager, `SELECT DISTINCT b FROM ${from}, unnest(beats) b ORDER BY b`)).map((r) => r.b.toISOString());
+        expect((await all('audit.presence_beats_fine')).length).toBeGreaterThan(1_000);
+        await ds.undoLastMigration();
+        expect(await all('audit.presence_beats')).toEqual(beats.map((b) => b.at));
+        const [{ fine }] = await sqlRows<{ fine: string | null }>(ds.manager, `SELECT to_regclass('audit.presence_beats_fine')::text AS fine`);
+        expect(fine).toBeNull();
+      } finally {
+        await ds.destroy();
+        await scratch.drop();
+      }
     }, 60_000);
 
     it('moves a row-per-heartbeat table into buckets with every time kept, and back', async () => {
