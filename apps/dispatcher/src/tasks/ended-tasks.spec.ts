@@ -5,7 +5,7 @@ import { DispatcherMetrics } from '../dispatcher-metrics';
 import { EndedTasks } from './ended-tasks';
 import type { TaskStore } from './task-store';
 
-type AfterBatch = (deleted: number, ms: number) => Promise<boolean> | boolean;
+type AfterBatch = (deleted: number, ms: number, more: boolean) => Promise<boolean> | boolean;
 
 describe('EndedTasks', () => {
   afterEach(() => jest.useRealTimers());
@@ -19,7 +19,7 @@ describe('EndedTasks', () => {
         for (let b = 0; b < batches; b++) {
           calls.push(`batch at ${Date.now()}`);
           total += 1_000;
-          if (!(await afterBatch?.(1_000, 50))) break;
+          if (!(await afterBatch?.(1_000, 50, b < batches - 1))) break;
         }
         return total;
       },

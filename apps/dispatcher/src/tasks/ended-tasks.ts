@@ -7,9 +7,9 @@ import { TaskStore } from './task-store';
 
 const DAY_MS = 86_400_000;
 /**
- * After each batch the pruning waits this many times the batch's length, so it holds a database
- * connection a fifth of the time at most, however large the backlog (retention turned on over
- * months of tasks): at some 30 µs a task that still deletes several thousand tasks a second.
+ * Before each next batch the pruning waits this many times the last one's length, so it holds a
+ * database connection a fifth of the time at most, however large the backlog (retention turned on
+ * over months of tasks): at some 30 µs a task that still deletes several thousand tasks a second.
  */
 const PAUSE_PER_BATCH_TIME = 4;
 
@@ -36,9 +36,9 @@ export class EndedTasks implements OnApplicationBootstrap, OnApplicationShutdown
   ) {
     const days = config.DISPATCHER_TASK_RETENTION_DAYS;
     if (days > 0) {
-      const afterBatch = async (deleted: number, ms: number) => {
+      const afterBatch = async (deleted: number, ms: number, more: boolean) => {
         metrics.tasksPruned.inc(deleted);
-        if (!this.stopping) await this.pause(ms * PAUSE_PER_BATCH_TIME);
+        if (more && !this.stopping) await this.pause(ms * PAUSE_PER_BATCH_TIME);
         return !this.stopping;
       };
       const prune = (before: Date) => store.pruneEnded(dataSource.manager, before, { afterBatch });

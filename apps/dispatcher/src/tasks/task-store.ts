@@ -538,13 +538,14 @@ export class TaskStore {
    * nothing happened to it since: no offer closed, assignment finished or decision made at or
    * after `before`. Tasks another transaction holds are skipped until the next round. The
    * audit log keeps every decision and outcome; this is the dispatcher's working copy.
-   * `afterBatch` hears how many each committed batch deleted and how long it took; it may wait
-   * before the next (to leave the database to dispatch), and stops the round by returning false.
+   * `afterBatch` hears how many each committed batch deleted, how long it took and whether
+   * another follows; before one that follows it may wait (to leave the database to dispatch), and
+   * it stops the round by returning false.
    */
   async pruneEnded(
     m: EntityManager,
     before: Date,
-    { batchSize = 1_000, afterBatch }: { batchSize?: number; afterBatch?: (deleted: number, ms: number) => Promise<boolean> | boolean } = {},
+    { batchSize = 1_000, afterBatch }: { batchSize?: number; afterBatch?: (deleted: number, ms: number, more: boolean) => Promise<boolean> | boolean } = {},
   ): Promise<number> {
     let total = 0;
     // Each batch starts after the last task of the one before, in the index's order, so no batch
@@ -557,8 +558,9 @@ export class TaskStore {
       // would compile the batch first, some 0.3 s each.
       const [{ n, last_at, last_task }] = await sqlRows<{ n: number; last_at: Date | null; last_task: string | null }>(m, PRUNE_ENDED_SQL, [before, batchSize, from.at, from.taskId]);
       total += n;
-      const goOn = (await afterBatch?.(n, performance.now() - started)) ?? true;
-      if (n < batchSize || !last_at || last_task === null || !goOn) return total;
+      const more = n === batchSize && last_at !== null && last_task !== null;
+      const goOn = (await afterBatch?.(n, performance.now() - started, more)) ?? true;
+      if (!more || !goOn) return total;
       from = { at: last_at, taskId: last_task };
     }
   }
